@@ -1,0 +1,192 @@
+"""The ``gradcli`` command: thin typer commands over the library.
+
+Each command parses its options, calls library functions that return data, and hands
+the data to one renderer. Errors from the library (:class:`GradcliError`) become one
+message on stderr and exit code 2; output is built completely before any is written.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gradcli import __version__
+from gradcli.errors import GradcliError, InputProblem
+
+app = typer.Typer(
+    name="gradcli",
+    help="Gradients you can read: evaluate a program, its gradient, and the chain rule at every node.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+EVAL_EXAMPLES = """\
+Examples:
+
+  gradcli eval "(3*x + 2)**2" --at x=1
+
+  gradcli eval "a = x*3; b = a + 1; c = b**2" --at x=2
+
+  gradcli eval "x*y + x**2" --at x=2,y=3 --json
+
+  gradcli eval "-x**2" --at x=1        (a program may start with '-')
+
+  gradcli eval -f net.grad --at x1=1.5 --at x2=-2
+
+  echo "sin(exp(x**2))" | gradcli eval -f - --at x=0.5
+
+Syntax: numbers (2, 1.5, .5, 1e-3), names, pi, e; + - * / ** (^ too); unary - +;
+f(x) for exp log ln log2 log10 sqrt sin cos tan asin acos atan sinh cosh tanh
+sigmoid relu softplus abs sign step min max clamp pow xlogy stop_gradient (detach).
+Statements are separated by new lines or ';'; 'name = expr' binds a name; the last
+statement is the output; '#' starts a comment. 'w = 0.5' on its own declares an input
+w with default 0.5 (--at w=... overrides it).
+"""
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gradcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Gradients you can read: evaluate a program, its gradient, and the chain rule at every node."""
+
+
+def fail(error: GradcliError) -> None:
+    """Print one error message on stderr and exit with the error's code (2)."""
+    sys.stderr.write(f"error: {error}\n")
+    raise typer.Exit(code=error.exit_code)
+
+
+def read_program(program: Optional[str], file: Optional[str]) -> str:
+    """The program text from the argument, a file, or stdin (``-f -``)."""
+    if program is not None and file is not None:
+        raise InputProblem("give the program either as an argument or with -f FILE, not both")
+    if file is None:
+        if program is None:
+            raise InputProblem('no program: write one, e.g. gradcli eval "(3*x + 2)**2" --at x=1, or use -f FILE')
+        return program
+    if file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise InputProblem(f"cannot read {file}: {reason}") from None
+
+
+def _console(buffer: io.StringIO) -> "Console":  # noqa: F821 - rich is imported lazily
+    from rich.console import Console
+
+    width = shutil.get_terminal_size((120, 24)).columns
+    return Console(
+        file=buffer, width=max(width, 60), force_terminal=sys.stdout.isatty(), highlight=False, markup=False, emoji=False
+    )
+
+
+@app.command("eval", epilog=EVAL_EXAMPLES)
+def eval_command(
+    program: Optional[str] = typer.Argument(None, help="The program, e.g. \"(3*x + 2)**2\". Or use -f FILE."),
+    at: list[str] = typer.Option([], "--at", "-a", help="Input values: --at x=1 --at y=2, or --at x=1,y=2."),
+    file: Optional[str] = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
+    json_output: bool = typer.Option(False, "--json", help="Print strict JSON instead of tables."),
+    backward_order: bool = typer.Option(
+        False, "--backward-order", help="List the trace output first, in the order the backward pass visits nodes."
+    ),
+    constants: bool = typer.Option(False, "--constants", help="Show constant nodes in the trace table."),
+    max_rows: int = typer.Option(60, "--max-rows", help="Trace rows to show in the table (0: all)."),
+) -> None:
+    """Evaluate PROGRAM: its value, the gradient with respect to every input, and a backward trace."""
+    from gradcli.evaluation import evaluate
+    from gradcli.parse import parse
+    from gradcli.points import parse_point
+
+    try:
+        evaluation = evaluate(parse(read_program(program, file)), parse_point(at))
+        text = _render_eval(evaluation, json_output, backward_order, constants, max_rows)
+    except GradcliError as error:
+        fail(error)
+    sys.stdout.write(text)
+
+
+def _render_eval(evaluation, json_output: bool, backward_order: bool, constants: bool, max_rows: int) -> str:
+    from gradcli.trace import build_trace
+
+    if json_output:
+        from gradcli.render.json_report import dumps, report_data
+
+        return dumps(report_data(evaluation, build_trace(evaluation)))
+    from gradcli.explain import display_names
+    from gradcli.render.table import render_report
+
+    program = evaluation.program
+    shown, hidden = _rows_to_show(program, constants, max_rows)
+    trace = build_trace(evaluation, [n for n in shown if n is not None])
+    by_node = {row.node: row for row in trace}
+    rows = [by_node[n] if n is not None else None for n in shown]
+    if backward_order:
+        rows.reverse()
+    names = display_names(program)
+    labels = {n: names[n] for n in program.nodes}
+    buffer = io.StringIO()
+    render_report(evaluation, rows, labels, _console(buffer), show_constants=constants, hidden=hidden)
+    return buffer.getvalue()
+
+
+def _rows_to_show(program, constants: bool, max_rows: int) -> tuple[list[int | None], int]:
+    """The nodes for the table: all, or the first and last ones around a gap (None)."""
+    graph = program.graph
+    nodes = [n for n in program.nodes if constants or graph.ops[n].name != "const"]
+    if max_rows <= 0 or len(nodes) <= max_rows:
+        return list(nodes), 0
+    head = max_rows // 2
+    tail = max_rows - head
+    return [*nodes[:head], None, *nodes[-tail:]], len(nodes) - max_rows
+
+
+_VALUE_OPTIONS = {"--at", "-a", "--file", "-f", "--max-rows", "--h", "--wrt", "-o", "--output", "--format"}
+_SHORT_OPTION = re.compile(r"-[A-Za-z]")
+
+
+def protect_leading_minus(argv: list[str]) -> list[str]:
+    """Let a program start with '-': ``gradcli eval "-x**2"`` is a program, not an option.
+
+    An argument that starts with '-' but is no option of ours gets a leading space,
+    which the parser ignores and the option parser does not mistake for an option.
+    """
+    out: list[str] = []
+    expects_value = False
+    for arg in argv:
+        if expects_value:
+            out.append(arg)
+            expects_value = False
+            continue
+        if arg == "--":
+            out.extend(argv[len(out) :])
+            break
+        looks_like_program = (
+            arg.startswith("-")
+            and len(arg) > 1
+            and not arg.startswith("--")
+            and not (_SHORT_OPTION.fullmatch(arg[:2]) and len(arg) == 2)
+        )
+        out.append(" " + arg if looks_like_program else arg)
+        expects_value = arg in _VALUE_OPTIONS
+    return out
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(args=protect_leading_minus(sys.argv[1:]), prog_name="gradcli")

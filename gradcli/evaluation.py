@@ -1,0 +1,124 @@
+"""The library's front door: evaluate a program at a point, with every gradient.
+
+``evaluate("(3*x+2)**2", {"x": 1})`` returns an :class:`Evaluation`: the value of
+every node (one forward sweep), the adjoint of every node (one reverse sweep), the
+gradient with respect to each input, and the diagnostics a learner needs: where a
+nan or infinity first appeared, and which nodes sit on a kink.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from gradcli.errors import InputProblem
+from gradcli.explain import explain_bad_grad, explain_bad_value
+from gradcli.forward import forward_values
+from gradcli.graph import Program
+from gradcli.parse import parse
+from gradcli.reverse import adjoints
+
+
+class Anomaly(NamedTuple):
+    """The first node where a nan or infinity appears, in a value or a gradient."""
+
+    kind: str  # "value" or "gradient"
+    node: int
+    number: float
+    message: str
+
+
+class Kink(NamedTuple):
+    """A node evaluated exactly at a point where its op has no derivative."""
+
+    node: int
+    op: str
+    convention: str
+
+
+class Evaluation(NamedTuple):
+    program: Program
+    point: dict[str, float]
+    values: list[float]
+    grads: list[float]
+    anomalies: list[Anomaly]
+    kinks: list[Kink]
+
+    @property
+    def value(self) -> float:
+        return self.values[self.program.output]
+
+    @property
+    def gradient(self) -> dict[str, float]:
+        """d output / d input, for each input in order of first use."""
+        return {name: self.grads[node] for name, node in self.program.inputs.items()}
+
+
+def resolve_point(program: Program, at: Mapping[str, float]) -> dict[str, float]:
+    """Check the given values against the program's inputs; fill in declared defaults."""
+    inputs = program.inputs
+    for name in at:
+        if name not in inputs:
+            raise InputProblem(_not_an_input(program, name))
+    point = {name: float(at[name]) if name in at else program.defaults.get(name) for name in inputs}
+    missing = [name for name, value in point.items() if value is None]
+    if missing:
+        example = ",".join(f"{name}=1" for name in missing)
+        plural = "s" if len(missing) > 1 else ""
+        raise InputProblem(f"no value for input{plural} {', '.join(missing)}: give it with --at {example}")
+    return point  # type: ignore[return-value]
+
+
+def _not_an_input(program: Program, name: str) -> str:
+    if name in program.labels.values():
+        return f"--at {name}=...: {name} is computed by the program, not an input"
+    inputs = list(program.inputs)
+    if not inputs:
+        return f"--at {name}=...: the program has no inputs"
+    close = difflib.get_close_matches(name, inputs, n=1)
+    hint = f"; did you mean {close[0]}?" if close else f"; its inputs are {', '.join(inputs)}"
+    return f"--at {name}=...: the program does not use {name}{hint}"
+
+
+def evaluate(program: Program | str, at: Mapping[str, float] | None = None) -> Evaluation:
+    """Forward and reverse sweep of ``program`` at the point ``at`` (input name -> value)."""
+    if isinstance(program, str):
+        program = parse(program)
+    point = resolve_point(program, at or {})
+    values = forward_values(program, point)
+    grads = adjoints(program, values)
+    anomalies = [a for a in (_first_bad_value(program, values), _first_bad_grad(program, values, grads)) if a]
+    return Evaluation(program, point, values, grads, anomalies, find_kinks(program, values))
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0
+
+
+def _first_bad_value(program: Program, values: list[float]) -> Anomaly | None:
+    g = program.graph
+    for node in program.nodes:
+        if not _finite(values[node]) and all(_finite(values[a]) for a in g.args[node]):
+            return Anomaly("value", node, values[node], explain_bad_value(program, node, values))
+    return None
+
+
+def _first_bad_grad(program: Program, values: list[float], grads: list[float]) -> Anomaly | None:
+    """The first node of the reverse sweep whose gradient is not finite."""
+    g = program.graph
+    for node in reversed(program.nodes):
+        if not _finite(grads[node]) and g.ops[node].name != "const":
+            return Anomaly("gradient", node, grads[node], explain_bad_grad(program, node, values, grads))
+    return None
+
+
+def find_kinks(program: Program, values: list[float]) -> list[Kink]:
+    """Nodes evaluated exactly where their op is not differentiable."""
+    g = program.graph
+    kinks = []
+    for node in program.nodes:
+        op = g.ops[node]
+        if op.kink is not None and op.kink(*[values[a] for a in g.args[node]]):
+            kinks.append(Kink(node, op.name, op.convention))
+    return kinks

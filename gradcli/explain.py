@@ -1,0 +1,132 @@
+"""How a node is named and explained: short names, one-level expressions, local derivatives.
+
+Used by the trace table, the anomaly messages and (later) the drawings, so that every
+view calls a node the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from gradcli.algebra import FLOATS, NodeAlgebra
+from gradcli.graph import Graph, Program
+from gradcli.ops import PREC_ATOM, PREC_UNARY
+from gradcli.render.infix import Text, format_node, to_infix
+from gradcli.render.numbers import format_number
+
+_MAX_NAME = 24
+
+
+class LocalDerivative(NamedTuple):
+    """d node / d argument along one edge: the formula and its value here."""
+
+    wrt: int
+    formula: str
+    value: float
+
+
+def node_texts(program: Program) -> list[Text]:
+    """Each node's short name with its precedence, for printing it inside other text.
+
+    Binding names, inputs and numbers name themselves; an unnamed node is its own
+    expression on its arguments' names, or ``op#id`` when that would be long.
+    """
+    g = program.graph
+    texts: list[Text] = []
+    for node in program.nodes:
+        if node in program.labels or not g.args[node]:
+            texts.append((program.label(node), PREC_ATOM))
+            continue
+        text = format_node(g, node, texts)
+        texts.append(text if len(text[0]) <= _MAX_NAME else (f"{g.ops[node].name}#{node}", PREC_ATOM))
+    return texts
+
+
+def display_names(program: Program) -> list[str]:
+    """A short name per node (see :func:`node_texts`)."""
+    return [text for text, _ in node_texts(program)]
+
+
+def expression(graph: Graph, node: int, texts: list[Text]) -> str:
+    """The node's operation written on its arguments' names: ``a + 1``, ``sin(x)``."""
+    return format_node(graph, node, texts)[0]
+
+
+def _scratch_args(scratch: Graph, graph: Graph, node: int, texts: list[Text]) -> tuple[tuple[int, ...], dict[int, Text]]:
+    """Stand-ins for a node's arguments in a scratch graph, printed as their names."""
+    leaves: dict[int, Text] = {}
+    args = []
+    for a in graph.args[node]:
+        if graph.ops[a].name == "const":
+            args.append(scratch.const(graph.params[a]))
+        else:
+            stand_in = scratch.var(f"arg{a}")
+            leaves[stand_in] = texts[a]
+            args.append(stand_in)
+    return tuple(args), leaves
+
+
+def local_derivatives(program: Program, node: int, values: list[float], texts: list[Text]) -> tuple[LocalDerivative, ...]:
+    """The op table's partials at ``node``: symbolic in the argument names, and numeric."""
+    g = program.graph
+    op, args, param = g.ops[node], g.args[node], g.params[node]
+    if not args or not op.differentiable:
+        return ()
+    extra = (param,) if op.has_param else ()
+    numbers = op.partials(FLOATS, values[node], *[values[a] for a in args], *extra)
+    scratch = Graph()
+    stand_ins, leaves = _scratch_args(scratch, g, node, texts)
+    out = scratch.var("out")
+    leaves[out] = texts[node]
+    symbolic = op.partials(NodeAlgebra(scratch), out, *stand_ins, *extra)
+    return tuple(
+        LocalDerivative(a, to_infix(scratch, s, leaves=leaves), n) for a, s, n in zip(args, symbolic, numbers)
+    )
+
+
+def explain_bad_value(program: Program, node: int, values: list[float]) -> str:
+    """Say where a nan/inf value was born: ``nan first appears at log(x): log(-1) = nan``."""
+    g = program.graph
+    texts = node_texts(program)
+    number = format_number(values[node])
+    name = texts[node][0]
+    if not g.args[node]:
+        return f"{number} first appears at input {name} (given as {number})"
+    op = g.ops[node]
+    at_point = [(format_number(values[a]), PREC_UNARY if values[a] < 0 else PREC_ATOM) for a in g.args[node]]
+    shown = format_node(_one_node_graph(g, node), len(at_point), at_point)[0]
+    domain = f" ({op.name} needs {op.domain})" if op.domain else ""
+    where = name if name == expression(g, node, texts) else f"{name} = {expression(g, node, texts)}"
+    return f"{number} first appears at {where}: {shown} = {number}{domain}"
+
+
+def explain_bad_grad(program: Program, node: int, values: list[float], grads: list[float]) -> str:
+    """Say which edge made a gradient non-finite: the consumer and its local derivative."""
+    g = program.graph
+    texts = node_texts(program)
+    names = [t for t, _ in texts]
+    number = format_number(grads[node])
+    for consumer in program.nodes:
+        for pos, arg in enumerate(g.args[consumer]):
+            if arg != node or not g.ops[consumer].differentiable or not _finite(grads[consumer]):
+                continue
+            local = local_derivatives(program, consumer, values, texts)[pos]
+            if not _finite(local.value * grads[consumer]):
+                return (
+                    f"gradient {number} first appears at {names[node]} (value {format_number(values[node])}):"
+                    f" d {names[consumer]} / d {names[node]} = {local.formula} = {format_number(local.value)}"
+                    f" there, times an incoming gradient {format_number(grads[consumer])}"
+                )
+    return f"gradient {number} first appears at {names[node]}"
+
+
+def _one_node_graph(graph: Graph, node: int) -> Graph:
+    """A graph holding the leaves 0..k-1 and, at id k, ``node``'s op applied to them."""
+    scratch = Graph()
+    args = tuple(scratch.var(f"arg{k}") for k in range(len(graph.args[node])))
+    scratch.make(graph.ops[node], args, graph.params[node])
+    return scratch
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0

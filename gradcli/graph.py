@@ -1,0 +1,144 @@
+"""The computation graph: immutable, hash-consed nodes in a flat topological list.
+
+A node is an integer id into the parallel arrays of a :class:`Graph`. Nodes are only
+ever appended and never change; :meth:`Graph.make` returns the existing id when the
+same (op, ordered arguments, parameter) was made before, so identical subexpressions
+are one node. Children always exist before their parents, so ids are already a
+topological order and every traversal is a plain loop, never recursion.
+"""
+
+from __future__ import annotations
+
+import math
+
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from gradcli.ops import OPS, Op
+from gradcli.render.numbers import format_number
+
+_CONST = OPS["const"]
+_VAR = OPS["var"]
+
+
+class Node(NamedTuple):
+    """A read-only view of one node."""
+
+    id: int
+    op: str
+    args: tuple[int, ...]
+    param: Any
+
+
+class Graph:
+    """Append-only store of nodes with structural sharing."""
+
+    __slots__ = ("ops", "args", "params", "_index")
+
+    def __init__(self) -> None:
+        self.ops: list[Op] = []
+        self.args: list[tuple[int, ...]] = []
+        self.params: list[Any] = []
+        self._index: dict[tuple, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def make(self, op: Op, args: tuple[int, ...] = (), param: Any = None) -> int:
+        """Return the id of ``op(args; param)``, creating the node only if it is new."""
+        return self._intern((op.name, args, param), op, args, param)
+
+    def const(self, value: float) -> int:
+        value = float(value)
+        # The sign joins the key: 0.0 and -0.0 compare equal but are different numbers.
+        return self._intern(("const", value, math.copysign(1.0, value)), _CONST, (), value)
+
+    def _intern(self, key: tuple, op: Op, args: tuple[int, ...], param: Any) -> int:
+        found = self._index.get(key)
+        if found is not None:
+            return found
+        node = len(self.ops)
+        self.ops.append(op)
+        self.args.append(args)
+        self.params.append(param)
+        self._index[key] = node
+        return node
+
+    def var(self, name: str) -> int:
+        return self.make(_VAR, (), name)
+
+    def node(self, node: int) -> Node:
+        return Node(node, self.ops[node].name, self.args[node], self.params[node])
+
+    def is_const(self, node: int, value: float | None = None) -> bool:
+        if self.ops[node] is not _CONST:
+            return False
+        return value is None or self.params[node] == value
+
+    def ancestors(self, roots: Iterable[int]) -> list[int]:
+        """Ids of every node the roots depend on (roots included), in topological order."""
+        roots = list(roots)
+        if not roots:
+            return []
+        needed = bytearray(max(roots) + 1)
+        for r in roots:
+            needed[r] = 1
+        args = self.args
+        for node in range(len(needed) - 1, -1, -1):
+            if needed[node]:
+                for a in args[node]:
+                    needed[a] = 1
+        return [node for node, flag in enumerate(needed) if flag]
+
+    def consumers(self, nodes: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+        """For each node, the (consumer, argument position) pairs among ``nodes``."""
+        users: dict[int, list[tuple[int, int]]] = {}
+        for node in nodes:
+            for pos, a in enumerate(self.args[node]):
+                users.setdefault(a, []).append((node, pos))
+        return users
+
+
+class Program:
+    """A parsed program: its graph, output node, inputs (some with defaults) and binding names.
+
+    ``size`` nodes belong to the program; derivative graphs may append more later.
+    """
+
+    __slots__ = ("graph", "output", "inputs", "labels", "source", "size", "defaults", "__weakref__")
+
+    def __init__(
+        self,
+        graph: Graph,
+        output: int,
+        inputs: dict[str, int],
+        labels: dict[int, str] | None = None,
+        source: str = "",
+        size: int | None = None,
+        defaults: dict[str, float] | None = None,
+    ) -> None:
+        self.graph = graph
+        self.output = output
+        self.inputs = inputs
+        self.labels = labels or {}
+        self.source = source
+        self.size = len(graph) if size is None else size
+        self.defaults = defaults or {}
+
+    @property
+    def nodes(self) -> range:
+        """The program's own nodes (derivative graphs may append more later)."""
+        return range(self.size)
+
+    def label(self, node: int) -> str:
+        """The name a user would call this node: binding name, input name or number."""
+        name = self.labels.get(node)
+        if name is not None:
+            return name
+        g = self.graph
+        op = g.ops[node]
+        if op is _VAR:
+            return g.params[node]
+        if op is _CONST:
+            return format_number(g.params[node])
+        return f"{op.name}#{node}"

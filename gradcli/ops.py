@@ -1,0 +1,239 @@
+"""The op table: every primitive declared once.
+
+Each :class:`Op` carries its arity, its float64 forward rule, and its local partial
+derivatives written *in terms of other primitives* over an algebra ``A``: the same
+rule gives numbers when ``A`` works on floats and a derivative graph when ``A`` builds
+nodes (see :mod:`gradcli.algebra`). Reverse mode, the trace and the symbolic work all
+read these rules; adding an operation is one entry in :data:`OPS`.
+
+A rule is ``partials(A, out, *args)`` (``param`` last for parameterised ops) and
+returns one local partial per argument; ``out`` is the op's own output, which rules
+may reuse (``exp' = out``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from gradcli import numeric_kernels as k
+
+# Binding strength when printing, lowest first (Python's ladder).
+PREC_ADD = 1
+PREC_MUL = 2
+PREC_UNARY = 3
+PREC_POW = 4
+PREC_ATOM = 5
+
+
+class Op(NamedTuple):
+    """One primitive: how to compute it, differentiate it and print it."""
+
+    name: str
+    arity: int
+    forward: Callable[..., float]
+    partials: Callable[..., tuple[Any, ...]] | None
+    infix: str | None = None
+    precedence: int = PREC_ATOM
+    latex: str | None = None
+    domain: str = ""
+    kink: Callable[..., bool] | None = None
+    convention: str = ""
+    has_param: bool = False
+    callable_as: tuple[str, ...] = ()
+    doc: str = ""
+    arg_names: tuple[str, ...] = ("x",)
+
+    @property
+    def differentiable(self) -> bool:
+        return self.partials is not None
+
+
+def _binary(name, fwd, rule, symbol, prec, latex, **kw) -> Op:
+    return Op(name, 2, fwd, rule, infix=symbol, precedence=prec, latex=latex, arg_names=("x", "y"), **kw)
+
+
+def _unary(name, fwd, rule, latex=None, names=None, **kw) -> Op:
+    return Op(name, 1, fwd, rule, latex=latex or f"\\operatorname{{{name}}}", callable_as=names or (name,), **kw)
+
+
+_OP_LIST: list[Op] = [
+    Op("const", 0, None, (lambda A, out: ()), doc="a number"),  # type: ignore[arg-type]
+    Op("var", 0, None, (lambda A, out: ()), doc="an input"),  # type: ignore[arg-type]
+    _binary("add", k.add, lambda A, out, x, y: (A.one, A.one), "+", PREC_ADD, "+"),
+    _binary("sub", k.sub, lambda A, out, x, y: (A.one, A.const(-1.0)), "-", PREC_ADD, "-"),
+    _binary("mul", k.mul, lambda A, out, x, y: (y, x), "*", PREC_MUL, "\\cdot"),
+    _binary(
+        "div",
+        k.div,
+        lambda A, out, x, y: (A.div(A.one, y), A.neg(A.div(out, y))),
+        "/",
+        PREC_MUL,
+        "/",
+        domain="a nonzero divisor",
+    ),
+    Op("neg", 1, k.neg, lambda A, out, x: (A.const(-1.0),), infix="-", precedence=PREC_UNARY, latex="-"),
+    _binary(
+        "pow",
+        k.power,
+        lambda A, out, x, y: (A.mul(y, A.pow(x, A.sub(y, A.one))), A.xlogy(out, x)),
+        "**",
+        PREC_POW,
+        "^",
+        domain="a positive base, or an integer exponent",
+        callable_as=("pow",),
+    ),
+    Op(
+        "powc",
+        1,
+        k.power,
+        lambda A, out, x, c: (A.mul(A.const(c), A.powc(x, c - 1.0)),),
+        infix="**",
+        precedence=PREC_POW,
+        latex="^",
+        has_param=True,
+        doc="x ** c for a number c written in the program",
+        domain="a non-negative base unless the exponent is an integer",
+    ),
+    _unary("exp", k.exp, lambda A, out, x: (out,)),
+    _unary("log", k.log, lambda A, out, x: (A.div(A.one, x),), names=("log", "ln"), latex="\\ln", domain="a positive argument"),
+    _unary(
+        "log2",
+        k.log2,
+        lambda A, out, x: (A.div(A.one, A.mul(x, A.log(A.const(2.0)))),),
+        latex="\\log_2",
+        domain="a positive argument",
+    ),
+    _unary(
+        "log10",
+        k.log10,
+        lambda A, out, x: (A.div(A.one, A.mul(x, A.log(A.const(10.0)))),),
+        latex="\\log_{10}",
+        domain="a positive argument",
+    ),
+    _unary("sqrt", k.sqrt, lambda A, out, x: (A.div(A.const(0.5), out),), latex="\\sqrt", domain="a non-negative argument"),
+    _unary("sin", k.sin, lambda A, out, x: (A.cos(x),), latex="\\sin"),
+    _unary("cos", k.cos, lambda A, out, x: (A.neg(A.sin(x)),), latex="\\cos"),
+    _unary("tan", k.tan, lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),), latex="\\tan"),
+    _unary(
+        "asin",
+        k.asin,
+        lambda A, out, x: (A.div(A.one, A.sqrt(A.sub(A.one, A.powc(x, 2.0)))),),
+        latex="\\arcsin",
+        domain="an argument in [-1, 1]",
+    ),
+    _unary(
+        "acos",
+        k.acos,
+        lambda A, out, x: (A.neg(A.div(A.one, A.sqrt(A.sub(A.one, A.powc(x, 2.0))))),),
+        latex="\\arccos",
+        domain="an argument in [-1, 1]",
+    ),
+    _unary("atan", k.atan, lambda A, out, x: (A.div(A.one, A.add(A.one, A.powc(x, 2.0))),), latex="\\arctan"),
+    _unary("sinh", k.sinh, lambda A, out, x: (A.cosh(x),), latex="\\sinh"),
+    _unary("cosh", k.cosh, lambda A, out, x: (A.sinh(x),), latex="\\cosh"),
+    _unary("tanh", k.tanh, lambda A, out, x: (A.sub(A.one, A.powc(out, 2.0)),), latex="\\tanh"),
+    _unary("sigmoid", k.sigmoid, lambda A, out, x: (A.mul(out, A.sub(A.one, out)),), latex="\\sigma"),
+    _unary("softplus", k.softplus, lambda A, out, x: (A.sigmoid(x),)),
+    _unary(
+        "relu",
+        k.relu,
+        lambda A, out, x: (A.step(x),),
+        kink=lambda x: x == 0,
+        convention="relu'(0) = 0 (PyTorch's convention); one-sided derivatives are 0 (left) and 1 (right)",
+    ),
+    _unary(
+        "abs",
+        k.absolute,
+        lambda A, out, x: (A.sign(x),),
+        latex="\\left|",
+        kink=lambda x: x == 0,
+        convention="abs'(0) = 0 (PyTorch's convention); one-sided derivatives are -1 (left) and 1 (right)",
+    ),
+    _unary(
+        "sign",
+        k.sign,
+        lambda A, out, x: (A.zero,),
+        kink=lambda x: x == 0,
+        convention="sign'(0) is taken as 0 (the jump has no derivative)",
+    ),
+    _unary(
+        "step",
+        k.step,
+        lambda A, out, x: (A.zero,),
+        kink=lambda x: x == 0,
+        convention="step(0) = 0 and step'(0) is taken as 0 (the jump has no derivative)",
+        doc="1 where x > 0, else 0 (the derivative of relu)",
+    ),
+    Op(
+        "max",
+        2,
+        k.maximum,
+        lambda A, out, x, y: (
+            A.mul(A.const(0.5), A.add(A.one, A.sign(A.sub(x, y)))),
+            A.mul(A.const(0.5), A.sub(A.one, A.sign(A.sub(x, y)))),
+        ),
+        latex="\\max",
+        kink=lambda x, y: x == y,
+        convention="at a tie the gradient is split evenly, 0.5 to each argument (as torch.maximum)",
+        callable_as=("max",),
+        arg_names=("x", "y"),
+    ),
+    Op(
+        "min",
+        2,
+        k.minimum,
+        lambda A, out, x, y: (
+            A.mul(A.const(0.5), A.sub(A.one, A.sign(A.sub(x, y)))),
+            A.mul(A.const(0.5), A.add(A.one, A.sign(A.sub(x, y)))),
+        ),
+        latex="\\min",
+        kink=lambda x, y: x == y,
+        convention="at a tie the gradient is split evenly, 0.5 to each argument (as torch.minimum)",
+        callable_as=("min",),
+        arg_names=("x", "y"),
+    ),
+    Op(
+        "clamp",
+        3,
+        k.clamp,
+        lambda A, out, x, lo, hi: (
+            A.sub(A.sub(A.one, A.step(A.sub(lo, x))), A.step(A.sub(x, hi))),
+            A.step(A.sub(lo, x)),
+            A.step(A.sub(x, hi)),
+        ),
+        latex="\\operatorname{clamp}",
+        kink=lambda x, lo, hi: x == lo or x == hi,
+        convention="at a boundary (x = lo or x = hi) the gradient goes to x, as torch.clamp does",
+        callable_as=("clamp",),
+        arg_names=("x", "lo", "hi"),
+    ),
+    Op(
+        "xlogy",
+        2,
+        k.xlogy,
+        lambda A, out, x, y: (A.log(y), A.div(x, y)),
+        latex="\\operatorname{xlogy}",
+        callable_as=("xlogy",),
+        doc="x * log(y), and 0 where x = 0",
+        arg_names=("x", "y"),
+    ),
+    Op(
+        "stop_gradient",
+        1,
+        k.identity,
+        None,
+        latex="\\operatorname{sg}",
+        callable_as=("stop_gradient", "detach"),
+        doc="the value of x; no gradient flows through it",
+    ),
+]
+
+OPS: dict[str, Op] = {op.name: op for op in _OP_LIST}
+
+#: Function names a program may call, including aliases (``ln`` -> ``log``).
+FUNCTIONS: dict[str, Op] = {name: op for op in _OP_LIST for name in op.callable_as}
+
+#: Named constants of the language.
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}

@@ -1,0 +1,48 @@
+"""Reading input values from the command line: ``--at x=1,y=2`` and ``--at x=pi/4``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from gradcli.errors import GradcliError, InputProblem
+
+_ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)", re.DOTALL)
+_NEXT_ASSIGNMENT = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
+
+
+def parse_point(items: Iterable[str]) -> dict[str, float]:
+    """``["x=1,y=2", "z=-pi/4"]`` -> ``{"x": 1.0, "y": 2.0, "z": -0.785...}``."""
+    point: dict[str, float] = {}
+    for item in items:
+        for part in _NEXT_ASSIGNMENT.split(item):
+            name, value = _split(part)
+            if name in point:
+                raise InputProblem(f"--at {part.strip()}: {name} is given more than once")
+            point[name] = value
+    return point
+
+
+def _split(part: str) -> tuple[str, float]:
+    match = _ASSIGNMENT.fullmatch(part)
+    if match is None or not match.group(2).strip():
+        raise InputProblem(f"--at {part.strip()!r}: expected NAME=NUMBER, for example --at x=1 or --at x=1,y=2")
+    return match.group(1), number_value(match.group(2).strip(), match.group(1))
+
+
+def number_value(text: str, name: str) -> float:
+    """A number, or an expression of numbers and constants such as ``pi/4`` or ``-1e-3``."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from gradcli.evaluation import evaluate
+    from gradcli.parse import parse
+
+    try:
+        program = parse(text)
+    except GradcliError:
+        program = None
+    if program is None or program.inputs:
+        raise InputProblem(f"--at {name}={text}: the value must be a number or an expression of numbers, e.g. pi/4")
+    return evaluate(program).value

@@ -1,0 +1,1 @@
+"""Renderers: each turns library data (values, traces, graphs) into one format."""

@@ -1,0 +1,94 @@
+"""Infix text in gradcli's own syntax (also read by SymPy's ``parse_expr``).
+
+One precedence table (the op table's) and one ``parenthesize`` rule; nodes are
+visited in topological order, so no recursion, whatever the depth.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from gradcli.graph import Graph
+from gradcli.ops import CONSTANTS, PREC_ATOM, PREC_POW, PREC_UNARY
+
+Text = tuple[str, int]  # printed form and its precedence
+
+_SPACED = {"+", "-"}
+IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def exact_number(value: float) -> str:
+    """A number as the parser reads it back to the same float (``pi`` and ``e`` by name)."""
+    for name, constant in CONSTANTS.items():
+        if abs(value) == constant:
+            return name if value > 0 else f"-{name}"
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
+def _leaf(text: str) -> Text:
+    """A name printed as an atom; a descriptive label like ``3*x`` gets parentheses."""
+    if set(text) <= IDENTIFIER_CHARS:
+        return text, PREC_ATOM
+    try:
+        return text, (PREC_UNARY if float(text) < 0 else PREC_ATOM)
+    except ValueError:
+        return f"({text})", PREC_ATOM
+
+
+def to_infix(
+    graph: Graph,
+    root: int,
+    name_of: Callable[[int], str | None] | None = None,
+    leaves: dict[int, Text] | None = None,
+) -> str:
+    """The expression at ``root``.
+
+    Nodes for which ``name_of`` gives a name print as that name; nodes in ``leaves``
+    print as the given text, parenthesised by its precedence.
+    """
+    text: dict[int, Text] = dict(leaves or {})
+    for node in graph.ancestors([root]):
+        if node in text:
+            continue
+        name = name_of(node) if name_of is not None and node != root else None
+        text[node] = _leaf(name) if name is not None else format_node(graph, node, text)
+    return text[root][0]
+
+
+def _wrap(part: Text, needs_parens: bool) -> str:
+    return f"({part[0]})" if needs_parens else part[0]
+
+
+def format_node(graph: Graph, node: int, text: dict[int, Text] | list[Text]) -> Text:
+    """One node printed on the already printed texts of its arguments."""
+    op = graph.ops[node]
+    param = graph.params[node]
+    if op.name == "const":
+        return exact_number(param), (PREC_UNARY if param < 0 else PREC_ATOM)
+    if op.name == "var":
+        return _leaf(param)
+    args = [text[a] for a in graph.args[node]]
+    if op.name == "neg":
+        return "-" + _wrap(args[0], args[0][1] <= PREC_UNARY), PREC_UNARY
+    if op.name == "powc":
+        exponent = exact_number(param)
+        exponent = f"({exponent})" if param < 0 else exponent
+        return f"{_wrap(args[0], args[0][1] <= PREC_POW)}**{exponent}", PREC_POW
+    if op.infix is not None:
+        return _format_binary(op.infix, op.precedence, args)
+    return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join(a[0] for a in args)})", PREC_ATOM
+
+
+def _format_binary(symbol: str, prec: int, args: list[Text]) -> Text:
+    left, right = args
+    if prec == PREC_POW:  # right-associative
+        left_text = _wrap(left, left[1] <= prec)
+        right_text = _wrap(right, right[1] < prec)
+    else:
+        left_text = _wrap(left, left[1] < prec)
+        right_text = _wrap(right, right[1] <= max(prec, PREC_UNARY))
+    joiner = f" {symbol} " if symbol in _SPACED else symbol
+    return f"{left_text}{joiner}{right_text}", prec

@@ -1,0 +1,57 @@
+"""The machine-readable report: strict JSON (non-finite numbers as strings)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from gradcli.evaluation import Evaluation
+from gradcli.render.numbers import json_number
+from gradcli.trace import TraceRow
+
+
+def _node(row: TraceRow) -> dict[str, Any]:
+    node: dict[str, Any] = {
+        "id": row.node,
+        "label": row.label,
+        "op": row.op,
+        "role": row.role,
+        "expression": row.expression,
+        "inputs": list(row.inputs),
+        "value": json_number(row.value),
+        "grad": json_number(row.grad),
+        "local": [{"wrt": d.wrt, "formula": d.formula, "value": json_number(d.value)} for d in row.local],
+        "incoming": [
+            {
+                "from": c.consumer,
+                "local": json_number(c.local),
+                "upstream": json_number(c.upstream),
+                "amount": json_number(c.amount),
+                **({"blocked": True} if c.blocked else {}),
+            }
+            for c in row.incoming
+        ],
+    }
+    if row.kink:
+        node["kink"] = row.kink
+    return node
+
+
+def report_data(ev: Evaluation, rows: Sequence[TraceRow]) -> dict[str, Any]:
+    """Everything ``gradcli eval --json`` prints, as plain data."""
+    program = ev.program
+    return {
+        "program": program.source,
+        "at": {name: json_number(v) for name, v in ev.point.items()},
+        "value": json_number(ev.value),
+        "gradient": {name: json_number(g) for name, g in ev.gradient.items()},
+        "output": program.output,
+        "nodes": [_node(row) for row in rows],
+        "anomalies": [{"kind": a.kind, "node": a.node, "message": a.message} for a in ev.anomalies],
+        "kinks": [{"node": k.node, "op": k.op, "convention": k.convention} for k in ev.kinks],
+    }
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"

@@ -1,0 +1,23 @@
+"""How numbers are written for people (tables, labels) and for machines (JSON)."""
+
+from __future__ import annotations
+
+import math
+
+
+def format_number(value: float, digits: int = 12) -> str:
+    """Shortest faithful text for a number: ``42``, ``0.5``, ``1e-08``, ``nan``, ``-inf``."""
+    if value != value:
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value)) if value or math.copysign(1.0, value) > 0 else "-0"
+    return f"{value:.{digits}g}"
+
+
+def json_number(value: float) -> float | str:
+    """A value strict JSON can hold: non-finite numbers become ``"nan"``, ``"inf"``, ``"-inf"``."""
+    if math.isfinite(value):
+        return value
+    return format_number(value)

@@ -1,0 +1,151 @@
+"""The terminal report of ``gradcli eval``: value, gradient, and the backward trace table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from gradcli.evaluation import Evaluation
+from gradcli.render.numbers import format_number
+from gradcli.trace import TraceRow
+
+DIGITS = 10
+
+
+def num(value: float) -> str:
+    return format_number(value, DIGITS)
+
+
+def _summary(ev: Evaluation) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    point = ", ".join(f"{name} = {num(value)}" for name, value in ev.point.items())
+    table.add_row("at", point or "(no inputs)")
+    table.add_row("value", Text(num(ev.value), style="bold"))
+    return table
+
+
+def _gradient(ev: Evaluation) -> Table | None:
+    if not ev.point:
+        return None
+    out = ev.program.label(ev.program.output)
+    table = Table(title="gradient", title_justify="left", show_edge=False, box=None, padding=(0, 2))
+    table.add_column("input")
+    table.add_column("value", justify="right")
+    table.add_column(f"d {out} / d input", justify="right", style="bold")
+    for name, grad in ev.gradient.items():
+        table.add_row(name, num(ev.point[name]), num(grad))
+    return table
+
+
+def _local_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
+    if row.op == "stop_gradient":
+        return "0 (stop_gradient: no gradient flows)"
+    if not row.local:
+        return "—"
+    seen, parts = set(), []
+    for local in row.local:
+        if local.wrt in skip or local.wrt in seen:
+            continue
+        seen.add(local.wrt)
+        formula = local.formula
+        shown = num(local.value)
+        body = formula if formula == shown else f"{formula} = {shown}"
+        parts.append(f"∂{row.label}/∂{labels[local.wrt]} = {body}")
+    return "\n".join(parts) if parts else "—"
+
+
+def _incoming_cell(row: TraceRow, labels: dict[int, str], seed: bool) -> str:
+    if seed:
+        return "1 (seed)"
+    parts = [
+        f"{num(c.amount)} from {labels[c.consumer]}" + (" (blocked)" if c.blocked else "")
+        for c in row.incoming
+        if c.consumer in labels
+    ]
+    if not parts:
+        return "0 (does not reach the output)" if row.role == "unused" else "0"
+    if len(parts) == 1:
+        return parts[0]
+    return " +\n".join(parts) + f"\n= {num(row.grad)}"
+
+
+def _sends_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
+    parts = []
+    for local in row.local:
+        if local.wrt in skip:
+            continue
+        amount = local.value * row.grad
+        parts.append(f"{num(local.value)} × {num(row.grad)} = {num(amount)} → {labels[local.wrt]}")
+    return "\n".join(parts)
+
+
+def trace_table(ev: Evaluation, rows: Sequence[TraceRow], labels: dict[int, str], show_constants: bool) -> Table:
+    """The backward trace, one row per node: the chain rule at each step."""
+    constants = {n for n in labels if ev.program.graph.ops[n].name == "const"}
+    skip = set() if show_constants else constants
+    table = Table(title="backward trace", title_justify="left", show_lines=True)
+    for header, justify in (
+        ("node", "left"),
+        ("operation", "left"),
+        ("value", "right"),
+        ("local derivative", "left"),
+        ("incoming gradient", "left"),
+        ("gradient", "right"),
+        ("sends (local × gradient)", "left"),
+    ):
+        table.add_column(header, justify=justify, overflow="fold")
+    for row in rows:
+        if row is None:
+            table.add_row("…", "", "", "", "", "", "")
+            continue
+        if row.node in skip:
+            continue
+        style = "dim" if row.role in ("unused", "constant") else ("bold" if row.role == "output" else None)
+        operation = {"input": "input", "constant": "constant"}.get(row.role, row.expression)
+        if row.role == "output" and not row.inputs:
+            operation = "input" if row.op == "var" else operation
+        table.add_row(
+            row.label,
+            operation,
+            num(row.value),
+            _local_cell(row, labels, skip),
+            _incoming_cell(row, labels, row.role == "output"),
+            num(row.grad),
+            _sends_cell(row, labels, skip),
+            style=style,
+        )
+    return table
+
+
+def _notes(ev: Evaluation, labels: dict[int, str]) -> list[Text]:
+    notes = [Text(f"! {a.message}", style="bold red") for a in ev.anomalies]
+    for kink in ev.kinks:
+        notes.append(Text(f"~ kink at {labels.get(kink.node, kink.op)}: {kink.convention}", style="yellow"))
+    return notes
+
+
+def render_report(
+    ev: Evaluation,
+    rows: Sequence[TraceRow | None],
+    labels: dict[int, str],
+    console: Console,
+    show_constants: bool = False,
+    hidden: int = 0,
+) -> None:
+    """Print the whole report to ``console``."""
+    parts: list = [_summary(ev)]
+    gradient = _gradient(ev)
+    if gradient is not None:
+        parts += [Text(""), gradient]
+    parts += [Text(""), trace_table(ev, rows, labels, show_constants)]
+    if hidden:
+        parts.append(Text(f"{hidden} more nodes not shown: use --max-rows 0 for all, or --json", style="dim"))
+    notes = _notes(ev, labels)
+    if notes:
+        parts += [Text(""), *notes]
+    console.print(Group(*parts))

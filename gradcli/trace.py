@@ -1,0 +1,87 @@
+"""The backward trace: per node, the chain rule at work, as tutorials tabulate it.
+
+For each node: its operation on named inputs, its value, each local derivative as a
+formula (built from the op table's rule on symbolic arguments) and a number, the
+gradient arriving from every node that uses it (local derivative x that node's
+gradient), and the sum of those: its adjoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from gradcli.evaluation import Evaluation
+from gradcli.explain import LocalDerivative, expression, local_derivatives, node_texts
+from gradcli.graph import Program
+
+
+class Contribution(NamedTuple):
+    """Gradient sent to a node by one node that uses it: local x upstream = amount."""
+
+    consumer: int
+    local: float
+    upstream: float
+    amount: float
+    blocked: bool = False  # the consumer is stop_gradient
+
+
+class TraceRow(NamedTuple):
+    node: int
+    label: str
+    role: str  # input, constant, intermediate, output, unused
+    op: str
+    expression: str
+    inputs: tuple[int, ...]
+    value: float
+    local: tuple[LocalDerivative, ...]
+    incoming: tuple[Contribution, ...]
+    grad: float
+    kink: str | None = None
+
+
+def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> list[TraceRow]:
+    """One row per node (all program nodes by default), in evaluation order."""
+    program, values, grads = evaluation.program, evaluation.values, evaluation.grads
+    g = program.graph
+    wanted = sorted(set(program.nodes if nodes is None else nodes))
+    texts = node_texts(program)
+    used = set(g.ancestors([program.output]))
+    users = g.consumers([n for n in program.nodes if n in used])
+    needed = set(wanted).union(c for n in wanted for c, _ in users.get(n, ()))
+    locals_ = {n: local_derivatives(program, n, values, texts) for n in sorted(needed) if n in used}
+    kinks = {k.node: k.convention for k in evaluation.kinks}
+    return [
+        TraceRow(
+            node=n,
+            label=texts[n][0],
+            role=_role(program, n, used),
+            op=g.ops[n].name,
+            expression=expression(g, n, texts) if g.args[n] else texts[n][0],
+            inputs=g.args[n],
+            value=values[n],
+            local=locals_.get(n, ()),
+            incoming=tuple(_contribution(g, c, pos, locals_, grads) for c, pos in users.get(n, ())),
+            grad=grads[n],
+            kink=kinks.get(n),
+        )
+        for n in wanted
+    ]
+
+
+def _contribution(graph, consumer: int, pos: int, locals_: dict, grads: list[float]) -> Contribution:
+    if not graph.ops[consumer].differentiable:
+        return Contribution(consumer, 0.0, grads[consumer], 0.0, blocked=True)
+    local = locals_[consumer][pos].value
+    return Contribution(consumer, local, grads[consumer], local * grads[consumer])
+
+
+def _role(program: Program, node: int, used: set[int]) -> str:
+    op = program.graph.ops[node].name
+    if node == program.output:
+        return "output"
+    if op == "var":
+        return "input"
+    if node not in used:
+        return "unused"
+    return "constant" if op == "const" else "intermediate"
