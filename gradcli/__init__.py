@@ -1,3 +1,39 @@
-"""gradcli: gradients you can read. A command-line gradient calculator and graph visualizer."""
+"""gradcli: gradients you can read. A command-line gradient calculator and graph visualizer.
+
+The library under the CLI::
+
+    >>> import gradcli
+    >>> ev = gradcli.evaluate("a = x*3; b = a + 1; c = b**2", {"x": 2})
+    >>> ev.value, ev.gradient
+    (49.0, {'x': 42.0})
+    >>> [(row.label, row.grad) for row in gradcli.build_trace(ev) if row.role != "constant"]
+    [('x', 42.0), ('a', 14.0), ('b', 14.0), ('c', 1.0)]
+"""
+
+from __future__ import annotations
 
 __version__ = "0.1.0"
+
+# Imported on first use, so that `gradcli --version` and the CLI start fast.
+_API = {
+    "parse": "gradcli.parse",
+    "evaluate": "gradcli.evaluation",
+    "Evaluation": "gradcli.evaluation",
+    "build_trace": "gradcli.trace",
+    "Program": "gradcli.graph",
+    "Graph": "gradcli.graph",
+    "GradcliError": "gradcli.errors",
+    "OPS": "gradcli.ops",
+    "FUNCTIONS": "gradcli.ops",
+}
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gradcli' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
