@@ -9,12 +9,14 @@ nan or infinity first appeared, and which nodes sit on a kink.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from typing import NamedTuple
 
 from gradcli.errors import InputProblem
 from gradcli.explain import explain_bad_grad, explain_bad_value
 from gradcli.forward import forward_values
+from gradcli.gcpause import paused_gc
 from gradcli.graph import Program
 from gradcli.parse import parse
 from gradcli.reverse import adjoints
@@ -86,8 +88,9 @@ def evaluate(program: Program | str, at: Mapping[str, float] | None = None) -> E
     if isinstance(program, str):
         program = parse(program)
     point = resolve_point(program, at or {})
-    values = forward_values(program, point)
-    grads = adjoints(program, values)
+    with paused_gc():
+        values = forward_values(program, point)
+        grads = adjoints(program, values)
     anomalies = [a for a in (_first_bad_value(program, values), _first_bad_grad(program, values, grads)) if a]
     return Evaluation(program, point, values, grads, anomalies, find_kinks(program, values))
 
@@ -97,6 +100,8 @@ def _finite(x: float) -> bool:
 
 
 def _first_bad_value(program: Program, values: list[float]) -> Anomaly | None:
+    if all(map(math.isfinite, values)):
+        return None
     g = program.graph
     for node in program.nodes:
         if not _finite(values[node]) and all(_finite(values[a]) for a in g.args[node]):
@@ -106,6 +111,8 @@ def _first_bad_value(program: Program, values: list[float]) -> Anomaly | None:
 
 def _first_bad_grad(program: Program, values: list[float], grads: list[float]) -> Anomaly | None:
     """The first node of the reverse sweep whose gradient is not finite."""
+    if all(map(math.isfinite, grads)):
+        return None
     g = program.graph
     for node in reversed(program.nodes):
         if not _finite(grads[node]) and g.ops[node].name != "const":
@@ -117,8 +124,7 @@ def find_kinks(program: Program, values: list[float]) -> list[Kink]:
     """Nodes evaluated exactly where their op is not differentiable."""
     g = program.graph
     kinks = []
-    for node in program.nodes:
-        op = g.ops[node]
+    for node, op in enumerate(g.ops[: program.size]):
         if op.kink is not None and op.kink(*[values[a] for a in g.args[node]]):
             kinks.append(Kink(node, op.name, op.convention))
     return kinks

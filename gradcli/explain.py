@@ -52,36 +52,73 @@ def expression(graph: Graph, node: int, texts: list[Text]) -> str:
     return format_node(graph, node, texts)[0]
 
 
-def _scratch_args(scratch: Graph, graph: Graph, node: int, texts: list[Text]) -> tuple[tuple[int, ...], dict[int, Text]]:
-    """Stand-ins for a node's arguments in a scratch graph, printed as their names."""
-    leaves: dict[int, Text] = {}
-    args = []
-    for a in graph.args[node]:
-        if graph.ops[a].name == "const":
-            args.append(scratch.const(graph.params[a]))
-        else:
-            stand_in = scratch.var(f"arg{a}")
-            leaves[stand_in] = texts[a]
-            args.append(stand_in)
-    return tuple(args), leaves
-
-
 def local_derivatives(program: Program, node: int, values: list[float], texts: list[Text]) -> tuple[LocalDerivative, ...]:
     """The op table's partials at ``node``: symbolic in the argument names, and numeric."""
     g = program.graph
     op, args, param = g.ops[node], g.args[node], g.params[node]
-    if not args or not op.differentiable:
+    if not args or op.partials is None:
         return ()
     extra = (param,) if op.has_param else ()
     numbers = op.partials(FLOATS, values[node], *[values[a] for a in args], *extra)
+    formulas = _fill(_templates(g, node, texts), [texts[a][0] for a in args], texts[node][0])
+    return tuple(LocalDerivative(a, f, n) for a, f, n in zip(args, formulas, numbers))
+
+
+_TEMPLATES: dict[tuple, tuple[str, ...]] = {}
+
+
+def _slot(k: int | str) -> str:
+    return f"\x00{k}\x00"
+
+
+def _templates(graph: Graph, node: int, texts: list[Text]) -> tuple[str, ...]:
+    """The partials of ``node``'s op printed once per shape, with slots for the names.
+
+    Printing depends only on the op, its parameter, which arguments are numbers (and
+    which are the same node) and the precedence of each name, so one template serves
+    every node of that shape: a 1e5-node trace builds a handful of scratch graphs.
+    """
+    op, args, param = graph.ops[node], graph.args[node], graph.params[node]
+    shape = []
+    for pos, a in enumerate(args):
+        if graph.ops[a].name == "const":
+            shape.append(("const", graph.params[a]))
+        else:
+            shape.append(("name", texts[a][1], args.index(a)))
+    key = (op.name, param, tuple(shape), texts[node][1])
+    found = _TEMPLATES.get(key)
+    if found is None:
+        found = _TEMPLATES[key] = _print_templates(op, param, shape, texts[node][1])
+    return found
+
+
+def _print_templates(op, param, shape, out_precedence: int) -> tuple[str, ...]:
     scratch = Graph()
-    stand_ins, leaves = _scratch_args(scratch, g, node, texts)
+    leaves: dict[int, Text] = {}
+    stand_ins = []
+    for pos, item in enumerate(shape):
+        if item[0] == "const":
+            stand_ins.append(scratch.const(item[1]))
+            continue
+        stand_in = scratch.var(f"arg{item[2]}")
+        leaves[stand_in] = (_slot(item[2]), item[1])
+        stand_ins.append(stand_in)
     out = scratch.var("out")
-    leaves[out] = texts[node]
+    leaves[out] = (_slot("out"), out_precedence)
+    extra = (param,) if op.has_param else ()
     symbolic = op.partials(NodeAlgebra(scratch), out, *stand_ins, *extra)
-    return tuple(
-        LocalDerivative(a, to_infix(scratch, s, leaves=leaves), n) for a, s, n in zip(args, symbolic, numbers)
-    )
+    return tuple(to_infix(scratch, s, leaves=leaves) for s in symbolic)
+
+
+def _fill(templates: tuple[str, ...], arg_names: list[str], out_name: str) -> list[str]:
+    filled = []
+    for template in templates:
+        if "\x00" in template:
+            template = template.replace(_slot("out"), out_name)
+            for pos, name in enumerate(arg_names):
+                template = template.replace(_slot(pos), name)
+        filled.append(template)
+    return filled
 
 
 def explain_bad_value(program: Program, node: int, values: list[float]) -> str:

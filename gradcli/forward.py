@@ -37,16 +37,15 @@ def forward_plan(program: Program) -> ForwardPlan:
 def _build_plan(program: Program) -> ForwardPlan:
     g = program.graph
     constants, variables, steps = [], [], []
-    for node in program.nodes:
-        op, args = g.ops[node], g.args[node]
-        if op.name == "const":
-            constants.append((node, g.params[node]))
-        elif op.name == "var":
-            variables.append((node, g.params[node]))
-        else:
-            fn = with_param(op.forward, g.params[node]) if op.has_param else op.forward
+    for node, op, args, param in zip(program.nodes, g.ops, g.args, g.params):
+        if args:
+            fn = with_param(op.forward, param) if op.has_param else op.forward
             second = args[1] if len(args) == 2 else (UNARY if len(args) == 1 else NARY)
             steps.append((node, fn, args[0], second, args))
+        elif op.name == "const":
+            constants.append((node, param))
+        else:
+            variables.append((node, param))
     return ForwardPlan(program.size, tuple(constants), tuple(variables), tuple(steps))
 
 

@@ -15,6 +15,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from gradcli.errors import NameProblem, SyntaxProblem
+from gradcli.gcpause import paused_gc
 from gradcli.graph import Graph, Program
 from gradcli.ops import CONSTANTS, FUNCTIONS, OPS
 
@@ -175,7 +176,8 @@ def parse(source: str) -> Program:
     parser = _parser()
     _BUILDER.reset(source)
     try:
-        statements = parser.parse(source)
+        with paused_gc():
+            statements = parser.parse(source)
     except UnexpectedInput as error:
         raise _syntax_problem(error, source, parser) from None
     if not statements:

@@ -10,11 +10,11 @@ rule itself, and take a shortcut in the loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache, partial
+from functools import partial
 from weakref import WeakKeyDictionary
 
 from gradcli.algebra import FLOATS, NodeAlgebra
-from gradcli.forward import with_param
+from gradcli.forward import NARY, UNARY, with_param
 from gradcli.graph import Graph, Program
 from gradcli.ops import Op
 
@@ -26,10 +26,19 @@ SWAPPED = 2  # binary op whose partials are (second argument, first argument), a
 ReverseStep = tuple[int, int, object, int, int, tuple[int, ...]]
 
 
-@cache
+_SHAPES: dict[str, tuple[int, tuple[float, ...] | None]] = {}
+
+
 def rule_shape(op: Op) -> tuple[int, tuple[float, ...] | None]:
     """Classify an op's partials by building them once on symbolic arguments."""
-    if op.has_param or not op.differentiable or op.arity == 0:
+    shape = _SHAPES.get(op.name)
+    if shape is None:
+        shape = _SHAPES[op.name] = _classify(op)
+    return shape
+
+
+def _classify(op: Op) -> tuple[int, tuple[float, ...] | None]:
+    if op.has_param or op.partials is None or op.arity == 0:
         return GENERAL, None
     g = Graph()
     A = NodeAlgebra(g)
@@ -46,7 +55,7 @@ _PLANS: WeakKeyDictionary[Program, dict[int, tuple[ReverseStep, ...]]] = WeakKey
 
 
 def reverse_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
-    """The reverse steps for one output: only the nodes that output depends on.
+    """The reverse steps for one output, built once: only nodes the gradient reaches.
 
     Nodes outside the output's ancestry send nothing, not ``0 * partial``: an unused
     ``sqrt(x)`` at 0 must not turn ``x``'s gradient into ``0 * inf = nan``.
@@ -54,23 +63,37 @@ def reverse_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
     per_output = _PLANS.setdefault(program, {})
     steps = per_output.get(output)
     if steps is None:
-        steps = per_output[output] = _build_plan(program, program.graph.ancestors([output]))
+        steps = per_output[output] = _build_plan(program, output)
     return steps
 
 
-def _build_plan(program: Program, nodes: Sequence[int]) -> tuple[ReverseStep, ...]:
+def _build_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
     g = program.graph
+    ops, all_args, params = g.ops, g.args, g.params
+    reached = bytearray(output + 1)
+    reached[output] = 1
     steps: list[ReverseStep] = []
-    for node in reversed(nodes):
-        op, args = g.ops[node], g.args[node]
-        if not args or not op.differentiable:
-            continue  # leaves, and stop_gradient: nothing flows further
+    rules: dict[str, object] = {}
+    for node in range(output, -1, -1):
+        args = all_args[node]
+        if not reached[node] or not args:
+            continue
+        op = ops[node]
+        if op.partials is None:
+            continue  # stop_gradient: nothing flows further
+        for a in args:
+            reached[a] = 1
         kind, constants = rule_shape(op)
-        rule = partial(op.partials, FLOATS)
-        if op.has_param:
-            rule = with_param(rule, g.params[node])
-        second = args[1] if len(args) == 2 else -1
-        steps.append((kind, node, constants if kind == CONSTANT else rule, args[0], second, args))
+        if kind == CONSTANT:
+            rule = constants
+        elif op.has_param:
+            rule = with_param(partial(op.partials, FLOATS), params[node])
+        else:
+            rule = rules.get(op.name)
+            if rule is None:
+                rule = rules[op.name] = partial(op.partials, FLOATS)
+        second = args[1] if len(args) == 2 else (UNARY if len(args) == 1 else NARY)
+        steps.append((kind, node, rule, args[0], second, args))
     return tuple(steps)
 
 
@@ -87,6 +110,8 @@ def adjoints(program: Program, values: Sequence[float], output: int | None = Non
         elif kind == CONSTANT:
             for j, p in zip(args, rule):
                 adj[j] += p * g
+        elif b == UNARY:
+            adj[a] += rule(values[node], values[a])[0] * g
         elif b >= 0:
             p, q = rule(values[node], values[a], values[b])
             adj[a] += p * g

@@ -79,7 +79,7 @@ def format_node(graph: Graph, node: int, text: dict[int, Text] | list[Text]) -> 
         return f"{_wrap(args[0], args[0][1] <= PREC_POW)}**{exponent}", PREC_POW
     if op.infix is not None:
         return _format_binary(op.infix, op.precedence, args)
-    return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join(a[0] for a in args)})", PREC_ATOM
+    return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join([a[0] for a in args])})", PREC_ATOM
 
 
 def _format_binary(symbol: str, prec: int, args: list[Text]) -> Text:

@@ -53,5 +53,11 @@ def report_data(ev: Evaluation, rows: Sequence[TraceRow]) -> dict[str, Any]:
     }
 
 
+PRETTY_LIMIT = 2000  # nodes; larger reports are written compactly
+
+
 def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    """Strict JSON (``allow_nan=False``), indented unless the graph is large."""
+    if len(data.get("nodes", ())) <= PRETTY_LIMIT:
+        return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    return json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n"
