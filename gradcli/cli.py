@@ -12,16 +12,28 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from gradcli import __version__
 from gradcli.errors import GradcliError, InputProblem
 
+MAIN_EXAMPLES = """\
+Examples:
+
+  gradcli eval "(3*x + 2)**2" --at x=1
+
+  gradcli eval "a = x*3; b = a + 1; c = b**2" --at x=2 --backward-order
+
+  gradcli eval "h = relu(w*x + b); loss = (h - 1)**2" --at w=0.5,x=2,b=0.1 --json
+
+Run 'gradcli COMMAND --help' for a command's options and more examples.
+"""
+
 app = typer.Typer(
     name="gradcli",
     help="Gradients you can read: evaluate a program, its gradient, and the chain rule at every node.",
+    epilog=MAIN_EXAMPLES,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -70,7 +82,7 @@ def fail(error: GradcliError) -> None:
     raise typer.Exit(code=error.exit_code)
 
 
-def read_program(program: Optional[str], file: Optional[str]) -> str:
+def read_program(program: str | None, file: str | None) -> str:
     """The program text from the argument, a file, or stdin (``-f -``)."""
     if program is not None and file is not None:
         raise InputProblem("give the program either as an argument or with -f FILE, not both")
@@ -87,20 +99,25 @@ def read_program(program: Optional[str], file: Optional[str]) -> str:
         raise InputProblem(f"cannot read {file}: {reason}") from None
 
 
-def _console(buffer: io.StringIO) -> "Console":  # noqa: F821 - rich is imported lazily
+def _console(buffer: io.StringIO) -> Console:  # noqa: F821 - rich is imported lazily
     from rich.console import Console
 
     width = shutil.get_terminal_size((120, 24)).columns
     return Console(
-        file=buffer, width=max(width, 60), force_terminal=sys.stdout.isatty(), highlight=False, markup=False, emoji=False
+        file=buffer,
+        width=max(width, 60),
+        force_terminal=sys.stdout.isatty(),
+        highlight=False,
+        markup=False,
+        emoji=False,
     )
 
 
 @app.command("eval", epilog=EVAL_EXAMPLES)
 def eval_command(
-    program: Optional[str] = typer.Argument(None, help="The program, e.g. \"(3*x + 2)**2\". Or use -f FILE."),
+    program: str | None = typer.Argument(None, help='The program, e.g. "(3*x + 2)**2". Or use -f FILE.'),
     at: list[str] = typer.Option([], "--at", "-a", help="Input values: --at x=1 --at y=2, or --at x=1,y=2."),
-    file: Optional[str] = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
+    file: str | None = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
     json_output: bool = typer.Option(False, "--json", help="Print strict JSON instead of tables."),
     backward_order: bool = typer.Option(
         False, "--backward-order", help="List the trace output first, in the order the backward pass visits nodes."

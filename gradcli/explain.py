@@ -52,7 +52,9 @@ def expression(graph: Graph, node: int, texts: list[Text]) -> str:
     return format_node(graph, node, texts)[0]
 
 
-def local_derivatives(program: Program, node: int, values: list[float], texts: list[Text]) -> tuple[LocalDerivative, ...]:
+def local_derivatives(
+    program: Program, node: int, values: list[float], texts: list[Text]
+) -> tuple[LocalDerivative, ...]:
     """The op table's partials at ``node``: symbolic in the argument names, and numeric."""
     g = program.graph
     op, args, param = g.ops[node], g.args[node], g.params[node]
@@ -80,7 +82,7 @@ def _templates(graph: Graph, node: int, texts: list[Text]) -> tuple[str, ...]:
     """
     op, args, param = graph.ops[node], graph.args[node], graph.params[node]
     shape = []
-    for pos, a in enumerate(args):
+    for a in args:
         if graph.ops[a].name == "const":
             shape.append(("const", graph.params[a]))
         else:
@@ -96,7 +98,7 @@ def _print_templates(op, param, shape, out_precedence: int) -> tuple[str, ...]:
     scratch = Graph()
     leaves: dict[int, Text] = {}
     stand_ins = []
-    for pos, item in enumerate(shape):
+    for item in shape:
         if item[0] == "const":
             stand_ins.append(scratch.const(item[1]))
             continue

@@ -10,7 +10,6 @@ topological order and every traversal is a plain loop, never recursion.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 

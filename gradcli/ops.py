@@ -97,7 +97,14 @@ _OP_LIST: list[Op] = [
         domain="a non-negative base unless the exponent is an integer",
     ),
     _unary("exp", k.exp, lambda A, out, x: (out,)),
-    _unary("log", k.log, lambda A, out, x: (A.div(A.one, x),), names=("log", "ln"), latex="\\ln", domain="a positive argument"),
+    _unary(
+        "log",
+        k.log,
+        lambda A, out, x: (A.div(A.one, x),),
+        names=("log", "ln"),
+        latex="\\ln",
+        domain="a positive argument",
+    ),
     _unary(
         "log2",
         k.log2,
@@ -112,7 +119,9 @@ _OP_LIST: list[Op] = [
         latex="\\log_{10}",
         domain="a positive argument",
     ),
-    _unary("sqrt", k.sqrt, lambda A, out, x: (A.div(A.const(0.5), out),), latex="\\sqrt", domain="a non-negative argument"),
+    _unary(
+        "sqrt", k.sqrt, lambda A, out, x: (A.div(A.const(0.5), out),), latex="\\sqrt", domain="a non-negative argument"
+    ),
     _unary("sin", k.sin, lambda A, out, x: (A.cos(x),), latex="\\sin"),
     _unary("cos", k.cos, lambda A, out, x: (A.neg(A.sin(x)),), latex="\\cos"),
     _unary("tan", k.tan, lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),), latex="\\tan"),

@@ -14,13 +14,17 @@ from functools import partial
 from weakref import WeakKeyDictionary
 
 from gradcli.algebra import FLOATS, NodeAlgebra
-from gradcli.forward import NARY, UNARY, with_param
+from gradcli.forward import with_param
 from gradcli.graph import Graph, Program
 from gradcli.ops import Op
 
+# How a rule's partials are shaped, found once per op from the rule itself.
 GENERAL = 0
 CONSTANT = 1  # partials are numbers: stored in the step
 SWAPPED = 2  # binary op whose partials are (second argument, first argument), as mul
+
+# Step kinds of the sweep, most frequent first.
+_MUL, _LINEAR2, _UNARY, _BINARY, _LINEAR1, _NARY = range(6)
 
 # (kind, node, rule or constant partials, first argument, second argument or -1, all arguments)
 ReverseStep = tuple[int, int, object, int, int, tuple[int, ...]]
@@ -73,7 +77,7 @@ def _build_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
     reached = bytearray(output + 1)
     reached[output] = 1
     steps: list[ReverseStep] = []
-    rules: dict[str, object] = {}
+    per_op: dict[str, tuple[int, object]] = {}
     for node in range(output, -1, -1):
         args = all_args[node]
         if not reached[node] or not args:
@@ -83,18 +87,30 @@ def _build_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
             continue  # stop_gradient: nothing flows further
         for a in args:
             reached[a] = 1
-        kind, constants = rule_shape(op)
-        if kind == CONSTANT:
-            rule = constants
-        elif op.has_param:
-            rule = with_param(partial(op.partials, FLOATS), params[node])
-        else:
-            rule = rules.get(op.name)
-            if rule is None:
-                rule = rules[op.name] = partial(op.partials, FLOATS)
-        second = args[1] if len(args) == 2 else (UNARY if len(args) == 1 else NARY)
-        steps.append((kind, node, rule, args[0], second, args))
+        found = per_op.get(op.name)
+        if found is None:
+            found = per_op[op.name] = _kind_and_rule(op)
+        kind, rule = found
+        if op.has_param:
+            rule = with_param(rule, params[node])
+        steps.append((kind, node, rule, args[0], args[1] if len(args) == 2 else -1, args))
     return tuple(steps)
+
+
+def _kind_and_rule(op: Op) -> tuple[int, object]:
+    """The step kind for ``op`` and what the sweep calls (or, for constants, reads)."""
+    shape, constants = rule_shape(op)
+    if shape == CONSTANT:
+        return _step_kind(shape, op.arity), constants
+    return _step_kind(shape, op.arity), partial(op.partials, FLOATS)
+
+
+def _step_kind(shape: int, arity: int) -> int:
+    if shape == SWAPPED:
+        return _MUL
+    if shape == CONSTANT:
+        return {1: _LINEAR1, 2: _LINEAR2}.get(arity, _NARY)
+    return {1: _UNARY, 2: _BINARY}.get(arity, _NARY)
 
 
 def adjoints(program: Program, values: Sequence[float], output: int | None = None, seed: float = 1.0) -> list[float]:
@@ -104,19 +120,22 @@ def adjoints(program: Program, values: Sequence[float], output: int | None = Non
     adj[output] = seed
     for kind, node, rule, a, b, args in reverse_plan(program, output):
         g = adj[node]
-        if kind == SWAPPED:
+        if kind == _MUL:
             adj[a] += values[b] * g
             adj[b] += values[a] * g
-        elif kind == CONSTANT:
-            for j, p in zip(args, rule):
-                adj[j] += p * g
-        elif b == UNARY:
+        elif kind == _LINEAR2:
+            adj[a] += rule[0] * g
+            adj[b] += rule[1] * g
+        elif kind == _UNARY:
             adj[a] += rule(values[node], values[a])[0] * g
-        elif b >= 0:
+        elif kind == _BINARY:
             p, q = rule(values[node], values[a], values[b])
             adj[a] += p * g
             adj[b] += q * g
+        elif kind == _LINEAR1:
+            adj[a] += rule[0] * g
         else:
-            for j, p in zip(args, rule(values[node], *[values[j] for j in args])):
+            partials = rule if isinstance(rule, tuple) else rule(values[node], *[values[j] for j in args])
+            for j, p in zip(args, partials):
                 adj[j] += p * g
     return adj
