@@ -27,9 +27,21 @@ class ProgramError(GradcliError):
         text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
         # Split the message at its first line so extra lines (hints) follow the caret.
         head, _, rest = self.detail.partition("\n")
-        caret = " " * (self.column - 1) + "^"
+        text, column = _window(text, self.column)
+        caret = " " * (column - 1) + "^"
         out = f"{where}{head}\n  {text}\n  {caret}"
         return f"{out}\n{rest}" if rest else out
+
+
+def _window(text: str, column: int, before: int = 50, after: int = 30) -> tuple[str, int]:
+    """The part of a long line around ``column``, and the column within that part."""
+    if len(text) <= before + after + 10:
+        return text, column
+    start = max(0, column - 1 - before)
+    end = min(len(text), column - 1 + after)
+    prefix = "..." if start > 0 else ""
+    suffix = "..." if end < len(text) else ""
+    return prefix + text[start:end] + suffix, column - start + len(prefix)
 
 
 class SyntaxProblem(ProgramError):

@@ -7,6 +7,7 @@ view calls a node the same thing.
 from __future__ import annotations
 
 from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 from gradcli.algebra import FLOATS, NodeAlgebra
 from gradcli.graph import Graph, Program
@@ -25,12 +26,22 @@ class LocalDerivative(NamedTuple):
     value: float
 
 
+_TEXTS: WeakKeyDictionary[Program, list[Text]] = WeakKeyDictionary()
+
+
 def node_texts(program: Program) -> list[Text]:
     """Each node's short name with its precedence, for printing it inside other text.
 
     Binding names, inputs and numbers name themselves; an unnamed node is its own
     expression on its arguments' names, or ``op#id`` when that would be long.
     """
+    texts = _TEXTS.get(program)
+    if texts is None:
+        texts = _TEXTS[program] = _node_texts(program)
+    return texts
+
+
+def _node_texts(program: Program) -> list[Text]:
     g = program.graph
     texts: list[Text] = []
     for node in program.nodes:

@@ -64,9 +64,7 @@ TUTORIAL: dict[str, Figures] = {
     "05_gradient_accumulation.grad": Figures(5, {"x": "2"}, None, {"x": "7"}),
     "06_graph_by_hand.grad": Figures(6, {"x1": "2", "x2": "3"}, "30", {"x1": "21", "x2": "16"}),
     "07_micrograd_value.grad": Figures(7, {"x": "2", "y": "3"}, "10", {"x": "7", "y": "2"}),
-    "08_squared_linear.grad": Figures(
-        8, {"w": "2", "x": "3", "b": "1"}, "49", {"w": "42", "x": "28", "b": "14"}
-    ),
+    "08_squared_linear.grad": Figures(8, {"w": "2", "x": "3", "b": "1"}, "49", {"w": "42", "x": "28", "b": "14"}),
     "09_dual_numbers.grad": Figures(9, {"x": "1.5"}, "~3.3665455798", {"x": "~6.9718292152"}),
     "10_symbolic_vs_numeric.grad": Figures(10, {"x": "1.5"}, None, {"x": "~-1.8845208682"}),
     "11_relu_inactive.grad": Figures(

@@ -13,6 +13,7 @@ from gradcli.render.numbers import format_number
 from gradcli.trace import TraceRow
 
 DIGITS = 10
+MAX_TERMS = 6  # contributions listed in one cell before "… and N more"
 
 
 def num(value: float) -> str:
@@ -56,6 +57,8 @@ def _local_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
         shown = num(local.value)
         body = formula if formula == shown else f"{formula} = {shown}"
         parts.append(f"∂{row.label}/∂{labels[local.wrt]} = {body}")
+    if row.kink and parts:
+        parts.append("(at a kink: by convention, see below)")
     return "\n".join(parts) if parts else "—"
 
 
@@ -71,7 +74,13 @@ def _incoming_cell(row: TraceRow, labels: dict[int, str], seed: bool) -> str:
         return "0 (does not reach the output)" if row.role == "unused" else "0"
     if len(parts) == 1:
         return parts[0]
-    return " +\n".join(parts) + f"\n= {num(row.grad)}"
+    return " +\n".join(_capped(parts)) + f"\n= {num(row.grad)}"
+
+
+def _capped(parts: list[str]) -> list[str]:
+    if len(parts) <= MAX_TERMS:
+        return parts
+    return [*parts[: MAX_TERMS - 1], f"… and {len(parts) - MAX_TERMS + 1} more"]
 
 
 def _sends_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
@@ -81,7 +90,7 @@ def _sends_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
             continue
         amount = local.value * row.grad
         parts.append(f"{num(local.value)} × {num(row.grad)} = {num(amount)} → {labels[local.wrt]}")
-    return "\n".join(parts)
+    return "\n".join(_capped(parts))
 
 
 def trace_table(ev: Evaluation, rows: Sequence[TraceRow], labels: dict[int, str], show_constants: bool) -> Table:
