@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 # Imported on first use, so that `gradcli --version` and the CLI start fast.
 _API = {
-    "parse": "gradcli.parse",
+    "parse": "gradcli.parser",
     "evaluate": "gradcli.evaluation",
     "Evaluation": "gradcli.evaluation",
     "build_trace": "gradcli.trace",

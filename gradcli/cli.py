@@ -91,9 +91,9 @@ def read_program(program: str | None, file: str | None) -> str:
             raise InputProblem('no program: write one, e.g. gradcli eval "(3*x + 2)**2" --at x=1, or use -f FILE')
         return program
     if file == "-":
-        return sys.stdin.read()
+        return sys.stdin.read().removeprefix("\ufeff")
     try:
-        return Path(file).read_text(encoding="utf-8")
+        return Path(file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise InputProblem(f"cannot read {file}: {reason}") from None
@@ -127,7 +127,7 @@ def eval_command(
 ) -> None:
     """Evaluate PROGRAM: its value, the gradient with respect to every input, and a backward trace."""
     from gradcli.evaluation import evaluate
-    from gradcli.parse import parse
+    from gradcli.parser import parse
     from gradcli.points import parse_point
 
     try:

@@ -18,7 +18,7 @@ from gradcli.explain import explain_bad_grad, explain_bad_value
 from gradcli.forward import forward_values
 from gradcli.gcpause import paused_gc
 from gradcli.graph import Program
-from gradcli.parse import parse
+from gradcli.parser import parse
 from gradcli.reverse import adjoints
 
 
@@ -63,6 +63,8 @@ def resolve_point(program: Program, at: Mapping[str, float]) -> dict[str, float]
     for name in at:
         if name not in inputs:
             raise InputProblem(_not_an_input(program, name))
+        if _never_used(program, inputs[name]):
+            raise InputProblem(f"--at {name}=...: {name} is rebound before it is used, so its value would be ignored")
     point = {name: float(at[name]) if name in at else program.defaults.get(name) for name in inputs}
     missing = [name for name, value in point.items() if value is None]
     if missing:
@@ -70,6 +72,14 @@ def resolve_point(program: Program, at: Mapping[str, float]) -> dict[str, float]
         plural = "s" if len(missing) > 1 else ""
         raise InputProblem(f"no value for input{plural} {', '.join(missing)}: give it with --at {example}")
     return point  # type: ignore[return-value]
+
+
+def _never_used(program: Program, node: int) -> bool:
+    """An input that no node reads and that is not the output (its name was rebound)."""
+    if node == program.output:
+        return False
+    args = program.graph.args
+    return not any(node in args[n] for n in program.nodes)
 
 
 def _not_an_input(program: Program, name: str) -> str:

@@ -37,7 +37,7 @@ def number_value(text: str, name: str) -> float:
     except ValueError:
         pass
     from gradcli.evaluation import evaluate
-    from gradcli.parse import parse
+    from gradcli.parser import parse
 
     try:
         program = parse(text)

@@ -425,25 +425,33 @@ def test_table_output_example_3():
 
 
 # --------------------------------------------------------------------------------------
-# Bugs found while writing the examples (cosmetic; each xfail turns into a failure once fixed)
+# Regressions: bugs found while writing the examples
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: infix printer parenthesises a product on the right of + or -: 'w1*x1 + (w2*x2)'",
-)
 def test_no_redundant_parentheses_in_operation_column():
     rep = report("12_relu_neuron.grad")
     neuron = nodes_by_label(rep)["neuron"]
     assert neuron["expression"] == "relu(w1*x1 + w2*x2 + b)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a partial derivative w.r.t. an unnamed node is printed unbracketed: '∂loss/∂out - 1 = ...'",
-)
 def test_partial_wrt_unnamed_node_is_unambiguous():
+    """Regression: it used to print '∂loss/∂out - 1 = 2*(out - 1)', which reads as ∂loss/∂out minus 1."""
     proc = run_cli("-f", str(EXAMPLES / "13_two_layer_net.grad"), columns=250)
     assert proc.returncode == 0, proc.stderr
     assert "∂loss/∂out - 1 " not in proc.stdout
+
+
+def test_rebound_input_does_not_silently_ignore_at():
+    # `x = 2; x = 3; y = x**2 --at x=5` prints "at x = 5" and value 9 (gradient x 0): the
+    # --at value is accepted and does nothing. Either use it (25) or reject it (exit 2).
+    proc = run_cli("x = 2; x = 3; y = x**2", "--at", "x=5", "--json")
+    assert proc.returncode != 0 or json.loads(proc.stdout)["value"] == 25.0
+
+
+def test_example_file_with_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.grad"
+    path.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "03_backward_trace.grad").read_bytes())
+    proc = run_cli("-f", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["value"] == 49.0

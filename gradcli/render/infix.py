@@ -89,6 +89,8 @@ def _format_binary(symbol: str, prec: int, args: list[Text]) -> Text:
         right_text = _wrap(right, right[1] < prec)
     else:
         left_text = _wrap(left, left[1] < prec)
-        right_text = _wrap(right, right[1] <= max(prec, PREC_UNARY))
+        # Same precedence on the right needs parentheses (a - (b - c)); so does a unary
+        # operand, for readability (x*(-y)).
+        right_text = _wrap(right, right[1] <= prec or right[1] == PREC_UNARY)
     joiner = f" {symbol} " if symbol in _SPACED else symbol
     return f"{left_text}{joiner}{right_text}", prec

@@ -43,6 +43,17 @@ def _gradient(ev: Evaluation) -> Table | None:
     return table
 
 
+def _atom(label: str) -> str:
+    """A label as one symbol: ``(a*x)`` in ``∂(a*x)/∂x``, but ``sin(x)`` and ``a`` as they are."""
+    depth = 0
+    for char in label:
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and char in "+-*/ ":
+            return f"({label})"
+    return label
+
+
 def _local_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
     if row.op == "stop_gradient":
         return "0 (stop_gradient: no gradient flows)"
@@ -56,7 +67,7 @@ def _local_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
         formula = local.formula
         shown = num(local.value)
         body = formula if formula == shown else f"{formula} = {shown}"
-        parts.append(f"∂{row.label}/∂{labels[local.wrt]} = {body}")
+        parts.append(f"∂{_atom(row.label)}/∂{_atom(labels[local.wrt])} = {body}")
     if row.kink and parts:
         parts.append("(at a kink: by convention, see below)")
     return "\n".join(parts) if parts else "—"

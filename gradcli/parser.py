@@ -1,0 +1,297 @@
+"""Program text to graph: the grammar file, a Lark LALR parser, and node building.
+
+The Transformer runs *inside* the LALR parser (Lark's ``transformer=`` option), so
+nodes are hash-consed as rules reduce and no parse tree is built: parsing is as deep
+as the input without recursion. Bindings resolve in reduction order, which gives
+Python's rebinding semantics (``c = c + c + 1`` reads the old ``c``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from gradcli.errors import NameProblem, SyntaxProblem
+from gradcli.gcpause import paused_gc
+from gradcli.graph import Graph, Program
+from gradcli.ops import CONSTANTS, FUNCTIONS, OPS
+
+GRAMMAR_NAME = "gradcli.lark"
+
+
+def grammar_path() -> Path:
+    """The grammar: packaged copy (wheel install) first, then the checkout's ``grammars/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "grammars" / GRAMMAR_NAME, here.parent / "grammars" / GRAMMAR_NAME):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"grammar {GRAMMAR_NAME} not found next to {here}")
+
+
+class _Builder(Transformer):
+    """Reduction callbacks: each grammar alias builds (or finds) one node.
+
+    A number stays a plain ``float`` until an operation uses it, so ``x**2`` and
+    ``-3`` fold into the power and the literal without leaving stray nodes; node ids
+    are ``int``.
+    """
+
+    def reset(self, source: str) -> None:
+        self.source = source
+        self.graph = Graph()
+        self.env: dict[str, int] = {}
+        self.inputs: dict[str, int] = {}
+        self.defaults: dict[str, float] = {}
+        self.labels: dict[int, str] = {}
+        self.bind_count: dict[str, int] = {}
+
+    def _error(self, cls, message: str, token: Token) -> Exception:
+        return cls(message, token.line, token.column, self.source)
+
+    def _node(self, value: int | float) -> int:
+        return self.graph.const(value) if value.__class__ is float else value
+
+    def number(self, children) -> float:
+        return float(children[0])
+
+    def name(self, children) -> int | float:
+        token = children[0]
+        name = str(token)
+        if name in self.env:
+            return self.env[name]
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCTIONS:
+            raise self._error(NameProblem, f"{name} is a function: call it as {name}(...)", token)
+        return self._input(name)
+
+    def _input(self, name: str) -> int:
+        node = self.graph.var(name)
+        self.inputs.setdefault(name, node)
+        return node
+
+    def call(self, children) -> int:
+        token, arguments = children
+        op = FUNCTIONS.get(str(token))
+        if op is None:
+            raise self._error(NameProblem, _unknown_function_message(str(token)), token)
+        count = len(arguments or ())
+        if count != op.arity:
+            raise self._error(NameProblem, _arity_message(str(token), op.arity, count), token)
+        if op.name == "pow":
+            return self._power(*arguments)
+        return self.graph.make(op, tuple(self._node(a) for a in arguments))
+
+    def arguments(self, children) -> list[int | float]:
+        return children
+
+    def _binary(name: str):  # noqa: N805 - builds methods at class creation
+        op = OPS[name]
+
+        def build(self, children) -> int:
+            x, y = children
+            node = self._node
+            return self.graph.make(op, (node(x), node(y)))
+
+        return build
+
+    add = _binary("add")
+    sub = _binary("sub")
+    mul = _binary("mul")
+    div = _binary("div")
+
+    def neg(self, children) -> int | float:
+        (x,) = children
+        if x.__class__ is float:
+            return -x  # a negative literal is a number, not an operation
+        return self.graph.make(OPS["neg"], (x,))
+
+    def pos(self, children) -> int | float:
+        return children[0]
+
+    def pow(self, children) -> int:
+        base, _, exponent = children
+        return self._power(base, exponent)
+
+    def _power(self, base: int | float, exponent: int | float) -> int:
+        if exponent.__class__ is float:
+            return self.graph.make(OPS["powc"], (self._node(base),), exponent)
+        return self.graph.make(OPS["pow"], (self._node(base), exponent))
+
+    def assign(self, children) -> int:
+        token, value = children
+        name = str(token)
+        if name in CONSTANTS or name in FUNCTIONS:
+            kind = "constant" if name in CONSTANTS else "function"
+            raise self._error(NameProblem, f"cannot assign to {name}: it is a built-in {kind}", token)
+        count = self.bind_count.get(name, 0) + 1
+        self.bind_count[name] = count
+        if value.__class__ is float and count == 1 and name not in self.inputs:
+            self.defaults[name] = value  # `w = 0.5` declares an input with a default
+            node = self._input(name)
+        else:
+            node = self._node(value)
+            if node not in self.labels and self.graph.ops[node].name != "var":
+                self.labels[node] = name if count == 1 else f"{name}#{count}"
+        self.env[name] = node
+        return node
+
+    def start(self, children) -> list[int]:
+        return [self._node(c) for c in children]
+
+
+def _unknown_function_message(name: str) -> str:
+    close = difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else f"; known functions: {', '.join(sorted(FUNCTIONS))}"
+    return f"unknown function {name}{hint}"
+
+
+def _arity_message(name: str, expected: int, got: int) -> str:
+    plural = "" if expected == 1 else "s"
+    return f"{name} takes {expected} argument{plural}, got {got}"
+
+
+_PARSER: Lark | None = None
+_BUILDER = _Builder()
+
+
+def _parser() -> Lark:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = Lark(
+            grammar_path().read_text(encoding="utf-8"),
+            parser="lalr",
+            transformer=_BUILDER,
+            maybe_placeholders=True,
+            cache=True,
+        )
+    return _PARSER
+
+
+def parse(source: str) -> Program:
+    """Parse a program into its graph; raise :class:`SyntaxProblem` or :class:`NameProblem`."""
+    parser = _parser()
+    _BUILDER.reset(source)
+    try:
+        with paused_gc():
+            statements = parser.parse(source)
+    except UnexpectedInput as error:
+        raise _syntax_problem(error, source, parser) from None
+    if not statements:
+        raise SyntaxProblem("the program is empty: write an expression such as (3*x + 2)**2")
+    b = _BUILDER
+    return Program(b.graph, statements[-1], dict(b.inputs), dict(b.labels), source, len(b.graph), dict(b.defaults))
+
+
+# ---------------------------------------------------------------- syntax errors
+
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "POW": "'**'",
+    "_SEP": "a new line or ';'",
+    "$END": "the end of the program",
+}
+
+
+def _describe_terminal(parser: Lark, name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    try:
+        pattern = parser.get_terminal(name).pattern
+    except KeyError:
+        return name
+    return f"'{pattern.value}'" if pattern.type == "str" else name.lower()
+
+
+def _expected(parser: Lark, names) -> str:
+    words = sorted({_describe_terminal(parser, n) for n in names})
+    return ", ".join(words)
+
+
+def _token_text(token: Token) -> str:
+    if token.type == "$END":
+        return "end of the program"
+    if token.type == "_SEP":
+        return "end of the line" if str(token) != ";" else "';'"
+    return f"'{token}'"
+
+
+def _syntax_problem(error: UnexpectedInput, source: str, parser: Lark) -> SyntaxProblem:
+    line, column = _position(error, source)
+    if isinstance(error, UnexpectedCharacters):
+        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else "?"
+        message = f"unexpected character '{char}'"
+        expected = error.allowed or set()
+    else:
+        token = error.token if isinstance(error, UnexpectedToken) else None
+        message = f"unexpected {_token_text(token)}" if token is not None else "unexpected end of the program"
+        expected = error.expected if isinstance(error, (UnexpectedToken, UnexpectedEOF)) else set()
+    if _depth_before(error, source) <= 0:
+        expected = set(expected) - {"RPAR", "COMMA"}  # LALR merges states; these cannot fit here
+    hint = _hint(error, source, line, column)
+    detail = message
+    if expected:
+        detail += f"; expected {_expected(parser, expected)}"
+    if hint:
+        detail += f"\nhint: {hint}"
+    return SyntaxProblem(f"syntax error: {detail}", line, column, source)
+
+
+def _position(error: UnexpectedInput, source: str) -> tuple[int, int]:
+    line, column = getattr(error, "line", -1), getattr(error, "column", -1)
+    at_end = getattr(getattr(error, "token", None), "type", None) == "$END"
+    if at_end or line is None or line < 1:  # Lark places the end at the last token
+        lines = source.splitlines() or [""]
+        return len(lines), len(lines[-1]) + 1
+    return line, column
+
+
+def _hint(error: UnexpectedInput, source: str, line: int, column: int) -> str:
+    token = getattr(error, "token", None)
+    kind = getattr(token, "type", None)
+    before = _previous_token(error)
+    if before is not None and before.type in ("NUMBER", "NAME", "RPAR") and kind in ("NAME", "NUMBER", "LPAR"):
+        gap = " " if before.end_pos is not None and before.end_pos < token.start_pos else ""
+        return f"missing operator: write {before}*{token} for a product, not {before}{gap}{token}"
+    opened = source.count("(") - source.count(")")
+    if kind == "RPAR" and opened < 0:
+        return "unbalanced parentheses: this ')' has no matching '('"
+    dangling = _dangling_operator(source, token)
+    if kind in ("$END", "_SEP") and dangling:
+        return f"the expression ends with the operator '{dangling}': give it a right-hand operand"
+    if kind in ("$END", "_SEP", "COMMA") and opened > 0:
+        return f"unbalanced parentheses: {opened} '(' not closed"
+    return ""
+
+
+def _depth_before(error: UnexpectedInput, source: str) -> int:
+    """How many parentheses are open at the error position."""
+    token = getattr(error, "token", None)
+    pos = getattr(error, "pos_in_stream", None)
+    if token is not None and token.type != "$END" and token.start_pos is not None:
+        pos = token.start_pos
+    text = source if pos is None or pos < 0 else source[:pos]
+    return text.count("(") - text.count(")")
+
+
+def _dangling_operator(source: str, token: Token | None) -> str:
+    """The operator just before the error position, if the text ends there with one."""
+    at_end = token is None or token.type == "$END" or token.start_pos is None
+    end = len(source) if at_end else token.start_pos
+    before = source[:end].rstrip()
+    for operator in ("**", "+", "-", "*", "/", "^", "="):
+        if before.endswith(operator):
+            return operator
+    return ""
+
+
+def _previous_token(error: UnexpectedInput) -> Token | None:
+    history = getattr(error, "token_history", None)
+    if history:
+        return history[-1]
+    state = getattr(error, "state", None)
+    return getattr(state, "last_token", None) if state is not None else None
