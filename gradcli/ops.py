@@ -58,6 +58,43 @@ def _unary(name, fwd, rule, latex=None, names=None, **kw) -> Op:
     return Op(name, 1, fwd, rule, latex=latex or f"\\operatorname{{{name}}}", callable_as=names or (name,), **kw)
 
 
+def _log_base(base: int, fwd) -> Op:
+    """log2 or log10: d/dx = 1/(x*log(base))."""
+    return _unary(
+        f"log{base}",
+        fwd,
+        lambda A, out, x: (A.div(A.one, A.mul(x, A.log(A.const(float(base))))),),
+        latex=f"\\log_{{{base}}}",
+        domain="a positive argument",
+    )
+
+
+def _extremum(name, fwd, winner_sign: float) -> Op:
+    """max (winner_sign 1) or min (-1): the gradient goes to the winner, split 0.5/0.5 at a tie.
+
+    d/dx = (1 + s*sign(x - y))/2 and d/dy = (1 - s*sign(x - y))/2, written with
+    ``add``/``sub`` so that the symbolic form reads naturally.
+    """
+    toward_x, toward_y = ("add", "sub") if winner_sign > 0 else ("sub", "add")
+
+    def partials(A, out, x, y):
+        s = A.sign(A.sub(x, y))
+        half = A.const(0.5)
+        return (A.mul(half, getattr(A, toward_x)(A.one, s)), A.mul(half, getattr(A, toward_y)(A.one, s)))
+
+    return Op(
+        name,
+        2,
+        fwd,
+        partials,
+        latex=f"\\{name}",
+        kink=lambda x, y: x == y,
+        convention=f"at a tie the gradient is split evenly, 0.5 to each argument (as torch.{name}imum)",
+        callable_as=(name,),
+        arg_names=("x", "y"),
+    )
+
+
 _OP_LIST: list[Op] = [
     Op("const", 0, None, (lambda A, out: ()), doc="a number"),  # type: ignore[arg-type]
     Op("var", 0, None, (lambda A, out: ()), doc="an input"),  # type: ignore[arg-type]
@@ -105,20 +142,8 @@ _OP_LIST: list[Op] = [
         latex="\\ln",
         domain="a positive argument",
     ),
-    _unary(
-        "log2",
-        k.log2,
-        lambda A, out, x: (A.div(A.one, A.mul(x, A.log(A.const(2.0)))),),
-        latex="\\log_2",
-        domain="a positive argument",
-    ),
-    _unary(
-        "log10",
-        k.log10,
-        lambda A, out, x: (A.div(A.one, A.mul(x, A.log(A.const(10.0)))),),
-        latex="\\log_{10}",
-        domain="a positive argument",
-    ),
+    _log_base(2, k.log2),
+    _log_base(10, k.log10),
     _unary(
         "sqrt", k.sqrt, lambda A, out, x: (A.div(A.const(0.5), out),), latex="\\sqrt", domain="a non-negative argument"
     ),
@@ -175,34 +200,8 @@ _OP_LIST: list[Op] = [
         convention="step(0) = 0 and step'(0) is taken as 0 (the jump has no derivative)",
         doc="1 where x > 0, else 0 (the derivative of relu)",
     ),
-    Op(
-        "max",
-        2,
-        k.maximum,
-        lambda A, out, x, y: (
-            A.mul(A.const(0.5), A.add(A.one, A.sign(A.sub(x, y)))),
-            A.mul(A.const(0.5), A.sub(A.one, A.sign(A.sub(x, y)))),
-        ),
-        latex="\\max",
-        kink=lambda x, y: x == y,
-        convention="at a tie the gradient is split evenly, 0.5 to each argument (as torch.maximum)",
-        callable_as=("max",),
-        arg_names=("x", "y"),
-    ),
-    Op(
-        "min",
-        2,
-        k.minimum,
-        lambda A, out, x, y: (
-            A.mul(A.const(0.5), A.sub(A.one, A.sign(A.sub(x, y)))),
-            A.mul(A.const(0.5), A.add(A.one, A.sign(A.sub(x, y)))),
-        ),
-        latex="\\min",
-        kink=lambda x, y: x == y,
-        convention="at a tie the gradient is split evenly, 0.5 to each argument (as torch.minimum)",
-        callable_as=("min",),
-        arg_names=("x", "y"),
-    ),
+    _extremum("max", k.maximum, winner_sign=1.0),
+    _extremum("min", k.minimum, winner_sign=-1.0),
     Op(
         "clamp",
         3,
