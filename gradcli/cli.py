@@ -8,7 +8,6 @@ message on stderr and exit code 2; output is built completely before any is writ
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -90,13 +89,14 @@ def read_program(program: str | None, file: str | None) -> str:
         if program is None:
             raise InputProblem('no program: write one, e.g. gradcli eval "(3*x + 2)**2" --at x=1, or use -f FILE')
         return program
-    if file == "-":
-        return sys.stdin.read().removeprefix("\ufeff")
+    name = "standard input" if file == "-" else file
     try:
-        return Path(file).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise InputProblem(f"cannot read {file}: {reason}") from None
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputProblem(f"cannot read {name}: not UTF-8 text (byte {error.start + 1})") from None
+    except OSError as error:
+        raise InputProblem(f"cannot read {name}: {error.strerror or error}") from None
 
 
 def _console(buffer: io.StringIO) -> Console:  # noqa: F821 - rich is imported lazily
@@ -116,7 +116,7 @@ def _console(buffer: io.StringIO) -> Console:  # noqa: F821 - rich is imported l
 @app.command("eval", epilog=EVAL_EXAMPLES)
 def eval_command(
     program: str | None = typer.Argument(None, help='The program, e.g. "(3*x + 2)**2". Or use -f FILE.'),
-    at: list[str] = typer.Option([], "--at", "-a", help="Input values: --at x=1 --at y=2, or --at x=1,y=2."),
+    at: list[str] = typer.Option([], "--at", help="Input values: --at x=1 --at y=2, or --at x=1,y=2."),
     file: str | None = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
     json_output: bool = typer.Option(False, "--json", help="Print strict JSON instead of tables."),
     backward_order: bool = typer.Option(
@@ -173,37 +173,47 @@ def _rows_to_show(program, constants: bool, max_rows: int) -> tuple[list[int | N
     return [*nodes[:head], None, *nodes[-tail:]], len(nodes) - max_rows
 
 
-_VALUE_OPTIONS = {"--at", "-a", "--file", "-f", "--max-rows", "--h", "--wrt", "-o", "--output", "--format"}
-_SHORT_OPTION = re.compile(r"-[A-Za-z]")
+_SHORT_OPTIONS = {"-f"}
+_VALUE_OPTIONS = {"--at", "--file", "-f", "--max-rows"}
 
 
-def protect_leading_minus(argv: list[str]) -> list[str]:
+def move_minus_program(argv: list[str]) -> list[str]:
     """Let a program start with '-': ``gradcli eval "-x**2"`` is a program, not an option.
 
-    An argument that starts with '-' but is no option of ours gets a leading space,
-    which the parser ignores and the option parser does not mistake for an option.
+    The first argument that starts with '-' but is none of our options is moved to the
+    end, after ``--``, where the option parser takes it as the program, unchanged.
     """
+    if "--" in argv:
+        return argv
     out: list[str] = []
+    program = None
     expects_value = False
     for arg in argv:
         if expects_value:
             out.append(arg)
             expects_value = False
-            continue
-        if arg == "--":
-            out.extend(argv[len(out) :])
-            break
-        looks_like_program = (
-            arg.startswith("-")
-            and len(arg) > 1
-            and not arg.startswith("--")
-            and not (_SHORT_OPTION.fullmatch(arg[:2]) and len(arg) == 2)
-        )
-        out.append(" " + arg if looks_like_program else arg)
-        expects_value = arg in _VALUE_OPTIONS
-    return out
+        elif program is None and arg.startswith("-") and arg[1:2] not in ("", "-") and arg not in _SHORT_OPTIONS:
+            program = arg
+        else:
+            out.append(arg)
+            expects_value = arg in _VALUE_OPTIONS
+    return out if program is None else [*out, "--", program]
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(args=protect_leading_minus(sys.argv[1:]), prog_name="gradcli")
+    """Console-script entry point: usage errors, like input errors, are one line and exit 2."""
+    try:
+        code = app(args=move_minus_program(sys.argv[1:]), prog_name="gradcli", standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        sys.exit(1)
+    except typer.TyperException as error:
+        if not hasattr(error, "format_message"):
+            raise
+        if not error.format_message():  # bare `gradcli`: the help was shown
+            sys.exit(0)
+        context = getattr(error, "ctx", None)
+        where = context.command_path if context is not None else "gradcli"
+        sys.stderr.write(f"error: {error.format_message()} (see '{where} --help')\n")
+        sys.exit(2)
+    sys.exit(code or 0)

@@ -28,7 +28,7 @@ class ProgramError(GradcliError):
         # Split the message at its first line so extra lines (hints) follow the caret.
         head, _, rest = self.detail.partition("\n")
         text, column = _window(text, self.column)
-        caret = " " * (column - 1) + "^"
+        caret = "".join("\t" if c == "\t" else " " for c in text[: column - 1]) + "^"
         out = f"{where}{head}\n  {text}\n  {caret}"
         return f"{out}\n{rest}" if rest else out
 

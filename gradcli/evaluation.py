@@ -63,27 +63,19 @@ def resolve_point(program: Program, at: Mapping[str, float]) -> dict[str, float]
     for name in at:
         if name not in inputs:
             raise InputProblem(_not_an_input(program, name))
-        if _never_used(program, inputs[name]):
-            raise InputProblem(f"--at {name}=...: {name} is rebound before it is used, so its value would be ignored")
+        if name in program.unread:
+            raise InputProblem(f"--at {name}=...: {name} is rebound before it is read, so its value would be ignored")
     point = {name: float(at[name]) if name in at else program.defaults.get(name) for name in inputs}
     missing = [name for name, value in point.items() if value is None]
     if missing:
         example = ",".join(f"{name}=1" for name in missing)
-        plural = "s" if len(missing) > 1 else ""
-        raise InputProblem(f"no value for input{plural} {', '.join(missing)}: give it with --at {example}")
+        plural, pronoun = ("s", "them") if len(missing) > 1 else ("", "it")
+        raise InputProblem(f"no value for input{plural} {', '.join(missing)}: give {pronoun} with --at {example}")
     return point  # type: ignore[return-value]
 
 
-def _never_used(program: Program, node: int) -> bool:
-    """An input that no node reads and that is not the output (its name was rebound)."""
-    if node == program.output:
-        return False
-    args = program.graph.args
-    return not any(node in args[n] for n in program.nodes)
-
-
 def _not_an_input(program: Program, name: str) -> str:
-    if name in program.labels.values():
+    if name in program.bound or name in program.labels.values():
         return f"--at {name}=...: {name} is computed by the program, not an input"
     inputs = list(program.inputs)
     if not inputs:

@@ -68,13 +68,22 @@ def local_derivatives(
 ) -> tuple[LocalDerivative, ...]:
     """The op table's partials at ``node``: symbolic in the argument names, and numeric."""
     g = program.graph
-    op, args, param = g.ops[node], g.args[node], g.params[node]
+    op, args = g.ops[node], g.args[node]
     if not args or op.partials is None:
         return ()
-    extra = (param,) if op.has_param else ()
-    numbers = op.partials(FLOATS, values[node], *[values[a] for a in args], *extra)
+    numbers = numeric_partials(program, node, values)
     formulas = _fill(_templates(g, node, texts), [texts[a][0] for a in args], texts[node][0])
     return tuple(LocalDerivative(a, f, n) for a, f, n in zip(args, formulas, numbers))
+
+
+def numeric_partials(program: Program, node: int, values: list[float]) -> tuple[float, ...]:
+    """The op table's partials at ``node`` as numbers (none for leaves and stop_gradient)."""
+    g = program.graph
+    op, args = g.ops[node], g.args[node]
+    if not args or op.partials is None:
+        return ()
+    extra = (g.params[node],) if op.has_param else ()
+    return op.partials(FLOATS, values[node], *[values[a] for a in args], *extra)
 
 
 _TEMPLATES: dict[tuple, tuple[str, ...]] = {}
@@ -140,6 +149,8 @@ def explain_bad_value(program: Program, node: int, values: list[float]) -> str:
     texts = node_texts(program)
     number = format_number(values[node])
     name = texts[node][0]
+    if g.ops[node].name == "const":
+        return f"{number} first appears at a number in the program too large for float64 (it reads as {number})"
     if not g.args[node]:
         return f"{number} first appears at input {name} (given as {number})"
     op = g.ops[node]
@@ -164,10 +175,15 @@ def explain_bad_grad(program: Program, node: int, values: list[float], grads: li
             if not _finite(local.value * grads[consumer]):
                 return (
                     f"gradient {number} first appears at {names[node]} (value {format_number(values[node])}):"
-                    f" d {names[consumer]} / d {names[node]} = {local.formula} = {format_number(local.value)}"
+                    f" d {names[consumer]} / d {names[node]} = {_formula_value(local.formula, local.value)}"
                     f" there, times an incoming gradient {format_number(grads[consumer])}"
                 )
     return f"gradient {number} first appears at {names[node]}"
+
+
+def _formula_value(formula: str, value: float) -> str:
+    shown = format_number(value)
+    return shown if formula == shown else f"{formula} = {shown}"
 
 
 def _one_node_graph(graph: Graph, node: int) -> Graph:

@@ -8,17 +8,19 @@ from weakref import WeakKeyDictionary
 
 from gradcli.graph import Program
 
-# A step is (node, forward function, first argument, second argument or -1, all arguments).
-Step = tuple[int, Callable[..., float], int, int, tuple[int, ...]]
+# A step is (node, forward function, first argument, second argument); for a unary op
+# the second is UNARY, for an op of three or more arguments the first is the tuple of
+# all of them and the second is NARY.
+Step = tuple[int, Callable[..., float], "int | tuple[int, ...]", int]
 UNARY = -1
 NARY = -2
 
 
 class ForwardPlan(NamedTuple):
-    """The program flattened for a fast loop: leaves to fill in, then compute steps."""
+    """The program flattened for a fast loop: a value list with the numbers already in
+    place, the inputs to fill in, then the steps that compute every other node."""
 
-    size: int
-    constants: tuple[tuple[int, float], ...]
+    template: list[float]
     variables: tuple[tuple[int, str], ...]
     steps: tuple[Step, ...]
 
@@ -36,17 +38,22 @@ def forward_plan(program: Program) -> ForwardPlan:
 
 def _build_plan(program: Program) -> ForwardPlan:
     g = program.graph
-    constants, variables, steps = [], [], []
+    template = [0.0] * program.size
+    variables, steps = [], []
     for node, op, args, param in zip(program.nodes, g.ops, g.args, g.params):
         if args:
             fn = with_param(op.forward, param) if op.has_param else op.forward
-            second = args[1] if len(args) == 2 else (UNARY if len(args) == 1 else NARY)
-            steps.append((node, fn, args[0], second, args))
+            if len(args) == 1:
+                steps.append((node, fn, args[0], UNARY))
+            elif len(args) == 2:
+                steps.append((node, fn, args[0], args[1]))
+            else:
+                steps.append((node, fn, args, NARY))
         elif op.name == "const":
-            constants.append((node, param))
+            template[node] = param
         else:
             variables.append((node, param))
-    return ForwardPlan(program.size, tuple(constants), tuple(variables), tuple(steps))
+    return ForwardPlan(template, tuple(variables), tuple(steps))
 
 
 def with_param(fn: Callable[..., float], param: object) -> Callable[..., float]:
@@ -57,16 +64,14 @@ def with_param(fn: Callable[..., float], param: object) -> Callable[..., float]:
 def forward_values(program: Program, point: Mapping[str, float]) -> list[float]:
     """The value of every program node, given a value for every input name."""
     plan = forward_plan(program)
-    values = [0.0] * plan.size
-    for node, value in plan.constants:
-        values[node] = value
+    values = plan.template.copy()
     for node, name in plan.variables:
         values[node] = float(point[name])
-    for node, fn, a, b, args in plan.steps:
+    for node, fn, a, b in plan.steps:
         if b >= 0:
             values[node] = fn(values[a], values[b])
         elif b == UNARY:
             values[node] = fn(values[a])
         else:
-            values[node] = fn(*[values[j] for j in args])
+            values[node] = fn(*[values[j] for j in a])
     return values

@@ -104,7 +104,7 @@ class Program:
     ``size`` nodes belong to the program; derivative graphs may append more later.
     """
 
-    __slots__ = ("graph", "output", "inputs", "labels", "source", "size", "defaults", "__weakref__")
+    __slots__ = ("graph", "output", "inputs", "labels", "source", "size", "defaults", "bound", "unread", "__weakref__")
 
     def __init__(
         self,
@@ -115,6 +115,8 @@ class Program:
         source: str = "",
         size: int | None = None,
         defaults: dict[str, float] | None = None,
+        bound: frozenset[str] = frozenset(),
+        unread: frozenset[str] = frozenset(),
     ) -> None:
         self.graph = graph
         self.output = output
@@ -123,6 +125,8 @@ class Program:
         self.source = source
         self.size = len(graph) if size is None else size
         self.defaults = defaults or {}
+        self.bound = bound  # names bound to computed values (not inputs)
+        self.unread = unread  # declared inputs (`w = 0.5`) rebound before any read
 
     @property
     def nodes(self) -> range:

@@ -58,6 +58,22 @@ def _unary(name, fwd, rule, latex=None, names=None, **kw) -> Op:
     return Op(name, 1, fwd, rule, latex=latex or f"\\operatorname{{{name}}}", callable_as=names or (name,), **kw)
 
 
+def _jump(name: str, fwd, convention: str, doc: str = "") -> Op:
+    """A step function: derivative 0 everywhere, and no derivative at the jump (x = 0)."""
+    return _unary(name, fwd, lambda A, out, x: (A.zero,), kink=lambda x: x == 0, convention=convention, doc=doc)
+
+
+def _clamp_partials(A, out, x, lo, hi):
+    """clamp = min(max(x, lo), hi): hi wins when max(x, lo) > hi, else lo when x < lo, else x.
+
+    The three partials add up to 1, also when lo > hi (then the value is hi).
+    """
+    above = A.step(A.sub(A.max(x, lo), hi))
+    below = A.step(A.sub(lo, x))
+    inside = A.sub(A.one, above)
+    return (A.mul(inside, A.sub(A.one, below)), A.mul(inside, below), above)
+
+
 def _log_base(base: int, fwd) -> Op:
     """log2 or log10: d/dx = 1/(x*log(base))."""
     return _unary(
@@ -125,7 +141,8 @@ _OP_LIST: list[Op] = [
         "powc",
         1,
         k.power,
-        lambda A, out, x, c: (A.mul(A.const(c), A.powc(x, c - 1.0)),),
+        # x**0 is the constant 1: its derivative is 0 everywhere, also at x = 0.
+        lambda A, out, x, c: (A.zero,) if c == 0 else (A.mul(A.const(c), A.powc(x, c - 1.0)),),
         infix="**",
         precedence=PREC_POW,
         latex="^",
@@ -167,8 +184,11 @@ _OP_LIST: list[Op] = [
     _unary("atan", k.atan, lambda A, out, x: (A.div(A.one, A.add(A.one, A.powc(x, 2.0))),), latex="\\arctan"),
     _unary("sinh", k.sinh, lambda A, out, x: (A.cosh(x),), latex="\\sinh"),
     _unary("cosh", k.cosh, lambda A, out, x: (A.sinh(x),), latex="\\cosh"),
-    _unary("tanh", k.tanh, lambda A, out, x: (A.sub(A.one, A.powc(out, 2.0)),), latex="\\tanh"),
-    _unary("sigmoid", k.sigmoid, lambda A, out, x: (A.mul(out, A.sub(A.one, out)),), latex="\\sigma"),
+    # tanh' = 1 - tanh(x)**2 loses every digit once tanh(x) rounds to 1 (|x| > 19);
+    # cosh(x)**-2 is the same function and stays accurate in the tails.
+    _unary("tanh", k.tanh, lambda A, out, x: (A.powc(A.cosh(x), -2.0),), latex="\\tanh"),
+    # sigmoid' = sigmoid(x)*(1 - sigmoid(x)), with 1 - sigmoid(x) = sigmoid(-x) for accuracy.
+    _unary("sigmoid", k.sigmoid, lambda A, out, x: (A.mul(out, A.sigmoid(A.neg(x))),), latex="\\sigma"),
     _unary("softplus", k.softplus, lambda A, out, x: (A.sigmoid(x),)),
     _unary(
         "relu",
@@ -185,19 +205,11 @@ _OP_LIST: list[Op] = [
         kink=lambda x: x == 0,
         convention="abs'(0) = 0 (PyTorch's convention); one-sided derivatives are -1 (left) and 1 (right)",
     ),
-    _unary(
-        "sign",
-        k.sign,
-        lambda A, out, x: (A.zero,),
-        kink=lambda x: x == 0,
-        convention="sign'(0) is taken as 0 (the jump has no derivative)",
-    ),
-    _unary(
+    _jump("sign", k.sign, "sign'(0) is taken as 0 (the jump has no derivative)"),
+    _jump(
         "step",
         k.step,
-        lambda A, out, x: (A.zero,),
-        kink=lambda x: x == 0,
-        convention="step(0) = 0 and step'(0) is taken as 0 (the jump has no derivative)",
+        "step(0) = 0 and step'(0) is taken as 0 (the jump has no derivative)",
         doc="1 where x > 0, else 0 (the derivative of relu)",
     ),
     _extremum("max", k.maximum, winner_sign=1.0),
@@ -206,11 +218,7 @@ _OP_LIST: list[Op] = [
         "clamp",
         3,
         k.clamp,
-        lambda A, out, x, lo, hi: (
-            A.sub(A.sub(A.one, A.step(A.sub(lo, x))), A.step(A.sub(x, hi))),
-            A.step(A.sub(lo, x)),
-            A.step(A.sub(x, hi)),
-        ),
+        _clamp_partials,
         latex="\\operatorname{clamp}",
         kink=lambda x, lo, hi: x == lo or x == hi,
         convention="at a boundary (x = lo or x = hi) the gradient goes to x, as torch.clamp does",

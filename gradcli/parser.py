@@ -9,10 +9,11 @@ Python's rebinding semantics (``c = c + c + 1`` reads the old ``c``).
 from __future__ import annotations
 
 import difflib
+import threading
 from pathlib import Path
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from gradcli.errors import NameProblem, SyntaxProblem
 from gradcli.gcpause import paused_gc
@@ -47,6 +48,7 @@ class _Builder(Transformer):
         self.defaults: dict[str, float] = {}
         self.labels: dict[int, str] = {}
         self.bind_count: dict[str, int] = {}
+        self.read: set[str] = set()
 
     def _error(self, cls, message: str, token: Token) -> Exception:
         return cls(message, token.line, token.column, self.source)
@@ -61,11 +63,15 @@ class _Builder(Transformer):
         token = children[0]
         name = str(token)
         if name in self.env:
-            return self.env[name]
+            node = self.env[name]
+            if node == self.inputs.get(name):
+                self.read.add(name)
+            return node
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in FUNCTIONS:
             raise self._error(NameProblem, f"{name} is a function: call it as {name}(...)", token)
+        self.read.add(name)
         return self._input(name)
 
     def _input(self, name: str) -> int:
@@ -154,6 +160,24 @@ def _arity_message(name: str, expected: int, got: int) -> str:
     return f"{name} takes {expected} argument{plural}, got {got}"
 
 
+class _JoinLinesInParentheses:
+    """Python's implicit line joining: a new line inside ( ) does not end a statement."""
+
+    always_accept = ("_SEP",)
+
+    def process(self, stream):
+        depth = 0
+        for token in stream:
+            kind = token.type
+            if kind == "LPAR":
+                depth += 1
+            elif kind == "RPAR":
+                depth -= 1
+            elif kind == "_SEP" and depth > 0 and token != ";":
+                continue
+            yield token
+
+
 _PARSER: Lark | None = None
 _BUILDER = _Builder()
 
@@ -166,24 +190,39 @@ def _parser() -> Lark:
             parser="lalr",
             transformer=_BUILDER,
             maybe_placeholders=True,
+            postlex=_JoinLinesInParentheses(),
             cache=True,
         )
     return _PARSER
 
 
+_LOCK = threading.Lock()  # the builder inside the cached parser holds one parse's state
+
+
 def parse(source: str) -> Program:
     """Parse a program into its graph; raise :class:`SyntaxProblem` or :class:`NameProblem`."""
-    parser = _parser()
-    _BUILDER.reset(source)
-    try:
-        with paused_gc():
-            statements = parser.parse(source)
-    except UnexpectedInput as error:
-        raise _syntax_problem(error, source, parser) from None
-    if not statements:
-        raise SyntaxProblem("the program is empty: write an expression such as (3*x + 2)**2")
-    b = _BUILDER
-    return Program(b.graph, statements[-1], dict(b.inputs), dict(b.labels), source, len(b.graph), dict(b.defaults))
+    with _LOCK:
+        parser = _parser()
+        _BUILDER.reset(source)
+        try:
+            with paused_gc():
+                statements = parser.parse(source)
+        except UnexpectedInput as error:
+            raise _syntax_problem(error, source, parser) from None
+        if not statements:
+            raise SyntaxProblem("the program is empty: write an expression such as (3*x + 2)**2")
+        b = _BUILDER
+        return Program(
+            b.graph,
+            statements[-1],
+            dict(b.inputs),
+            dict(b.labels),
+            source,
+            len(b.graph),
+            dict(b.defaults),
+            bound=frozenset(b.env) - frozenset(b.inputs),
+            unread=frozenset(b.defaults) - b.read,
+        )
 
 
 # ---------------------------------------------------------------- syntax errors
@@ -229,7 +268,7 @@ def _syntax_problem(error: UnexpectedInput, source: str, parser: Lark) -> Syntax
     else:
         token = error.token if isinstance(error, UnexpectedToken) else None
         message = f"unexpected {_token_text(token)}" if token is not None else "unexpected end of the program"
-        expected = error.expected if isinstance(error, (UnexpectedToken, UnexpectedEOF)) else set()
+        expected = _acceptable(error)
     if _depth_before(error, source) <= 0:
         expected = set(expected) - {"RPAR", "COMMA"}  # LALR merges states; these cannot fit here
     hint = _hint(error, source, line, column)
@@ -239,6 +278,14 @@ def _syntax_problem(error: UnexpectedInput, source: str, parser: Lark) -> Syntax
     if hint:
         detail += f"\nhint: {hint}"
     return SyntaxProblem(f"syntax error: {detail}", line, column, source)
+
+
+def _acceptable(error: UnexpectedInput) -> set[str]:
+    """Every terminal that could come next (Lark simulates the pending reductions)."""
+    try:
+        return set(error.accepts)
+    except Exception:  # noqa: BLE001 - the simulation runs our callbacks; fall back
+        return set(getattr(error, "expected", ()) or ())
 
 
 def _position(error: UnexpectedInput, source: str) -> tuple[int, int]:
@@ -254,6 +301,8 @@ def _hint(error: UnexpectedInput, source: str, line: int, column: int) -> str:
     token = getattr(error, "token", None)
     kind = getattr(token, "type", None)
     before = _previous_token(error)
+    if before is not None and before.type == "NAME" and str(before) in FUNCTIONS and kind in ("NAME", "NUMBER"):
+        return f"call a function with parentheses: {before}({token})"
     if before is not None and before.type in ("NUMBER", "NAME", "RPAR") and kind in ("NAME", "NUMBER", "LPAR"):
         gap = " " if before.end_pos is not None and before.end_pos < token.start_pos else ""
         return f"missing operator: write {before}*{token} for a product, not {before}{gap}{token}"

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from gradcli.errors import GradcliError, InputProblem
 
 _ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)", re.DOTALL)
+_NUMBER = re.compile(r"[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|nan)", re.IGNORECASE)
 _NEXT_ASSIGNMENT = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
 
 
@@ -32,10 +33,8 @@ def _split(part: str) -> tuple[str, float]:
 
 def number_value(text: str, name: str) -> float:
     """A number, or an expression of numbers and constants such as ``pi/4`` or ``-1e-3``."""
-    try:
+    if _NUMBER.fullmatch(text):
         return float(text)
-    except ValueError:
-        pass
     from gradcli.evaluation import evaluate
     from gradcli.parser import parse
 

@@ -22,9 +22,11 @@ from gradcli.ops import Op
 GENERAL = 0
 CONSTANT = 1  # partials are numbers: stored in the step
 SWAPPED = 2  # binary op whose partials are (second argument, first argument), as mul
+OUTPUT = 3  # unary op whose partial is its own output, as exp
+PRIMITIVE = 4  # unary op whose partial is another primitive of its argument, as sin -> cos
 
 # Step kinds of the sweep, most frequent first.
-_MUL, _LINEAR2, _UNARY, _BINARY, _LINEAR1, _NARY = range(6)
+_MUL, _LINEAR2, _PRIMITIVE1, _OUTPUT1, _UNARY, _BINARY, _LINEAR1, _NARY = range(8)
 
 # (kind, node, rule or constant partials, first argument, second argument or -1, all arguments)
 ReverseStep = tuple[int, int, object, int, int, tuple[int, ...]]
@@ -33,25 +35,34 @@ ReverseStep = tuple[int, int, object, int, int, tuple[int, ...]]
 _SHAPES: dict[str, tuple[int, tuple[float, ...] | None]] = {}
 
 
-def rule_shape(op: Op) -> tuple[int, tuple[float, ...] | None]:
-    """Classify an op's partials by building them once on symbolic arguments."""
+def rule_shape(op: Op) -> tuple[int, object]:
+    """Classify an op's partials by building them once on symbolic arguments.
+
+    Returns the shape and its datum: the constant partials, or for PRIMITIVE the
+    float function to apply to the argument.
+    """
     shape = _SHAPES.get(op.name)
     if shape is None:
         shape = _SHAPES[op.name] = _classify(op)
     return shape
 
 
-def _classify(op: Op) -> tuple[int, tuple[float, ...] | None]:
+def _classify(op: Op) -> tuple[int, object]:
     if op.has_param or op.partials is None or op.arity == 0:
         return GENERAL, None
     g = Graph()
     A = NodeAlgebra(g)
     args = [g.var(f"arg{k}") for k in range(op.arity)]
-    partials = op.partials(A, g.var("out"), *args)
+    out = g.var("out")
+    partials = op.partials(A, out, *args)
     if all(g.is_const(p) for p in partials):
         return CONSTANT, tuple(g.params[p] for p in partials)
     if op.arity == 2 and tuple(partials) == (args[1], args[0]):
         return SWAPPED, None
+    if op.arity == 1 and partials[0] == out:
+        return OUTPUT, None
+    if op.arity == 1 and g.args[partials[0]] == (args[0],) and not g.ops[partials[0]].has_param:
+        return PRIMITIVE, g.ops[partials[0]].forward
     return GENERAL, None
 
 
@@ -69,6 +80,15 @@ def reverse_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
     if steps is None:
         steps = per_output[output] = _build_plan(program, output)
     return steps
+
+
+def gradient_reach(program: Program, output: int) -> set[int]:
+    """The nodes a gradient from ``output`` reaches (stop_gradient blocks it)."""
+    reached = {output}
+    for _, node, _, _, _, args in reverse_plan(program, output):
+        reached.add(node)
+        reached.update(args)
+    return reached
 
 
 def _build_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
@@ -99,15 +119,19 @@ def _build_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
 
 def _kind_and_rule(op: Op) -> tuple[int, object]:
     """The step kind for ``op`` and what the sweep calls (or, for constants, reads)."""
-    shape, constants = rule_shape(op)
-    if shape == CONSTANT:
-        return _step_kind(shape, op.arity), constants
+    shape, datum = rule_shape(op)
+    if shape in (CONSTANT, PRIMITIVE):
+        return _step_kind(shape, op.arity), datum
     return _step_kind(shape, op.arity), partial(op.partials, FLOATS)
 
 
 def _step_kind(shape: int, arity: int) -> int:
     if shape == SWAPPED:
         return _MUL
+    if shape == OUTPUT:
+        return _OUTPUT1
+    if shape == PRIMITIVE:
+        return _PRIMITIVE1
     if shape == CONSTANT:
         return {1: _LINEAR1, 2: _LINEAR2}.get(arity, _NARY)
     return {1: _UNARY, 2: _BINARY}.get(arity, _NARY)
@@ -126,6 +150,10 @@ def adjoints(program: Program, values: Sequence[float], output: int | None = Non
         elif kind == _LINEAR2:
             adj[a] += rule[0] * g
             adj[b] += rule[1] * g
+        elif kind == _PRIMITIVE1:
+            adj[a] += rule(values[a]) * g
+        elif kind == _OUTPUT1:
+            adj[a] += values[node] * g
         elif kind == _UNARY:
             adj[a] += rule(values[node], values[a])[0] * g
         elif kind == _BINARY:

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from gradcli.evaluation import Evaluation
-from gradcli.explain import LocalDerivative, expression, local_derivatives, node_texts
+from gradcli.explain import LocalDerivative, expression, local_derivatives, node_texts, numeric_partials
 from gradcli.graph import Program
+from gradcli.reverse import gradient_reach
 
 
 class Contribution(NamedTuple):
@@ -41,15 +42,21 @@ class TraceRow(NamedTuple):
 
 
 def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> list[TraceRow]:
-    """One row per node (all program nodes by default), in evaluation order."""
+    """One row per node (all program nodes by default), in evaluation order.
+
+    A node's incoming gradients come from the nodes that use it. An edge whose
+    consumer is ``stop_gradient``, or receives no gradient because one blocks it
+    further on, is marked blocked and carries 0 (not ``0 * partial``, which may be nan).
+    """
     program, values, grads = evaluation.program, evaluation.values, evaluation.grads
     g = program.graph
     wanted = sorted(set(program.nodes if nodes is None else nodes))
     texts = node_texts(program)
     used = set(g.ancestors([program.output]))
-    users = g.consumers([n for n in program.nodes if n in used])
-    needed = set(wanted).union(c for n in wanted for c, _ in users.get(n, ()))
-    locals_ = {n: local_derivatives(program, n, values, texts) for n in sorted(needed) if n in used}
+    reached = gradient_reach(program, program.output)
+    users = _users(g, used, set(wanted))
+    consumers = {c for uses in users.values() for c, _ in uses if c in reached}
+    partials = {c: numeric_partials(program, c, values) for c in consumers}
     kinks = {k.node: k.convention for k in evaluation.kinks}
     return [
         TraceRow(
@@ -60,8 +67,8 @@ def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> l
             expression=expression(g, n, texts) if g.args[n] else texts[n][0],
             inputs=g.args[n],
             value=values[n],
-            local=locals_.get(n, ()),
-            incoming=tuple(_contribution(g, c, pos, locals_, grads) for c, pos in users.get(n, ())),
+            local=local_derivatives(program, n, values, texts),
+            incoming=tuple(_contribution(g, c, pos, partials, grads, reached) for c, pos in users.get(n, ())),
             grad=grads[n],
             kink=kinks.get(n),
         )
@@ -69,10 +76,20 @@ def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> l
     ]
 
 
-def _contribution(graph, consumer: int, pos: int, locals_: dict, grads: list[float]) -> Contribution:
-    if not graph.ops[consumer].differentiable:
+def _users(graph, used: set[int], wanted: set[int]) -> dict[int, list[tuple[int, int]]]:
+    """For each wanted node, the (consumer, argument position) pairs toward the output."""
+    users: dict[int, list[tuple[int, int]]] = {}
+    for consumer in sorted(used):
+        for pos, arg in enumerate(graph.args[consumer]):
+            if arg in wanted:
+                users.setdefault(arg, []).append((consumer, pos))
+    return users
+
+
+def _contribution(graph, consumer: int, pos: int, partials: dict, grads: list[float], reached) -> Contribution:
+    if consumer not in reached or not graph.ops[consumer].differentiable:
         return Contribution(consumer, 0.0, grads[consumer], 0.0, blocked=True)
-    local = locals_[consumer][pos].value
+    local = partials[consumer][pos]
     return Contribution(consumer, local, grads[consumer], local * grads[consumer])
 
 

@@ -25,9 +25,22 @@ from mpmath import mp
 
 import gradcli
 
-mp.dps = 40
+DIGITS = 40
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _high_precision():
+    """40 significant digits for every mpmath computation in this module, restored afterwards."""
+    saved = mp.dps
+    mp.dps = DIGITS
+    yield
+    mp.dps = saved
+
 
 REL = 1e-7  # relative tolerance against mpmath
+# Single ops: mpmath.diff's finite step cannot resolve a derivative 1e-79 next to a value 1
+# (x**y at y = 4e-79), so results below this are compared absolutely.
+TINY = 1e-30
 ABS = 1e-9  # absolute floor, for results that cancel to (almost) zero in float64
 KINK_MARGIN = 1e-6
 MAX_MAGNITUDE = 1e3  # intermediate values beyond this are rejected: float64 conditioning
@@ -171,6 +184,13 @@ def var_names(t, out: list[str]) -> list[str]:
 # ---------------------------------------------------------------- programs
 
 
+def is_alias(t) -> bool:
+    """``y`` or ``+y``: binding it makes a name for the input node itself, not a new node."""
+    while t[0] == "pos":
+        t = t[1]
+    return t[0] == "var"
+
+
 class Prog:
     """Statements ``[(target or None, tree)]``; the last one is the output."""
 
@@ -297,7 +317,8 @@ def programs(draw):
     available = list(inputs)
     statements = []
     for _ in range(draw(st.integers(1, 4))):
-        tree = draw(trees(available, draw(st.integers(1, 3))).filter(lambda t: var_names(t, [])))
+        # A bare alias (`a = y`, later rebound) is covered by an xfail in test_grammar.py.
+        tree = draw(trees(available, draw(st.integers(1, 3))).filter(lambda t: var_names(t, []) and not is_alias(t)))
         target = draw(st.sampled_from(["a", "b", "c", "x", "y", None]))
         statements.append((target, tree))
         if target and target not in available:
@@ -320,15 +341,19 @@ def close(got: float, want, rel: float = REL, abs_tol: float = ABS) -> bool:
     return math.isclose(got, float(want), rel_tol=rel, abs_tol=abs_tol)
 
 
-def check_program(prog: Prog, values: dict[str, float]) -> None:
+def check_program(prog: Prog, values: dict[str, float], require=assume) -> None:
     names = prog.inputs()
     point = {n: values[n] for n in names}
     mp_point = {n: mp.mpf(v) for n, v in point.items()}
 
     tracker = Tracker()
-    reference, base_envs = prog.run(mp_point, tracker=tracker)
-    assume(tracker.margin > KINK_MARGIN)
-    assume(tracker.magnitude < MAX_MAGNITUDE)
+    try:
+        reference, base_envs = prog.run(mp_point, tracker=tracker)
+    except ZeroDivisionError:  # x**-1 at exactly 0: outside every op's smooth domain
+        require(False)
+        return
+    require(tracker.margin > KINK_MARGIN)
+    require(tracker.magnitude < MAX_MAGNITUDE)
 
     def partial(name):
         def f(t):
@@ -339,7 +364,7 @@ def check_program(prog: Prog, values: dict[str, float]) -> None:
         return mpmath.diff(f, mp_point[name])
 
     want_grad = {n: partial(n) for n in names}
-    assume(all(abs(g) < 1e6 for g in want_grad.values()))
+    require(all(abs(g) < 1e6 for g in want_grad.values()))
 
     ev = gradcli.evaluate(prog.text(), point)
     assert close(ev.value, reference), (prog.text(), point, ev.value, reference)
@@ -349,14 +374,19 @@ def check_program(prog: Prog, values: dict[str, float]) -> None:
     assert ev.anomalies == []
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(prog=programs(), x=POINTS, y=POINTS, z=POINTS)
 def test_random_programs_match_mpmath(prog, x, y, z):
     check_program(prog, {"x": x, "y": y, "z": z})
 
 
+def _must(condition: bool) -> None:
+    assert condition
+
+
 def test_program_renderer_and_oracle_examples():
     """The tree machinery itself, on programs whose answer is known by hand."""
+    assert mp.dps == DIGITS
     prog = Prog(
         [
             ("a", ("bin", "*", ("var", "x"), ("var", "y"))),
@@ -368,7 +398,7 @@ def test_program_renderer_and_oracle_examples():
     assert prog.text() == "a = (x * y)\na = (a + a);(a * stop_gradient(x))"
     assert prog.inputs() == ["x", "y"]
     # out = 2*x*y * sg(x): d/dx = 2*y*x (x frozen) = 12 at (2, 3); d/dy = 2*x*x = 8
-    check_program(prog, {"x": 2.0, "y": 3.0})
+    check_program(prog, {"x": 2.0, "y": 3.0}, require=_must)
     ev = gradcli.evaluate(prog.text(), {"x": 2.0, "y": 3.0})
     assert (ev.value, ev.gradient) == (24.0, {"x": 12.0, "y": 8.0})
 
@@ -456,7 +486,7 @@ def test_each_op_matches_mpmath(name, text, reference, domains, condition, data)
         assert ev.value == args[0]
         assert ev.gradient == {"x": 0.0}
         return
-    assert close(ev.value, reference(*mp_args), abs_tol=0.0), (text, point, ev.value)
+    assert close(ev.value, reference(*mp_args), abs_tol=TINY), (text, point, ev.value)
     for k, n in enumerate(names):
 
         def f(t, k=k):
@@ -465,17 +495,12 @@ def test_each_op_matches_mpmath(name, text, reference, domains, condition, data)
             return reference(*moved)
 
         want = mpmath.diff(f, mp_args[k])
-        assert close(ev.gradient[n], want, abs_tol=0.0), (text, point, n, ev.gradient[n], want)
+        assert close(ev.gradient[n], want, abs_tol=TINY), (text, point, n, ev.gradient[n], want)
 
 
 # ---------------------------------------------------------------- precision defects
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: sigmoid' is computed as out*(1-out), which cancels to 0 for x > ~37 "
-    "(and loses relative accuracy from x ~ 17), so sigmoid'(40) = 0 while sigmoid'(-40) = 4.2e-18",
-)
 def test_sigmoid_derivative_is_symmetric_and_accurate_in_the_tail():
     want = float(mpmath.diff(_sigmoid, mp.mpf(40)))  # 4.248354255291589e-18
     right = gradcli.evaluate("sigmoid(x)", {"x": 40.0}).gradient["x"]
@@ -484,9 +509,71 @@ def test_sigmoid_derivative_is_symmetric_and_accurate_in_the_tail():
     assert close(right, want, abs_tol=0.0)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: tanh' is computed as 1 - out**2, which cancels to 0 for |x| > ~19 (true 1.7e-17 at 20)"
-)
 def test_tanh_derivative_accurate_in_the_tail():
     want = float(mpmath.diff(mp.tanh, mp.mpf(20)))
     assert close(gradcli.evaluate("tanh(x)", {"x": 20.0}).gradient["x"], want, abs_tol=0.0)
+
+
+# ---------------------------------------------------------------- derivative rules at special points
+
+# The README's conventions where a function has no derivative (PyTorch's), by hand.
+CONVENTIONS = [
+    ("relu(x)", {"x": 0.0}, 0.0, {"x": 0.0}, True),
+    ("abs(x)", {"x": 0.0}, 0.0, {"x": 0.0}, True),
+    ("sign(x)", {"x": 0.0}, 0.0, {"x": 0.0}, True),
+    ("step(x)", {"x": 0.0}, 0.0, {"x": 0.0}, True),
+    ("max(x, y)", {"x": 2.0, "y": 2.0}, 2.0, {"x": 0.5, "y": 0.5}, True),
+    ("min(x, y)", {"x": 2.0, "y": 2.0}, 2.0, {"x": 0.5, "y": 0.5}, True),
+    ("clamp(x, lo, hi)", {"x": -1.0, "lo": -1.0, "hi": 1.0}, -1.0, {"x": 1.0, "lo": 0.0, "hi": 0.0}, True),
+    ("clamp(x, lo, hi)", {"x": 1.0, "lo": -1.0, "hi": 1.0}, 1.0, {"x": 1.0, "lo": 0.0, "hi": 0.0}, True),
+    ("clamp(x, lo, hi)", {"x": 5.0, "lo": -1.0, "hi": 1.0}, 1.0, {"x": 0.0, "lo": 0.0, "hi": 1.0}, False),
+    ("clamp(x, lo, hi)", {"x": -5.0, "lo": -1.0, "hi": 1.0}, -1.0, {"x": 0.0, "lo": 1.0, "hi": 0.0}, False),
+    ("relu(x) + abs(x)", {"x": -2.0}, 2.0, {"x": -1.0}, False),
+]
+
+
+@pytest.mark.parametrize(
+    "program, at, value, gradient, on_kink", CONVENTIONS, ids=[f"{c[0]}@{c[1]}" for c in CONVENTIONS]
+)
+def test_conventions_at_kinks(program, at, value, gradient, on_kink):
+    ev = gradcli.evaluate(program, at)
+    assert (ev.value, ev.gradient) == (value, gradient)
+    assert bool(ev.kinks) == on_kink, ev.kinks
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "x**0",
+        "pow(x, 0)",
+        pytest.param(
+            "pow(x, y)",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known: general pow at x = y = 0 gives y*x**(y-1) = 0*inf = nan; "
+                "PyTorch special-cases a zero exponent (a select primitive would express it)",
+            ),
+        ),
+    ],
+)
+def test_power_with_exponent_zero_at_base_zero(program):
+    ev = gradcli.evaluate(program, {"x": 0.0, "y": 0.0} if "y" in program else {"x": 0.0})
+    assert ev.value == 1.0
+    want = mpmath.diff(lambda t: mp.power(t, 0), 0)  # 0: the function is constant
+    assert ev.gradient["x"] == float(want)
+
+
+@pytest.mark.parametrize("x", [1.5, 0.0])
+def test_clamp_with_crossed_bounds(x):
+    lo, hi = 2.0, 1.0
+    ev = gradcli.evaluate("clamp(x, lo, hi)", {"x": x, "lo": lo, "hi": hi})
+    assert ev.value == hi
+    point = [mp.mpf(x), mp.mpf(lo), mp.mpf(hi)]
+    for k, name in enumerate(["x", "lo", "hi"]):
+
+        def f(t, k=k):
+            moved = list(point)
+            moved[k] = t
+            return MP_CALLS["clamp"](*moved)
+
+        assert ev.gradient[name] == float(mpmath.diff(f, point[k])), (name, ev.gradient)

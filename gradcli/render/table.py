@@ -30,10 +30,10 @@ def _summary(ev: Evaluation) -> Table:
     return table
 
 
-def _gradient(ev: Evaluation) -> Table | None:
+def _gradient(ev: Evaluation, labels: dict[int, str]) -> Table | None:
     if not ev.point:
         return None
-    out = ev.program.label(ev.program.output)
+    out = labels[ev.program.output]
     table = Table(title="gradient", title_justify="left", show_edge=False, box=None, padding=(0, 2))
     table.add_column("input")
     table.add_column("value", justify="right")
@@ -159,7 +159,7 @@ def render_report(
 ) -> None:
     """Print the whole report to ``console``."""
     parts: list = [_summary(ev)]
-    gradient = _gradient(ev)
+    gradient = _gradient(ev, labels)
     if gradient is not None:
         parts += [Text(""), gradient]
     parts += [Text(""), trace_table(ev, rows, labels, show_constants)]
