@@ -145,7 +145,7 @@ def _render_eval(evaluation, json_output: bool, backward_order: bool, constants:
         from gradcli.render.json_report import dumps, report_data
 
         return dumps(report_data(evaluation, build_trace(evaluation)))
-    from gradcli.explain import display_names
+    from gradcli.explain import node_texts
     from gradcli.render.table import render_report
 
     program = evaluation.program
@@ -155,10 +155,8 @@ def _render_eval(evaluation, json_output: bool, backward_order: bool, constants:
     rows = [by_node[n] if n is not None else None for n in shown]
     if backward_order:
         rows.reverse()
-    names = display_names(program)
-    labels = {n: names[n] for n in program.nodes}
     buffer = io.StringIO()
-    render_report(evaluation, rows, labels, _console(buffer), show_constants=constants, hidden=hidden)
+    render_report(evaluation, rows, node_texts(program), _console(buffer), show_constants=constants, hidden=hidden)
     return buffer.getvalue()
 
 

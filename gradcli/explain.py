@@ -26,45 +26,84 @@ class LocalDerivative(NamedTuple):
     value: float
 
 
-_TEXTS: WeakKeyDictionary[Program, list[Text]] = WeakKeyDictionary()
-
-
-def node_texts(program: Program) -> list[Text]:
+class NodeTexts:
     """Each node's short name with its precedence, for printing it inside other text.
 
     Binding names, inputs and numbers name themselves; an unnamed node is its own
-    expression on its arguments' names, or ``op#id`` when that would be long.
+    expression on its arguments' names, or ``op#id`` when that would be long. Names
+    are worked out on first use (``texts[node]``), with an explicit stack, so a table
+    of 60 rows names a few hundred nodes of a 1e5-node graph, not all of them.
     """
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self._memo: dict[int, Text] = {}
+
+    def __getitem__(self, node: int) -> Text:
+        found = self._memo.get(node)
+        return found if found is not None else self._resolve(node)
+
+    def name(self, node: int) -> str:
+        return self[node][0]
+
+    def fill(self) -> None:
+        """Name every node at once, in topological order (faster than one by one)."""
+        memo, g, labels, label = self._memo, self.program.graph, self.program.labels, self.program.label
+        for node in self.program.nodes:
+            if node in memo:
+                continue
+            if node in labels or not g.args[node]:
+                memo[node] = (label(node), PREC_ATOM)
+                continue
+            text = format_node(g, node, memo)
+            memo[node] = text if len(text[0]) <= _MAX_NAME else (f"{g.ops[node].name}#{node}", PREC_ATOM)
+
+    def _resolve(self, root: int) -> Text:
+        memo, g, labels = self._memo, self.program.graph, self.program.labels
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            if node in memo:
+                stack.pop()
+                continue
+            if node in labels or not g.args[node]:
+                memo[node] = (self.program.label(node), PREC_ATOM)
+                stack.pop()
+                continue
+            missing = [a for a in g.args[node] if a not in memo]
+            if missing:
+                stack.extend(missing)
+                continue
+            text = format_node(g, node, memo)
+            memo[node] = text if len(text[0]) <= _MAX_NAME else (f"{g.ops[node].name}#{node}", PREC_ATOM)
+            stack.pop()
+        return memo[root]
+
+
+_TEXTS: WeakKeyDictionary[Program, NodeTexts] = WeakKeyDictionary()
+
+
+def node_texts(program: Program) -> NodeTexts:
+    """The (cached) :class:`NodeTexts` of a program."""
     texts = _TEXTS.get(program)
     if texts is None:
-        texts = _TEXTS[program] = _node_texts(program)
-    return texts
-
-
-def _node_texts(program: Program) -> list[Text]:
-    g = program.graph
-    texts: list[Text] = []
-    for node in program.nodes:
-        if node in program.labels or not g.args[node]:
-            texts.append((program.label(node), PREC_ATOM))
-            continue
-        text = format_node(g, node, texts)
-        texts.append(text if len(text[0]) <= _MAX_NAME else (f"{g.ops[node].name}#{node}", PREC_ATOM))
+        texts = _TEXTS[program] = NodeTexts(program)
     return texts
 
 
 def display_names(program: Program) -> list[str]:
-    """A short name per node (see :func:`node_texts`)."""
-    return [text for text, _ in node_texts(program)]
+    """A short name for every node (see :class:`NodeTexts`)."""
+    texts = node_texts(program)
+    return [texts.name(node) for node in program.nodes]
 
 
-def expression(graph: Graph, node: int, texts: list[Text]) -> str:
+def expression(graph: Graph, node: int, texts: NodeTexts) -> str:
     """The node's operation written on its arguments' names: ``a + 1``, ``sin(x)``."""
     return format_node(graph, node, texts)[0]
 
 
 def local_derivatives(
-    program: Program, node: int, values: list[float], texts: list[Text]
+    program: Program, node: int, values: list[float], texts: NodeTexts
 ) -> tuple[LocalDerivative, ...]:
     """The op table's partials at ``node``: symbolic in the argument names, and numeric."""
     g = program.graph
@@ -93,7 +132,7 @@ def _slot(k: int | str) -> str:
     return f"\x00{k}\x00"
 
 
-def _templates(graph: Graph, node: int, texts: list[Text]) -> tuple[str, ...]:
+def _templates(graph: Graph, node: int, texts: NodeTexts) -> tuple[str, ...]:
     """The partials of ``node``'s op printed once per shape, with slots for the names.
 
     Printing depends only on the op, its parameter, which arguments are numbers (and
@@ -148,7 +187,7 @@ def explain_bad_value(program: Program, node: int, values: list[float]) -> str:
     g = program.graph
     texts = node_texts(program)
     number = format_number(values[node])
-    name = texts[node][0]
+    name = texts.name(node)
     if g.ops[node].name == "const":
         return f"{number} first appears at a number in the program too large for float64 (it reads as {number})"
     if not g.args[node]:
@@ -165,7 +204,7 @@ def explain_bad_grad(program: Program, node: int, values: list[float], grads: li
     """Say which edge made a gradient non-finite: the consumer and its local derivative."""
     g = program.graph
     texts = node_texts(program)
-    names = [t for t, _ in texts]
+    name = texts.name
     number = format_number(grads[node])
     for consumer in program.nodes:
         for pos, arg in enumerate(g.args[consumer]):
@@ -174,11 +213,11 @@ def explain_bad_grad(program: Program, node: int, values: list[float], grads: li
             local = local_derivatives(program, consumer, values, texts)[pos]
             if not _finite(local.value * grads[consumer]):
                 return (
-                    f"gradient {number} first appears at {names[node]} (value {format_number(values[node])}):"
-                    f" d {names[consumer]} / d {names[node]} = {_formula_value(local.formula, local.value)}"
+                    f"gradient {number} first appears at {name(node)} (value {format_number(values[node])}):"
+                    f" d {name(consumer)} / d {name(node)} = {_formula_value(local.formula, local.value)}"
                     f" there, times an incoming gradient {format_number(grads[consumer])}"
                 )
-    return f"gradient {number} first appears at {names[node]}"
+    return f"gradient {number} first appears at {name(node)}"
 
 
 def _formula_value(formula: str, value: float) -> str:

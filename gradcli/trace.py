@@ -52,6 +52,8 @@ def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> l
     g = program.graph
     wanted = sorted(set(program.nodes if nodes is None else nodes))
     texts = node_texts(program)
+    if nodes is None:
+        texts.fill()
     used = set(g.ancestors([program.output]))
     reached = gradient_reach(program, program.output)
     users = _users(g, used, set(wanted))
@@ -61,10 +63,10 @@ def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> l
     return [
         TraceRow(
             node=n,
-            label=texts[n][0],
+            label=texts.name(n),
             role=_role(program, n, used),
             op=g.ops[n].name,
-            expression=expression(g, n, texts) if g.args[n] else texts[n][0],
+            expression=expression(g, n, texts) if g.args[n] else texts.name(n),
             inputs=g.args[n],
             value=values[n],
             local=local_derivatives(program, n, values, texts),

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gradcli.evaluation import Evaluation
+from gradcli.explain import NodeTexts
 from gradcli.render.numbers import format_number
 from gradcli.trace import TraceRow
 
@@ -30,10 +31,10 @@ def _summary(ev: Evaluation) -> Table:
     return table
 
 
-def _gradient(ev: Evaluation, labels: dict[int, str]) -> Table | None:
+def _gradient(ev: Evaluation, labels: NodeTexts) -> Table | None:
     if not ev.point:
         return None
-    out = labels[ev.program.output]
+    out = labels.name(ev.program.output)
     table = Table(title="gradient", title_justify="left", show_edge=False, box=None, padding=(0, 2))
     table.add_column("input")
     table.add_column("value", justify="right")
@@ -54,7 +55,7 @@ def _atom(label: str) -> str:
     return label
 
 
-def _local_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
+def _local_cell(row: TraceRow, labels: NodeTexts, skip: set[int]) -> str:
     if row.op == "stop_gradient":
         return "0 (stop_gradient: no gradient flows)"
     if not row.local:
@@ -67,19 +68,17 @@ def _local_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
         formula = local.formula
         shown = num(local.value)
         body = formula if formula == shown else f"{formula} = {shown}"
-        parts.append(f"∂{_atom(row.label)}/∂{_atom(labels[local.wrt])} = {body}")
+        parts.append(f"∂{_atom(row.label)}/∂{_atom(labels.name(local.wrt))} = {body}")
     if row.kink and parts:
         parts.append("(at a kink: by convention, see below)")
     return "\n".join(parts) if parts else "—"
 
 
-def _incoming_cell(row: TraceRow, labels: dict[int, str], seed: bool) -> str:
+def _incoming_cell(row: TraceRow, labels: NodeTexts, seed: bool) -> str:
     if seed:
         return "1 (seed)"
     parts = [
-        f"{num(c.amount)} from {labels[c.consumer]}" + (" (blocked)" if c.blocked else "")
-        for c in row.incoming
-        if c.consumer in labels
+        f"{num(c.amount)} from {labels.name(c.consumer)}" + (" (blocked)" if c.blocked else "") for c in row.incoming
     ]
     if not parts:
         return "0 (does not reach the output)" if row.role == "unused" else "0"
@@ -94,20 +93,22 @@ def _capped(parts: list[str]) -> list[str]:
     return [*parts[: MAX_TERMS - 1], f"… and {len(parts) - MAX_TERMS + 1} more"]
 
 
-def _sends_cell(row: TraceRow, labels: dict[int, str], skip: set[int]) -> str:
+def _sends_cell(row: TraceRow, labels: NodeTexts, skip: set[int]) -> str:
     parts = []
     for local in row.local:
         if local.wrt in skip:
             continue
         amount = local.value * row.grad
-        parts.append(f"{num(local.value)} × {num(row.grad)} = {num(amount)} → {labels[local.wrt]}")
+        parts.append(f"{num(local.value)} × {num(row.grad)} = {num(amount)} → {labels.name(local.wrt)}")
     return "\n".join(_capped(parts))
 
 
-def trace_table(ev: Evaluation, rows: Sequence[TraceRow], labels: dict[int, str], show_constants: bool) -> Table:
+def trace_table(ev: Evaluation, rows: Sequence[TraceRow], labels: NodeTexts, show_constants: bool) -> Table:
     """The backward trace, one row per node: the chain rule at each step."""
-    constants = {n for n in labels if ev.program.graph.ops[n].name == "const"}
-    skip = set() if show_constants else constants
+    graph = ev.program.graph
+    skip: set[int] = set()
+    if not show_constants:
+        skip = {a for row in rows if row is not None for a in (row.node, *row.inputs) if graph.ops[a].name == "const"}
     table = Table(title="backward trace", title_justify="left", show_lines=True)
     for header, justify in (
         ("node", "left"),
@@ -142,17 +143,17 @@ def trace_table(ev: Evaluation, rows: Sequence[TraceRow], labels: dict[int, str]
     return table
 
 
-def _notes(ev: Evaluation, labels: dict[int, str]) -> list[Text]:
+def _notes(ev: Evaluation, labels: NodeTexts) -> list[Text]:
     notes = [Text(f"! {a.message}", style="bold red") for a in ev.anomalies]
     for kink in ev.kinks:
-        notes.append(Text(f"~ kink at {labels.get(kink.node, kink.op)}: {kink.convention}", style="yellow"))
+        notes.append(Text(f"~ kink at {labels.name(kink.node)}: {kink.convention}", style="yellow"))
     return notes
 
 
 def render_report(
     ev: Evaluation,
     rows: Sequence[TraceRow | None],
-    labels: dict[int, str],
+    labels: NodeTexts,
     console: Console,
     show_constants: bool = False,
     hidden: int = 0,
