@@ -171,8 +171,77 @@ def _rows_to_show(program, constants: bool, max_rows: int) -> tuple[list[int | N
     return [*nodes[:head], None, *nodes[-tail:]], len(nodes) - max_rows
 
 
-_SHORT_OPTIONS = {"-f"}
-_VALUE_OPTIONS = {"--at", "--file", "-f", "--max-rows"}
+GRAPH_EXAMPLES = """\
+Examples:
+
+  gradcli graph "a = x*3; b = a + 1; c = b**2" --at x=2 -o graph.svg
+
+  gradcli graph "(3*x + 2)**2"                          (DOT of the structure, to stdout)
+
+  gradcli graph "x*y + x**2" --at x=2,y=3 --edge-labels --highlight x -o paths.png
+
+  gradcli graph -f examples/13_two_layer_net.grad --rankdir TB -o net.pdf
+
+  gradcli graph -f examples/03_backward_trace.grad --html steps.html
+
+  gradcli graph -f examples/03_backward_trace.grad --frames slides/
+
+Nodes show their value and gradient; inputs are ellipses, the output has a double
+border, constants are plain text, nodes that do not reach the output are grey and
+dashed. Fill shows |gradient| on a log scale (see the legend). Dashed edges go into
+stop_gradient. Without values for every input (--at, or defaults like 'x = 2' in the
+program) only the structure is drawn.
+"""
+
+
+@app.command("graph", epilog=GRAPH_EXAMPLES)
+def graph_command(
+    program: str | None = typer.Argument(None, help="The program, or use -f FILE."),
+    at: list[str] = typer.Option([], "--at", help="Input values: --at x=1,y=2. Without them: the structure only."),
+    file: str | None = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write the drawing to this file."),
+    fmt: str | None = typer.Option(None, "--format", help="svg, png, pdf or dot (default: from -o's extension)."),
+    rankdir: str = typer.Option("LR", "--rankdir", help="LR (left to right) or TB (top down)."),
+    edge_labels: bool = typer.Option(False, "--edge-labels", help="Label edges with their local derivative."),
+    highlight: list[str] = typer.Option([], "--highlight", help="Pick out every path from this input to the output."),
+    html: str | None = typer.Option(None, "--html", help="Write a step-through page (forward, then backward)."),
+    frames: str | None = typer.Option(None, "--frames", help="Write one SVG per step into this folder."),
+    structure: bool = typer.Option(False, "--structure", help="Draw the structure only, even with values."),
+    max_nodes: int = typer.Option(1000, "--max-nodes", help="Above this many nodes, say that layout may be slow."),
+) -> None:
+    """Draw PROGRAM's computation graph with Graphviz: values, gradients, and the paths between them."""
+    from gradcli.drawing import GraphRequest, make_drawings
+
+    try:
+        request = GraphRequest(
+            source=read_program(program, file),
+            at=at,
+            output=output,
+            fmt=fmt,
+            rankdir=rankdir,
+            edge_labels=edge_labels,
+            highlight=tuple(highlight),
+            html=html,
+            frames=frames,
+            structure=structure,
+            max_nodes=max_nodes,
+        )
+        files, stdout = make_drawings(request, note=lambda text: sys.stderr.write(f"note: {text}\n"))
+        for path, data in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    except GradcliError as error:
+        fail(error)
+    except OSError as error:
+        fail(InputProblem(f"cannot write {error.filename}: {error.strerror or error}"))
+    if stdout is not None:
+        sys.stdout.buffer.write(stdout)
+        sys.stdout.flush()
+
+
+_SHORT_OPTIONS = {"-f", "-o"}
+_VALUE_OPTIONS = {"--at", "--file", "-f", "--max-rows", "--output", "-o", "--format", "--rankdir", "--highlight"}
+_VALUE_OPTIONS |= {"--html", "--frames", "--max-nodes"}
 
 
 def move_minus_program(argv: list[str]) -> list[str]:

@@ -56,6 +56,13 @@ class Evaluation(NamedTuple):
         """d output / d input, for each input in order of first use."""
         return {name: self.grads[node] for name, node in self.program.inputs.items()}
 
+    def _repr_svg_(self) -> str:
+        """The graph with values and gradients as SVG, for Jupyter (needs Graphviz's dot)."""
+        from gradcli.render.dot import to_dot
+        from gradcli.render.graphviz_render import svg_text
+
+        return svg_text(to_dot(self))
+
 
 def resolve_point(program: Program, at: Mapping[str, float]) -> dict[str, float]:
     """Check the given values against the program's inputs; fill in declared defaults."""

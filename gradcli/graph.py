@@ -133,6 +133,13 @@ class Program:
         """The program's own nodes (derivative graphs may append more later)."""
         return range(self.size)
 
+    def _repr_svg_(self) -> str:
+        """The structure as SVG, for Jupyter (needs Graphviz's dot)."""
+        from gradcli.render.dot import to_dot
+        from gradcli.render.graphviz_render import svg_text
+
+        return svg_text(to_dot(self))
+
     def label(self, node: int) -> str:
         """The name a user would call this node: binding name, input name or number."""
         name = self.labels.get(node)

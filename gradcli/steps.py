@@ -1,0 +1,131 @@
+"""The two passes as a sequence of steps a learner can walk through.
+
+Forward: one step per computed node, in evaluation order (``a = x*3 = 2*3 = 6``).
+Backward: one step per node the gradient reaches, in reverse order: the node's
+gradient (the sum of what arrived), then for each argument the chain-rule product
+``local derivative x gradient = contribution`` and the argument's running sum.
+Constants are left out of both passes: they have values but nobody asks for their
+gradient. Every step says which node values and gradients it changes, so a viewer
+can replay the passes from the start.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from gradcli.evaluation import Evaluation
+from gradcli.explain import NodeTexts, expression, node_texts
+from gradcli.render.numbers import format_number
+from gradcli.reverse import gradient_reach, reverse_plan
+
+FORWARD = "forward"
+BACKWARD = "backward"
+
+
+class Step(NamedTuple):
+    phase: str  # FORWARD or BACKWARD
+    node: int
+    title: str
+    lines: tuple[str, ...]
+    values: dict[int, float]  # node values known from this step on
+    grads: dict[int, float]  # running gradients after this step
+
+
+def num(value: float) -> str:
+    return format_number(value, 10)
+
+
+def build_steps(evaluation: Evaluation) -> list[Step]:
+    """Every step of the forward pass, then every step of the backward pass."""
+    return forward_steps(evaluation) + backward_steps(evaluation)
+
+
+def forward_steps(evaluation: Evaluation) -> list[Step]:
+    program, values = evaluation.program, evaluation.values
+    g = program.graph
+    texts = node_texts(program)
+    steps = []
+    for node in program.nodes:
+        if g.ops[node].name == "const":
+            continue
+        name = texts.name(node)
+        if not g.args[node]:
+            line = f"{name} = {num(values[node])} (input)"
+        else:
+            line = _computation(evaluation, node, texts)
+        steps.append(Step(FORWARD, node, f"forward: {name}", (line,), {node: values[node]}, {}))
+    return steps
+
+
+def _computation(evaluation: Evaluation, node: int, texts: NodeTexts) -> str:
+    """``a = x*3 = 2*3 = 6``: the operation, on names, then on numbers, then the value."""
+    g, values = evaluation.program.graph, evaluation.values
+    name = texts.name(node)
+    symbolic = expression(g, node, texts)
+    numeric = _expression_at(evaluation, node)
+    parts = [name] if name == symbolic else [name, symbolic]
+    if numeric not in parts:
+        parts.append(numeric)
+    parts.append(num(values[node]))
+    return " = ".join(parts)
+
+
+def _expression_at(evaluation: Evaluation, node: int) -> str:
+    from gradcli.ops import PREC_ATOM, PREC_UNARY
+    from gradcli.render.infix import format_node
+
+    values = evaluation.values
+    args = evaluation.program.graph.args[node]
+    at = {a: (num(values[a]), PREC_UNARY if values[a] < 0 else PREC_ATOM) for a in args}
+    return format_node(evaluation.program.graph, node, at)[0]
+
+
+def backward_steps(evaluation: Evaluation) -> list[Step]:
+    program, values, grads = evaluation.program, evaluation.values, evaluation.grads
+    g = program.graph
+    texts = node_texts(program)
+    output = program.output
+    reached = gradient_reach(program, output)
+    plan = {step[1]: step for step in reverse_plan(program, output)}
+    running: dict[int, list[tuple[int, float]]] = {}  # node -> contributions received so far
+    steps = []
+    for node in sorted(reached, reverse=True):
+        if g.ops[node].name == "const":
+            continue
+        name = texts.name(node)
+        lines = [_gradient_line(name, node, output, running.get(node, []), grads[node], texts)]
+        updates = {node: grads[node]}
+        if node in plan:
+            from gradcli.explain import local_derivatives
+
+            for local in local_derivatives(program, node, values, texts):
+                arg = local.wrt
+                if g.ops[arg].name == "const":
+                    continue
+                amount = local.value * grads[node]
+                running.setdefault(arg, []).append((node, amount))
+                total = sum(a for _, a in running[arg])
+                lines.append(_send_line(name, texts.name(arg), local.formula, local.value, grads[node], amount, total))
+                updates[arg] = total
+        elif g.args[node] and not g.ops[node].differentiable:
+            lines.append(f"{name} is stop_gradient: nothing flows to {', '.join(texts.name(a) for a in g.args[node])}")
+        steps.append(Step(BACKWARD, node, f"backward: {name}", tuple(lines), {}, updates))
+    return steps
+
+
+def _gradient_line(
+    name: str, node: int, output: int, received: list[tuple[int, float]], grad: float, texts: NodeTexts
+) -> str:
+    if node == output:
+        return f"d{name}/d{name} = 1 (the seed)"
+    parts = [f"{num(amount)} from {texts.name(source)}" for source, amount in received]
+    if len(parts) == 1:
+        return f"gradient of {name} = {parts[0]}"
+    return f"gradient of {name} = {' + '.join(parts)} = {num(grad)}"
+
+
+def _send_line(name: str, arg: str, formula: str, local: float, grad: float, amount: float, total: float) -> str:
+    shown = num(local)
+    factor = shown if formula == shown else f"{formula} = {shown}"
+    running = f" (running sum {num(total)})" if total != amount else ""
+    return f"∂{name}/∂{arg} = {factor}; {shown} × {num(grad)} = {num(amount)} → {arg}{running}"
