@@ -73,7 +73,10 @@ def make_drawings(request: GraphRequest, note: Callable[[str], None]) -> tuple[l
     dot = to_dot(drawn, DotOptions(rankdir, request.edge_labels, request.highlight))
     size = program.size
     if size > request.max_nodes and fmt != "dot":
-        note(f"{size:,} nodes (more than --max-nodes {request.max_nodes:,}): Graphviz is laying them out, which can take a while")
+        note(
+            f"{size:,} nodes (more than --max-nodes {request.max_nodes:,}): "
+            "Graphviz is laying them out, which can take a while"
+        )
     files: list[tuple[Path, bytes]] = []
     wants_steps = request.html is not None or request.frames is not None
     if wants_steps and not isinstance(drawn, Evaluation):
@@ -86,7 +89,9 @@ def make_drawings(request: GraphRequest, note: Callable[[str], None]) -> tuple[l
     return files, stdout
 
 
-def _step_files(ev: Evaluation, dot: str, request: GraphRequest, note: Callable[[str], None]) -> list[tuple[Path, bytes]]:
+def _step_files(
+    ev: Evaluation, dot: str, request: GraphRequest, note: Callable[[str], None]
+) -> list[tuple[Path, bytes]]:
     from gradcli.render.frames import frame_svgs
     from gradcli.steps import build_steps
 

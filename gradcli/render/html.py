@@ -11,10 +11,7 @@ from gradcli.steps import Step
 
 
 def step_page(ev: Evaluation, svg: str, steps: list[Step]) -> str:
-    data = [
-        {"phase": s.phase, "node": s.node, "title": s.title, "lines": list(s.lines)}
-        for s in steps
-    ]
+    data = [{"phase": s.phase, "node": s.node, "title": s.title, "lines": list(s.lines)} for s in steps]
     states = step_states(steps)
     payload = json.dumps({"steps": data, "states": [st._asdict() for st in states]}, default=list)
     return f"<!doctype html><html><body><pre>{html.escape(ev.program.source)}</pre>{svg}<script>const DATA={payload};</script></body></html>"
