@@ -91,6 +91,17 @@ def node_texts(program: Program) -> NodeTexts:
     return texts
 
 
+def as_symbol(label: str) -> str:
+    """A label as one symbol: ``(a*x)`` in ``∂(a*x)/∂x``, but ``sin(x)`` and ``a`` as they are."""
+    depth = 0
+    for char in label:
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and char in "+-*/ ":
+            return f"({label})"
+    return label
+
+
 def display_names(program: Program) -> list[str]:
     """A short name for every node (see :class:`NodeTexts`)."""
     texts = node_texts(program)

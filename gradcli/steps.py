@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from gradcli.evaluation import Evaluation
-from gradcli.explain import NodeTexts, expression, node_texts
+from gradcli.explain import NodeTexts, as_symbol, expression, local_derivatives, node_texts
 from gradcli.render.numbers import format_number
 from gradcli.reverse import gradient_reach, reverse_plan
 
@@ -96,8 +96,6 @@ def backward_steps(evaluation: Evaluation) -> list[Step]:
         lines = [_gradient_line(name, node, output, running.get(node, []), grads[node], texts)]
         updates = {node: grads[node]}
         if node in plan:
-            from gradcli.explain import local_derivatives
-
             for local in local_derivatives(program, node, values, texts):
                 arg = local.wrt
                 if g.ops[arg].name == "const":
@@ -117,7 +115,7 @@ def _gradient_line(
     name: str, node: int, output: int, received: list[tuple[int, float]], grad: float, texts: NodeTexts
 ) -> str:
     if node == output:
-        return f"d{name}/d{name} = 1 (the seed)"
+        return f"d{as_symbol(name)}/d{as_symbol(name)} = 1 (the seed)"
     parts = [f"{num(amount)} from {texts.name(source)}" for source, amount in received]
     if len(parts) == 1:
         return f"gradient of {name} = {parts[0]}"
@@ -128,4 +126,4 @@ def _send_line(name: str, arg: str, formula: str, local: float, grad: float, amo
     shown = num(local)
     factor = shown if formula == shown else f"{formula} = {shown}"
     running = f" (running sum {num(total)})" if total != amount else ""
-    return f"∂{name}/∂{arg} = {factor}; {shown} × {num(grad)} = {num(amount)} → {arg}{running}"
+    return f"∂{as_symbol(name)}/∂{as_symbol(arg)} = {factor}; {shown} × {num(grad)} = {num(amount)} → {arg}{running}"

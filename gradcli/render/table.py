@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gradcli.evaluation import Evaluation
-from gradcli.explain import NodeTexts
+from gradcli.explain import NodeTexts, as_symbol
 from gradcli.render.numbers import format_number
 from gradcli.trace import TraceRow
 
@@ -44,17 +44,6 @@ def _gradient(ev: Evaluation, labels: NodeTexts) -> Table | None:
     return table
 
 
-def _atom(label: str) -> str:
-    """A label as one symbol: ``(a*x)`` in ``∂(a*x)/∂x``, but ``sin(x)`` and ``a`` as they are."""
-    depth = 0
-    for char in label:
-        depth += char == "("
-        depth -= char == ")"
-        if depth == 0 and char in "+-*/ ":
-            return f"({label})"
-    return label
-
-
 def _local_cell(row: TraceRow, labels: NodeTexts, skip: set[int]) -> str:
     if row.op == "stop_gradient":
         return "0 (stop_gradient: no gradient flows)"
@@ -68,7 +57,7 @@ def _local_cell(row: TraceRow, labels: NodeTexts, skip: set[int]) -> str:
         formula = local.formula
         shown = num(local.value)
         body = formula if formula == shown else f"{formula} = {shown}"
-        parts.append(f"∂{_atom(row.label)}/∂{_atom(labels.name(local.wrt))} = {body}")
+        parts.append(f"∂{as_symbol(row.label)}/∂{as_symbol(labels.name(local.wrt))} = {body}")
     if row.kink and parts:
         parts.append("(at a kink: by convention, see below)")
     return "\n".join(parts) if parts else "—"
