@@ -56,12 +56,15 @@ class Evaluation(NamedTuple):
         """d output / d input, for each input in order of first use."""
         return {name: self.grads[node] for name, node in self.program.inputs.items()}
 
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | None:
         """The graph with values and gradients as SVG, for Jupyter (needs Graphviz's dot)."""
-        from gradcli.render.dot import to_dot
-        from gradcli.render.graphviz_render import svg_text
+        from gradcli.render.graphviz_render import notebook_svg
 
-        return svg_text(to_dot(self))
+        return notebook_svg(self)
+
+    def __repr__(self) -> str:
+        notes = f", anomalies={len(self.anomalies)}" if self.anomalies else ""
+        return f"Evaluation(value={self.value!r}, gradient={self.gradient!r}{notes})"
 
 
 def resolve_point(program: Program, at: Mapping[str, float]) -> dict[str, float]:

@@ -133,12 +133,16 @@ class Program:
         """The program's own nodes (derivative graphs may append more later)."""
         return range(self.size)
 
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | None:
         """The structure as SVG, for Jupyter (needs Graphviz's dot)."""
-        from gradcli.render.dot import to_dot
-        from gradcli.render.graphviz_render import svg_text
+        from gradcli.render.graphviz_render import notebook_svg
 
-        return svg_text(to_dot(self))
+        return notebook_svg(self)
+
+    def __repr__(self) -> str:
+        source = " ".join(self.source.split())
+        source = source if len(source) <= 60 else source[:57] + "..."
+        return f"Program({source!r}, inputs={list(self.inputs)}, nodes={self.size})"
 
     def label(self, node: int) -> str:
         """The name a user would call this node: binding name, input name or number."""

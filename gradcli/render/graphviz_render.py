@@ -38,3 +38,13 @@ def render(dot_text: str, fmt: str) -> bytes:
 
 def svg_text(dot_text: str) -> str:
     return render(dot_text, "svg").decode("utf-8")
+
+
+def notebook_svg(subject) -> str | None:
+    """SVG for Jupyter's ``_repr_svg_``; None (so the text repr shows) without Graphviz."""
+    from gradcli.render.dot import to_dot
+
+    try:
+        return svg_text(to_dot(subject))
+    except GraphvizMissing:
+        return None
