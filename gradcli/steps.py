@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from gradcli.evaluation import Evaluation
-from gradcli.explain import NodeTexts, as_symbol, expression, local_derivatives, node_texts
-from gradcli.render.numbers import format_number
+from gradcli.explain import LocalDerivative, NodeTexts, as_symbol, expression, local_derivatives, node_texts
+from gradcli.render.numbers import LABEL_DIGITS, format_number
 from gradcli.reverse import gradient_reach, reverse_plan
 
 FORWARD = "forward"
@@ -32,7 +32,7 @@ class Step(NamedTuple):
 
 
 def num(value: float) -> str:
-    return format_number(value, 10)
+    return format_number(value, LABEL_DIGITS)
 
 
 def build_steps(evaluation: Evaluation) -> list[Step]:
@@ -103,12 +103,26 @@ def backward_steps(evaluation: Evaluation) -> list[Step]:
                 amount = local.value * grads[node]
                 running.setdefault(arg, []).append((node, amount))
                 total = sum(a for _, a in running[arg])
-                lines.append(_send_line(name, texts.name(arg), local.formula, local.value, grads[node], amount, total))
+                merged = total if len(running[arg]) > 1 else None
+                lines.append(_send_line(name, texts.name(arg), local, grads[node], merged))
                 updates[arg] = total
         elif g.args[node] and not g.ops[node].differentiable:
             lines.append(f"{name} is stop_gradient: nothing flows to {', '.join(texts.name(a) for a in g.args[node])}")
         steps.append(Step(BACKWARD, node, f"backward: {name}", tuple(lines), {}, updates))
-    return steps
+    return _close_unreached(evaluation, steps, reached)
+
+
+def _close_unreached(evaluation: Evaluation, steps: list[Step], reached: set[int]) -> list[Step]:
+    """Nodes the gradient never reaches (unused, or cut off by stop_gradient) end with 0."""
+    g = evaluation.program.graph
+    unreached = [n for n in evaluation.program.nodes if n not in reached and g.ops[n].name != "const"]
+    if not steps or not unreached:
+        return steps
+    last = steps[-1]
+    names = ", ".join(node_texts(evaluation.program).name(n) for n in unreached)
+    line = f"no gradient reaches {names}: its gradient stays 0"
+    grads = {**last.grads, **{n: 0.0 for n in unreached}}
+    return [*steps[:-1], last._replace(lines=(*last.lines, line), grads=grads)]
 
 
 def _gradient_line(
@@ -122,8 +136,10 @@ def _gradient_line(
     return f"gradient of {name} = {' + '.join(parts)} = {num(grad)}"
 
 
-def _send_line(name: str, arg: str, formula: str, local: float, grad: float, amount: float, total: float) -> str:
-    shown = num(local)
-    factor = shown if formula == shown else f"{formula} = {shown}"
-    running = f" (running sum {num(total)})" if total != amount else ""
-    return f"∂{as_symbol(name)}/∂{as_symbol(arg)} = {factor}; {shown} × {num(grad)} = {num(amount)} → {arg}{running}"
+def _send_line(name: str, arg: str, local: LocalDerivative, grad: float, running_sum: float | None) -> str:
+    """``∂c/∂b = 2*b = 14; 14 × 1 = 14 → b``, with the running sum where paths meet."""
+    shown = num(local.value)
+    factor = shown if local.formula == shown else f"{local.formula} = {shown}"
+    running = f" (running sum {num(running_sum)})" if running_sum is not None else ""
+    amount = num(local.value * grad)
+    return f"∂{as_symbol(name)}/∂{as_symbol(arg)} = {factor}; {shown} × {num(grad)} = {amount} → {arg}{running}"

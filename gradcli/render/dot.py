@@ -16,7 +16,7 @@ from typing import NamedTuple
 from gradcli.evaluation import Evaluation
 from gradcli.explain import expression, local_derivatives, node_texts
 from gradcli.graph import Program
-from gradcli.render.numbers import format_number
+from gradcli.render.numbers import LABEL_DIGITS, format_number
 from gradcli.reverse import gradient_reach
 
 # Light to dark (ColorBrewer "Oranges"), for |gradient| from smallest to largest.
@@ -28,7 +28,6 @@ KINK_COLOR = "#e6a700"
 ANOMALY_COLOR = "#d62728"
 HIGHLIGHT_COLOR = "#1f77b4"
 MAX_EDGE_LABEL = 28
-DIGITS = 6
 
 
 class DotOptions(NamedTuple):
@@ -48,7 +47,7 @@ def quoted(text: str) -> str:
 
 
 def num(value: float) -> str:
-    return format_number(value, DIGITS)
+    return format_number(value, LABEL_DIGITS)
 
 
 def _attrs(pairs: dict[str, str]) -> str:
@@ -97,7 +96,7 @@ class _Drawing:
         return "\n".join(lines) + "\n"
 
     def _title(self) -> str:
-        statements = (line.split("#", 1)[0].strip() for line in self.program.source.splitlines())
+        statements = (line.split("#", 1)[0].strip() for line in self.program.source.split("\n"))
         source = "; ".join(part for part in statements if part)
         source = source if len(source) <= 80 else source[:77] + "..."
         if self.ev is None or not self.ev.point:

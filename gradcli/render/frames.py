@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import NamedTuple
 
-from gradcli.render.numbers import format_number
+from gradcli.render.numbers import LABEL_DIGITS, format_number
 from gradcli.steps import BACKWARD, Step
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -38,8 +38,8 @@ def step_states(steps: list[Step]) -> list[State]:
     final: set[int] = set()
     states = []
     for step in steps:
-        values.update({n: format_number(v, 6) for n, v in step.values.items()})
-        grads.update({n: format_number(g, 6) for n, g in step.grads.items()})
+        values.update({n: format_number(v, LABEL_DIGITS) for n, v in step.values.items()})
+        grads.update({n: format_number(g, LABEL_DIGITS) for n, g in step.grads.items()})
         if step.phase == BACKWARD:
             final.add(step.node)
         states.append(State(step.node, dict(values), dict(grads), frozenset(final)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+LABEL_DIGITS = 6  # significant digits in drawings, steps and the step-through page
+
 
 def format_number(value: float, digits: int = 12) -> str:
     """Shortest faithful text for a number: ``42``, ``0.5``, ``1e-08``, ``nan``, ``-inf``."""
