@@ -189,8 +189,8 @@ Examples:
 Nodes show their value and gradient; inputs are ellipses, the output has a double
 border, constants are plain text, nodes that do not reach the output are grey and
 dashed. Fill shows |gradient| on a log scale (see the legend). Dashed edges go into
-stop_gradient. Without values for every input (--at, or defaults like 'x = 2' in the
-program) only the structure is drawn.
+stop_gradient. Without --at, and without defaults like 'x = 2' for every input in the
+program, only the structure is drawn.
 """
 
 
@@ -210,7 +210,7 @@ def graph_command(
     max_nodes: int = typer.Option(1000, "--max-nodes", help="Above this many nodes, say that layout may be slow."),
 ) -> None:
     """Draw PROGRAM's computation graph with Graphviz: values, gradients, and the paths between them."""
-    from gradcli.drawing import GraphRequest, make_drawings
+    from gradcli.drawing import GraphRequest, make_drawings, write_files
 
     try:
         request = GraphRequest(
@@ -227,9 +227,7 @@ def graph_command(
             max_nodes=max_nodes,
         )
         files, stdout = make_drawings(request, note=lambda text: sys.stderr.write(f"note: {text}\n"))
-        for path, data in files:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        write_files(files)
     except GradcliError as error:
         fail(error)
     except OSError as error:

@@ -6,6 +6,8 @@ writes nothing at all.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -66,16 +68,16 @@ def make_drawings(request: GraphRequest, note: Callable[[str], None]) -> tuple[l
     """The files to write and what goes to stdout (DOT when nothing else is asked for)."""
     rankdir = request.rankdir.upper()
     if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise InputProblem(f"--rankdir {request.rankdir}: choose LR or TB")
+        raise InputProblem(f"--rankdir {request.rankdir}: choose LR, TB, RL or BT")
     fmt = output_format(request.output, request.fmt)
     drawn = subject(request)
     program = drawn.program if isinstance(drawn, Evaluation) else drawn
-    dot = to_dot(drawn, DotOptions(rankdir, request.edge_labels, request.highlight))
-    size = program.size
-    if size > request.max_nodes and fmt != "dot":
+    big = program.size > request.max_nodes
+    dot = to_dot(drawn, DotOptions(rankdir, request.edge_labels, request.highlight, fast_layout=big))
+    if big and (fmt != "dot" or request.html or request.frames):
         note(
-            f"{size:,} nodes (more than --max-nodes {request.max_nodes:,}): "
-            "Graphviz is laying them out, which can take a while"
+            f"{program.size:,} nodes (more than --max-nodes {request.max_nodes:,}): Graphviz is laying them out "
+            "with its faster, rougher settings; this can still take a while"
         )
     files: list[tuple[Path, bytes]] = []
     wants_steps = request.html is not None or request.frames is not None
@@ -110,3 +112,33 @@ def _step_files(
 
         files.append((Path(request.html), step_page(ev, svg, steps).encode("utf-8")))
     return files
+
+
+FRAME_NAME = re.compile(r"step\d+_(forward|backward)\.svg")
+
+
+def write_files(files: list[tuple[Path, bytes]]) -> None:
+    """Write all files or none: folders first, then temporary files, then renames.
+
+    Frames left in a folder by an earlier run (``step*_forward.svg``...) are removed
+    once the new ones are in place, so a folder never mixes two programs.
+    """
+    for path, _ in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    written: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files:
+            temporary = path.with_name(f".{path.name}.gradcli-tmp")
+            temporary.write_bytes(data)
+            written.append((temporary, path))
+    except OSError:
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
+        raise
+    new = {path for _, path in written}
+    for folder in {path.parent for path in new if FRAME_NAME.fullmatch(path.name)}:
+        for old in folder.iterdir():
+            if FRAME_NAME.fullmatch(old.name) and old not in new:
+                old.unlink()
+    for temporary, path in written:
+        os.replace(temporary, path)

@@ -13,6 +13,7 @@ Each file is run once, without ``--at``: it has to carry its own point.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -99,6 +100,16 @@ TUTORIAL: dict[str, Figures] = {
     "20_detach.grad": Figures(20, {"x": "2"}, "8", {"x": "4"}, values={"z": "8"}),
     "21a_shared_loss1.grad": Figures(21, {"x": "2"}, None, {"x": "12"}),
     "21b_shared_loss2.grad": Figures(21, {"x": "2"}, None, {"x": "4"}),
+    # #29: the table states only the bound (each sigmoid' <= 0.25, so ten give <= 0.25**10);
+    # the figures here are the exact ones, from mpmath at 40 digits (s_k = 1/(1 + exp(-s_(k-1)))).
+    "29_vanishing_sigmoids.grad": Figures(
+        29,
+        {"x": "0"},
+        "0.65904582883547185",
+        {"x": "3.8752202320832606e-7"},
+        values={"s1": "0.5", "s10": "0.65904582883547185"},
+        grads={"s10": "1", "s9": "0.22470442433003779", "s1": "1.5500880928333042e-6"},
+    ),
 }
 
 
@@ -148,6 +159,7 @@ SYMPY: dict[str, Oracle] = {
     "20_detach.grad": Oracle(Y_FROZEN * x, frozen={Y_FROZEN: x**2}),
     "21a_shared_loss1.grad": Oracle(3 * x**2),
     "21b_shared_loss2.grad": Oracle(x**2 + 5),
+    "29_vanishing_sigmoids.grad": Oracle(functools.reduce(lambda e, _: 1 / (1 + sp.exp(-e)), range(10), x)),
 }
 
 
@@ -222,7 +234,7 @@ def test_every_table_entry_has_a_file():
 
 
 def test_worked_examples_1_to_21_are_all_covered():
-    assert {f.example for f in TUTORIAL.values()} == set(range(1, 22))
+    assert {f.example for f in TUTORIAL.values()} == set(range(1, 22)) | {29}  # and #29, ten sigmoids
 
 
 def test_readme_lists_every_example():

@@ -352,6 +352,9 @@ def check_program(prog: Prog, values: dict[str, float], require=assume) -> None:
     except ZeroDivisionError:  # x**-1 at exactly 0: outside every op's smooth domain
         require(False)
         return
+    except OverflowError:  # e.g. exp((1 + x**2)**(1/z)) at z ~ 1e-289: the oracle itself cannot
+        require(False)
+        return
     require(tracker.margin > KINK_MARGIN)
     require(tracker.magnitude < MAX_MAGNITUDE)
 

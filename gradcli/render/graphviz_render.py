@@ -9,7 +9,7 @@ FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = (
     "Graphviz's 'dot' program is not installed, so {fmt} cannot be drawn: install Graphviz "
     "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; conda: conda install graphviz), "
-    "or write DOT instead with --format dot"
+    "or write DOT instead (-o FILE.dot or --format dot; --html and --frames need dot)"
 )
 
 
