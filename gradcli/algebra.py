@@ -121,6 +121,16 @@ def _mul(A: NodeAlgebra, args, consts, param) -> int | None:
         return A.mul(A.mul(x, inner_c), inner_x)
     if x == y:
         return A.powc(x, 2.0)
+    if A._is(y, "neg"):
+        return A.neg(A.mul(x, A._operand(y)))  # x*(-y) -> -(x*y): signs gather in front
+    if A._is(x, "neg"):
+        return A.neg(A.mul(A._operand(x), y))
+    if cx is None and A._is(y, "mul") and A._const_value(A.graph.args[y][0]) is not None:
+        factor, rest = A.graph.args[y]
+        return A.mul(factor, A.mul(x, rest))  # x*(2*z) -> 2*(x*z): constants gather in front
+    if cx is None and cy is None and A._is(x, "mul") and A._const_value(A.graph.args[x][0]) is not None:
+        factor, rest = A.graph.args[x]
+        return A.mul(factor, A.mul(rest, y))  # (2*x)*z -> 2*(x*z)
     return None
 
 
@@ -134,6 +144,9 @@ def _neg(A: NodeAlgebra, args, consts, param) -> int | None:
         return A._operand(x)
     if consts[0] is not None:
         return A.const(-consts[0])
+    if A._is(x, "mul") and A._const_value(A.graph.args[x][0]) is not None:
+        factor, rest = A.graph.args[x]
+        return A.mul(A.const(-A._const_value(factor)), rest)  # -(2*z) -> -2*z
     return None
 
 

@@ -124,6 +124,9 @@ def eval_command(
     ),
     constants: bool = typer.Option(False, "--constants", help="Show constant nodes in the trace table."),
     max_rows: int = typer.Option(60, "--max-rows", help="Trace rows to show in the table (0: all)."),
+    mode: str = typer.Option(
+        "reverse", "--mode", help="reverse (one backward pass) or forward (dual numbers, one pass per input)."
+    ),
 ) -> None:
     """Evaluate PROGRAM: its value, the gradient with respect to every input, and a backward trace."""
     from gradcli.evaluation import evaluate
@@ -131,8 +134,14 @@ def eval_command(
     from gradcli.points import parse_point
 
     try:
-        evaluation = evaluate(parse(read_program(program, file)), parse_point(at))
-        text = _render_eval(evaluation, json_output, backward_order, constants, max_rows)
+        if mode not in ("reverse", "forward"):
+            raise InputProblem(f"--mode {mode}: choose reverse or forward")
+        parsed = parse(read_program(program, file))
+        if mode == "forward":
+            text = _render_forward(parsed, parse_point(at), json_output, max_rows)
+        else:
+            evaluation = evaluate(parsed, parse_point(at))
+            text = _render_eval(evaluation, json_output, backward_order, constants, max_rows)
     except GradcliError as error:
         fail(error)
     sys.stdout.write(text)
@@ -160,6 +169,22 @@ def _render_eval(evaluation, json_output: bool, backward_order: bool, constants:
     return buffer.getvalue()
 
 
+def _render_forward(program, point, json_output: bool, max_rows: int) -> str:
+    from gradcli.forward_mode import forward_mode
+
+    result = forward_mode(program, point)
+    if json_output:
+        from gradcli.render.json_report import dumps, forward_data
+
+        return dumps(forward_data(result))
+    from gradcli.render.table import render_forward
+
+    shown, hidden = _rows_to_show(program, False, max_rows)
+    buffer = io.StringIO()
+    render_forward(result, shown, _console(buffer), hidden=hidden)
+    return buffer.getvalue()
+
+
 def _rows_to_show(program, constants: bool, max_rows: int) -> tuple[list[int | None], int]:
     """The nodes for the table: all, or the first and last ones around a gap (None)."""
     graph = program.graph
@@ -169,6 +194,110 @@ def _rows_to_show(program, constants: bool, max_rows: int) -> tuple[list[int | N
     head = max_rows // 2
     tail = max_rows - head
     return [*nodes[:head], None, *nodes[-tail:]], len(nodes) - max_rows
+
+
+DIFF_EXAMPLES = """\
+Examples:
+
+  gradcli diff "(3*x + 2)**2"                       prints 6*(3*x + 2)
+
+  gradcli eval "$(gradcli diff 'sin(x**2)')" --at x=1.5     the derivative is a program too
+
+  gradcli diff "x*y + x**2" --wrt x --wrt y --json
+
+  gradcli diff "f1 = sin(x)*x; f2 = sin(f1)*f1; f3 = sin(f2)*f2" --expand --latex
+
+The derivative is built from the graph with the same rules as reverse mode, simplified
+as it is built. It is printed as one expression, or, when shorter, as a program that
+names the subexpressions it shares (--expand forces one expression). --json adds the
+sizes: program nodes, derivative nodes, and operations of the fully expanded tree.
+"""
+
+COMPARE_EXAMPLES = """\
+Examples:
+
+  gradcli compare "sin(x**2)" --at x=1.5
+
+  gradcli compare "x**3*sin(x)" --at x=1.5 --h 1e-4
+
+  gradcli compare "(3*x + 2)**2" --at x=1 --expect x="2*(3*x + 2)*3"
+
+  gradcli compare "relu(x)" --at x=0             (a kink is flagged, not failed)
+
+Relative error against reverse mode: |a - n| / max(|a|, |n|, 1e-8); PASS below 1e-5,
+WARNING below 1e-3, FAIL otherwise. Exit code 1 when something FAILs, so it can gate a
+script. The central-difference step is eps**(1/3) * max(1, |x|) unless --h is given.
+"""
+
+
+@app.command("diff", epilog=DIFF_EXAMPLES)
+def diff_command(
+    program: str | None = typer.Argument(None, help="The program, or use -f FILE."),
+    wrt: list[str] = typer.Option([], "--wrt", help="Differentiate with respect to this input (default: all)."),
+    file: str | None = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
+    expand: bool = typer.Option(False, "--expand", help="One flat expression, even when it is much longer."),
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of gradcli syntax."),
+    json_output: bool = typer.Option(False, "--json", help="Print strict JSON with the expressions and sizes."),
+) -> None:
+    """The symbolic derivative of PROGRAM, in gradcli's own syntax (or LaTeX)."""
+    from gradcli.parser import parse
+    from gradcli.render.derivative_report import derivative_texts, diff_json, diff_text
+    from gradcli.render.latex import to_latex
+    from gradcli.symbolic import derivative, sizes
+
+    try:
+        d = derivative(parse(read_program(program, file)), wrt)
+        measured = sizes(d)
+        texts = derivative_texts(d, measured, expand)
+        latex_texts = {name: to_latex(d.program.graph, node) for name, node in d.nodes.items()} if latex else None
+        if json_output:
+            text = diff_json(texts, measured, latex_texts)
+        else:
+            text = diff_text(d, latex_texts if latex_texts is not None else texts)
+    except GradcliError as error:
+        fail(error)
+    sys.stdout.write(text)
+
+
+@app.command("compare", epilog=COMPARE_EXAMPLES)
+def compare_command(
+    program: str | None = typer.Argument(None, help="The program, or use -f FILE."),
+    at: list[str] = typer.Option([], "--at", help="Input values: --at x=1,y=2."),
+    file: str | None = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
+    h: float | None = typer.Option(None, "--h", help="The central-difference step (default: chosen per input)."),
+    expect: list[str] = typer.Option([], "--expect", help='A hand-derived derivative to check: --expect x="2*x".'),
+    json_output: bool = typer.Option(False, "--json", help="Print strict JSON with every figure."),
+) -> None:
+    """Symbolic, numerical, forward and reverse derivatives side by side, with a verdict."""
+    from gradcli.compare import compare
+    from gradcli.parser import parse
+    from gradcli.points import parse_point
+    from gradcli.render.derivative_report import compare_json, compare_table, render_to_string
+
+    try:
+        if h is not None and not h > 0:
+            raise InputProblem(f"--h {h}: the step must be a positive number")
+        comparison = compare(parse(read_program(program, file)), parse_point(at), h, _expectations(expect))
+        if json_output:
+            text = compare_json(comparison)
+        else:
+            width = max(shutil.get_terminal_size((120, 24)).columns, 60)
+            text = render_to_string(compare_table, comparison, width=width, terminal=sys.stdout.isatty())
+    except GradcliError as error:
+        fail(error)
+    sys.stdout.write(text)
+    if comparison.failed:
+        raise typer.Exit(code=1)
+
+
+def _expectations(items: list[str]) -> dict[str, str]:
+    expected = {}
+    for item in items:
+        name, sep, formula = item.partition("=")
+        if not sep or not name.strip() or not formula.strip():
+            raise InputProblem(f'--expect {item!r}: write NAME=FORMULA, e.g. --expect x="2*(3*x + 2)*3"')
+        expected[name.strip()] = formula.strip()
+    return expected
 
 
 GRAPH_EXAMPLES = """\
@@ -239,7 +368,7 @@ def graph_command(
 
 _SHORT_OPTIONS = {"-f", "-o"}
 _VALUE_OPTIONS = {"--at", "--file", "-f", "--max-rows", "--output", "-o", "--format", "--rankdir", "--highlight"}
-_VALUE_OPTIONS |= {"--html", "--frames", "--max-nodes"}
+_VALUE_OPTIONS |= {"--html", "--frames", "--max-nodes", "--wrt", "--h", "--expect", "--mode"}
 
 
 def move_minus_program(argv: list[str]) -> list[str]:

@@ -94,3 +94,67 @@ def _format_binary(symbol: str, prec: int, args: list[Text]) -> Text:
         right_text = _wrap(right, right[1] <= prec or right[1] == PREC_UNARY)
     joiner = f" {symbol} " if symbol in _SPACED else symbol
     return f"{left_text}{joiner}{right_text}", prec
+
+
+MIN_SHARED_TEXT = 12  # a shared subexpression shorter than this is repeated, not named
+
+
+def to_program(graph: Graph, roots: dict[str, int], labels: dict[int, str], reserved: set[str]) -> str:
+    """Statements that build each root, naming labelled and shared subexpressions once.
+
+    ``labels`` are the program's binding names (kept where the derivative uses those
+    nodes); other subexpressions used more than once get ``t1``, ``t2``, ... The last
+    statement is the single root itself, or ``d_x = ...`` lines for several roots.
+    """
+    nodes = graph.ancestors(roots.values())
+    uses: dict[int, int] = {}
+    for node in nodes:
+        for arg in graph.args[node]:
+            uses[arg] = uses.get(arg, 0) + 1
+    text: dict[int, Text] = {}
+    names: dict[int, str] = {}
+    lines: list[str] = []
+    taken = set(reserved)
+    for node in nodes:
+        formatted = format_node(graph, node, text) if graph.args[node] else format_node(graph, node, {})
+        name = _statement_name(graph, node, formatted, uses, labels, taken, roots)
+        if name is None:
+            text[node] = formatted
+            continue
+        names[node] = name
+        taken.add(name)
+        lines.append(f"{name} = {formatted[0]}")
+        text[node] = (name, PREC_ATOM)
+    if len(roots) == 1:
+        (root,) = roots.values()
+        if root in names and lines and lines[-1].startswith(f"{names[root]} = "):
+            lines[-1] = lines[-1][len(names[root]) + 3 :]
+        else:
+            lines.append(text[root][0])
+    else:
+        lines.extend(f"d_{name} = {text[root][0]}" for name, root in roots.items())
+    return "\n".join(lines)
+
+
+def _statement_name(graph, node, formatted, uses, labels, taken, roots) -> str | None:
+    if not graph.args[node]:
+        return None
+    label = labels.get(node)
+    if label is not None:
+        return _identifier(label, taken)
+    if uses.get(node, 0) > 1 and len(formatted[0]) >= MIN_SHARED_TEXT:
+        k = 1
+        while f"t{k}" in taken:
+            k += 1
+        return f"t{k}"
+    return None
+
+
+def _identifier(label: str, taken: set[str]) -> str:
+    """A binding name usable in a program: ``c#2`` becomes ``c_2``; a clash gets a suffix."""
+    base = name = label.replace("#", "_")
+    k = 2
+    while name in taken:
+        name = f"{base}_{k}"
+        k += 1
+    return name

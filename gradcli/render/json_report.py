@@ -61,3 +61,27 @@ def dumps(data: Any) -> str:
     if len(data.get("nodes", ())) <= PRETTY_LIMIT:
         return json.dumps(data, indent=2, allow_nan=False) + "\n"
     return json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def forward_data(result) -> dict[str, Any]:
+    """``gradcli eval --mode forward --json``: value, gradient, passes, each node's tangents."""
+    program = result.program
+    return {
+        "program": program.source,
+        "mode": "forward",
+        "passes": result.passes,
+        "at": {name: json_number(v) for name, v in result.point.items()},
+        "value": json_number(result.value),
+        "gradient": {name: json_number(g) for name, g in result.gradient.items()},
+        "output": program.output,
+        "nodes": [
+            {
+                "id": node,
+                "op": program.graph.ops[node].name,
+                "inputs": list(program.graph.args[node]),
+                "value": json_number(result.values[node]),
+                "tangents": {name: json_number(t[node]) for name, t in result.tangents.items()},
+            }
+            for node in program.nodes
+        ],
+    }

@@ -159,3 +159,36 @@ def render_report(
     if notes:
         parts += [Text(""), *notes]
     console.print(Group(*parts))
+
+
+def render_forward(result, rows: Sequence[int | None], console: Console, hidden: int = 0) -> None:
+    """Forward mode's report: value, gradient, and each node's dual number (value, tangents)."""
+    from gradcli.explain import expression, node_texts
+
+    program = result.program
+    texts = node_texts(program)
+    table = Table(title="forward mode: dual numbers (value, d node / d input)", title_justify="left")
+    table.add_column("node")
+    table.add_column("operation")
+    table.add_column("value", justify="right")
+    for name in result.tangents:
+        table.add_column(f"d node / d {name}", justify="right")
+    graph = program.graph
+    for node in rows:
+        if node is None:
+            table.add_row("…", "", "", *["" for _ in result.tangents])
+            continue
+        operation = "input" if not graph.args[node] else expression(graph, node, texts)
+        tangents = [num(t[node]) for t in result.tangents.values()]
+        table.add_row(texts.name(node), operation, num(result.values[node]), *tangents)
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("at", ", ".join(f"{k} = {num(v)}" for k, v in result.point.items()) or "(no inputs)")
+    summary.add_row("value", num(result.value))
+    summary.add_row("gradient", ", ".join(f"d/d{k} = {num(g)}" for k, g in result.gradient.items()) or "(none)")
+    summary.add_row("passes", f"{result.passes} forward pass(es), one per input")
+    parts: list = [summary, Text(""), table]
+    if hidden:
+        parts.append(Text(f"{hidden} more nodes not shown: use --max-rows 0 for all, or --json", style="dim"))
+    console.print(Group(*parts))

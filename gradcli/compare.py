@@ -1,0 +1,132 @@
+"""Symbolic, numerical, forward and reverse derivatives side by side, with a verdict.
+
+Relative error against reverse mode is ``|a - n| / max(|a|, |n|, 1e-8)``; below 1e-5
+is PASS, below 1e-3 WARNING, otherwise FAIL (the gradient-check thresholds of the
+tutorials). A point on a kink is flagged, not failed: there the methods may rightly
+disagree, and the row names the convention and the one-sided slopes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from gradcli.errors import InputProblem
+from gradcli.evaluation import Evaluation, evaluate
+from gradcli.forward import forward_values
+from gradcli.forward_mode import forward_mode
+from gradcli.graph import Program
+from gradcli.numeric import central_difference, default_step, one_sided
+from gradcli.parser import parse
+from gradcli.render.infix import to_infix
+from gradcli.symbolic import derivative, derivative_program
+
+PASS, WARNING, FAIL, KINK = "PASS", "WARNING", "FAIL", "KINK"
+PASS_BELOW = 1e-5
+WARN_BELOW = 1e-3
+
+
+def relative_error(a: float, n: float) -> float:
+    return abs(a - n) / max(abs(a), abs(n), 1e-8)
+
+
+def verdict(error: float) -> str:
+    if error < PASS_BELOW:
+        return PASS
+    return WARNING if error < WARN_BELOW else FAIL
+
+
+class Row(NamedTuple):
+    name: str
+    symbolic: str  # the derivative expression
+    symbolic_value: float
+    numerical: float
+    step: float
+    forward: float
+    reverse: float
+    errors: dict[str, float]  # method -> relative error against reverse mode
+    verdict: str
+    kink: str | None = None  # the convention used, when the point is on a kink
+    one_sided: tuple[float, float] | None = None
+
+
+class Expectation(NamedTuple):
+    name: str
+    formula: str
+    value: float
+    reverse: float
+    error: float
+    verdict: str
+
+
+class Comparison(NamedTuple):
+    evaluation: Evaluation
+    rows: list[Row]
+    expectations: list[Expectation]
+    passes: dict[str, int]  # method -> passes over the graph
+
+    @property
+    def failed(self) -> bool:
+        return any(r.verdict == FAIL for r in self.rows) or any(e.verdict == FAIL for e in self.expectations)
+
+
+def compare(
+    program: Program,
+    at: Mapping[str, float] | None = None,
+    h: float | None = None,
+    expect: Mapping[str, str] | None = None,
+) -> Comparison:
+    """Every input's derivative four ways, and any hand-derived formulas checked against them."""
+    ev = evaluate(program, at)
+    forward = forward_mode(program, ev.point)
+    symbolic = derivative(program)
+    grown = symbolic.program
+    rows = []
+    for name in program.inputs:
+        node = symbolic.nodes[name]
+        sym_value = forward_values(derivative_program(grown, node), ev.point)[node]
+        step = h if h is not None else default_step(ev.point[name])
+        numerical = central_difference(program, ev.point, name, step)
+        rows.append(_row(ev, name, to_infix(grown.graph, node), sym_value, numerical, step, forward.gradient[name]))
+    expectations = [_expectation(ev, name, formula) for name, formula in (expect or {}).items()]
+    n = len(program.inputs)
+    passes = {"forward": n, "reverse": 1 if n else 0, "numerical": 2 * n, "symbolic": 1}
+    return Comparison(ev, rows, expectations, passes)
+
+
+def _row(ev: Evaluation, name: str, text: str, sym: float, num: float, step: float, fwd: float) -> Row:
+    rev = ev.gradient[name]
+    errors = {method: relative_error(value, rev) for method, value in (("symbolic", sym), ("numerical", num), ("forward", fwd))}
+    kink = _kink_for(ev, name)
+    if kink is not None:
+        slopes = one_sided(ev.program, ev.point, name, step)
+        return Row(name, text, sym, num, step, fwd, rev, errors, KINK, kink, slopes)
+    worst = max(errors.values())
+    return Row(name, text, sym, num, step, fwd, rev, errors, verdict(worst))
+
+
+def _kink_for(ev: Evaluation, name: str) -> str | None:
+    """The convention of a kink this input feeds into, if the point sits on one."""
+    program = ev.program
+    start = program.inputs[name]
+    below = {start}
+    for node in range(start + 1, program.size):
+        if any(a in below for a in program.graph.args[node]):
+            below.add(node)
+    for kink in ev.kinks:
+        if kink.node in below:
+            return kink.convention
+    return None
+
+
+def _expectation(ev: Evaluation, name: str, formula: str) -> Expectation:
+    if name not in ev.program.inputs:
+        raise InputProblem(f"--expect {name}=...: the program has no input {name}")
+    expected = parse(formula)
+    unknown = [v for v in expected.inputs if v not in ev.point]
+    if unknown:
+        raise InputProblem(f"--expect {name}={formula}: {', '.join(unknown)} is not an input of the program")
+    value = evaluate(expected, {v: ev.point[v] for v in expected.inputs}).value
+    reverse = ev.gradient[name]
+    error = relative_error(value, reverse)
+    return Expectation(name, formula, value, reverse, error, verdict(error))

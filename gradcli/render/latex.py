@@ -1,0 +1,98 @@
+"""LaTeX for an expression of the graph: ``\\frac``, powers, named functions, subscripts."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from gradcli.graph import Graph
+from gradcli.ops import PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY
+
+Text = tuple[str, int]
+
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+    "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+}  # fmt: skip
+_FUNCTIONS = {
+    "sin": "\\sin", "cos": "\\cos", "tan": "\\tan", "asin": "\\arcsin", "acos": "\\arccos", "atan": "\\arctan",
+    "sinh": "\\sinh", "cosh": "\\cosh", "tanh": "\\tanh", "log": "\\ln", "log2": "\\log_{2}", "log10": "\\log_{10}",
+    "max": "\\max", "min": "\\min", "sigmoid": "\\sigma",
+}  # fmt: skip
+
+
+def latex_name(name: str) -> str:
+    """``x1`` -> ``x_{1}``, ``w_out`` -> ``w_{out}``, ``alpha`` -> ``\\alpha``, ``loss`` -> ``\\mathrm{loss}``."""
+    match = re.fullmatch(r"([A-Za-z]+)_?([0-9]+|_?[A-Za-z0-9]+)?", name)
+    head, sub = (match.group(1), match.group(2)) if match else (name, None)
+    if match and "_" in name and not sub:
+        head, sub = name.split("_", 1)
+    base = f"\\{head}" if head in _GREEK else (head if len(head) == 1 else f"\\mathrm{{{head}}}")
+    if not sub:
+        return _escape(base)
+    subscript = _escape(sub.strip("_"))
+    return f"{base}_{{{subscript}}}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("_", "\\_")
+
+
+def latex_number(value: float) -> str:
+    if value == math.pi:
+        return "\\pi"
+    if value == math.e:
+        return "e"
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+    return text
+
+
+def _wrap(part: Text, needs: bool) -> str:
+    return f"\\left({part[0]}\\right)" if needs else part[0]
+
+
+def _format(graph: Graph, node: int, text: dict[int, Text]) -> Text:
+    op, param = graph.ops[node], graph.params[node]
+    if op.name == "const":
+        return latex_number(param), (PREC_UNARY if param < 0 else PREC_ATOM)
+    if op.name == "var":
+        return latex_name(param), PREC_ATOM
+    args = [text[a] for a in graph.args[node]]
+    name = op.name
+    if name in ("add", "sub"):
+        left, right = args
+        sign = " + " if name == "add" else " - "
+        return left[0] + sign + _wrap(right, right[1] <= PREC_ADD or right[1] == PREC_UNARY), PREC_ADD
+    if name == "mul":
+        left, right = args
+        return f"{_wrap(left, left[1] < PREC_MUL)} \\cdot {_wrap(right, right[1] <= PREC_UNARY)}", PREC_MUL
+    if name == "div":
+        return f"\\frac{{{args[0][0]}}}{{{args[1][0]}}}", PREC_ATOM
+    if name == "neg":
+        return "-" + _wrap(args[0], args[0][1] <= PREC_UNARY), PREC_UNARY
+    if name in ("pow", "powc"):
+        exponent = latex_number(param) if name == "powc" else args[1][0]
+        if name == "powc" and param == 0.5:
+            return f"\\sqrt{{{args[0][0]}}}", PREC_ATOM
+        return f"{_wrap(args[0], args[0][1] <= PREC_POW)}^{{{exponent}}}", PREC_POW
+    if name == "exp":
+        return f"e^{{{args[0][0]}}}", PREC_POW
+    if name == "sqrt":
+        return f"\\sqrt{{{args[0][0]}}}", PREC_ATOM
+    if name == "abs":
+        return f"\\left|{args[0][0]}\\right|", PREC_ATOM
+    command = _FUNCTIONS.get(name, f"\\operatorname{{{_escape(name)}}}")
+    return f"{command}\\left({', '.join(a[0] for a in args)}\\right)", PREC_ATOM
+
+
+def to_latex(graph: Graph, root: int) -> str:
+    """The expression at ``root`` in LaTeX (math mode, without the dollars)."""
+    text: dict[int, Text] = {}
+    for node in graph.ancestors([root]):
+        text[node] = _format(graph, node, text)
+    return text[root][0]
