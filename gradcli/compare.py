@@ -96,7 +96,8 @@ def compare(
 
 def _row(ev: Evaluation, name: str, text: str, sym: float, num: float, step: float, fwd: float) -> Row:
     rev = ev.gradient[name]
-    errors = {method: relative_error(value, rev) for method, value in (("symbolic", sym), ("numerical", num), ("forward", fwd))}
+    methods = {"symbolic": sym, "numerical": num, "forward": fwd}
+    errors = {method: relative_error(value, rev) for method, value in methods.items()}
     kink = _kink_for(ev, name)
     if kink is not None:
         slopes = one_sided(ev.program, ev.point, name, step)
