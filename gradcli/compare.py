@@ -81,10 +81,12 @@ def compare(
     forward = forward_mode(program, ev.point)
     symbolic = derivative(program)
     grown = symbolic.program
+    last = max(symbolic.nodes.values(), default=program.output)
+    symbolic_values = forward_values(derivative_program(grown, last), ev.point)  # every derivative, one pass
     rows = []
     for name in program.inputs:
         node = symbolic.nodes[name]
-        sym_value = forward_values(derivative_program(grown, node), ev.point)[node]
+        sym_value = symbolic_values[node]
         step = h if h is not None else default_step(ev.point[name])
         numerical = central_difference(program, ev.point, name, step)
         rows.append(_row(ev, name, to_infix(grown.graph, node), sym_value, numerical, step, forward.gradient[name]))
