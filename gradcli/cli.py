@@ -224,6 +224,8 @@ Examples:
 
   gradcli compare "relu(x)" --at x=0             (a kink is flagged, not failed)
 
+  gradcli compare "sin(x)" --at x=1 --sweep -o sweep.svg    (which step is best, and why)
+
 Relative error against reverse mode: |a - n| / max(|a|, |n|, 1e-8); PASS below 1e-5,
 WARNING below 1e-3, FAIL otherwise. Exit code 1 when something FAILs, so it can gate a
 script. The central-difference step is eps**(1/3) * max(1, |x|) unless --h is given.
@@ -267,6 +269,10 @@ def compare_command(
     h: float | None = typer.Option(None, "--h", help="The central-difference step (default: chosen per input)."),
     expect: list[str] = typer.Option([], "--expect", help='A hand-derived derivative to check: --expect x="2*x".'),
     json_output: bool = typer.Option(False, "--json", help="Print strict JSON with every figure."),
+    sweep: bool = typer.Option(
+        False, "--sweep", help="Error of forward and central differences for steps 1e-1 ... 1e-16, with a plot."
+    ),
+    output: str | None = typer.Option(None, "--output", "-o", help="With --sweep: also write the plot as SVG."),
 ) -> None:
     """Symbolic, numerical, forward and reverse derivatives side by side, with a verdict."""
     from gradcli.compare import compare
@@ -274,6 +280,11 @@ def compare_command(
     from gradcli.points import parse_point
     from gradcli.render.derivative_report import compare_json, compare_table, render_to_string
 
+    if sweep:
+        _sweep(program, at, file, json_output, output)
+        return
+    if output is not None:
+        fail(InputProblem("-o goes with --sweep (the plot of the step sweep)"))
     try:
         if h is not None and not h > 0:
             raise InputProblem(f"--h {h}: the step must be a positive number")
@@ -288,6 +299,33 @@ def compare_command(
     sys.stdout.write(text)
     if comparison.failed:
         raise typer.Exit(code=1)
+
+
+def _sweep(program: str | None, at: list[str], file: str | None, json_output: bool, output: str | None) -> None:
+    """``compare --sweep``: the truncation/cancellation trade-off, as a table, a plot, JSON or SVG."""
+    from gradcli.drawing import write_files
+    from gradcli.parser import parse
+    from gradcli.points import parse_point
+    from gradcli.render.derivative_report import render_to_string
+    from gradcli.render.json_report import dumps
+    from gradcli.render.sweep_plot import sweep_json, sweep_report, sweep_svg
+    from gradcli.sweep import sweep
+
+    try:
+        parsed = parse(read_program(program, file))
+        sweeps = sweep(parsed, parse_point(at))
+        if json_output:
+            text = dumps(sweep_json(sweeps))
+        else:
+            width = max(shutil.get_terminal_size((120, 24)).columns, 60)
+            text = render_to_string(sweep_report, sweeps, width=width, terminal=sys.stdout.isatty())
+        if output is not None:
+            write_files([(Path(output), sweep_svg(sweeps, title=" ".join(parsed.source.split())).encode("utf-8"))])
+    except GradcliError as error:
+        fail(error)
+    except OSError as error:
+        fail(InputProblem(f"cannot write {error.filename}: {error.strerror or error}"))
+    sys.stdout.write(text)
 
 
 def _expectations(items: list[str]) -> dict[str, str]:

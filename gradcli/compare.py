@@ -16,7 +16,7 @@ from gradcli.evaluation import Evaluation, evaluate
 from gradcli.forward import forward_values
 from gradcli.forward_mode import forward_mode
 from gradcli.graph import Program
-from gradcli.numeric import central_difference, default_step, one_sided
+from gradcli.numeric import central_difference, choose_step, one_sided
 from gradcli.parser import parse
 from gradcli.render.infix import to_infix
 from gradcli.symbolic import derivative, derivative_program
@@ -27,6 +27,8 @@ WARN_BELOW = 1e-3
 
 
 def relative_error(a: float, n: float) -> float:
+    if a == n:
+        return 0.0  # also when both are the same infinity
     return abs(a - n) / max(abs(a), abs(n), 1e-8)
 
 
@@ -87,7 +89,7 @@ def compare(
     for name in program.inputs:
         node = symbolic.nodes[name]
         sym_value = symbolic_values[node]
-        step = h if h is not None else default_step(ev.point[name])
+        step = h if h is not None else choose_step(program, ev.point, name)
         numerical = central_difference(program, ev.point, name, step)
         rows.append(_row(ev, name, to_infix(grown.graph, node), sym_value, numerical, step, forward.gradient[name]))
     expectations = [_expectation(ev, name, formula) for name, formula in (expect or {}).items()]

@@ -16,6 +16,28 @@ def default_step(x: float) -> float:
     return EPSILON ** (1 / 3) * max(1.0, abs(x))
 
 
+def choose_step(program: Program, point: dict[str, float], name: str) -> float:
+    """:func:`default_step`, unless |x| > 1 and the unscaled step eps**(1/3) looks better.
+
+    Scaling the step with |x| suits functions that vary on the scale of x (polynomials);
+    ``sin(x)`` at x = 1e6 varies on the scale of 1, and h = 6 would be far too coarse. Each
+    candidate's error is estimated from the data alone (Richardson: |D(h) - D(h/2)| / 3
+    for truncation, eps*|f|/h for rounding), and the smaller estimate wins.
+    """
+    scaled = default_step(point[name])
+    if abs(point[name]) <= 1:
+        return scaled
+    value = abs(_value_at(program, point, name, point[name]))
+    return min((scaled, default_step(1.0)), key=lambda h: _estimated_error(program, point, name, h, value))
+
+
+def _estimated_error(program: Program, point: dict[str, float], name: str, h: float, value: float) -> float:
+    coarse = central_difference(program, point, name, h)
+    fine = central_difference(program, point, name, h / 2)
+    error = abs(coarse - fine) / 3 + EPSILON * value / h
+    return error if error == error else float("inf")
+
+
 def _value_at(program: Program, point: dict[str, float], name: str, x: float) -> float:
     moved = dict(point)
     moved[name] = x

@@ -1,0 +1,414 @@
+"""Renderers of a step sweep (:mod:`gradcli.sweep`): a rich table, a plain-text plot, SVG and JSON.
+
+Every plot is log-log: log10(relative error) against log10(h), h growing to the right, so
+each method draws a V: cancellation (slope -1) on the left, truncation on the right
+(slope +1 forward, +2 central). Errors of exactly 0 are drawn at
+:data:`~gradcli.sweep.ERROR_FLOOR`; nan errors are not drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from gradcli.render.numbers import format_number, json_number
+from gradcli.sweep import ERROR_FLOOR, Sweep, SweepRow, plotted_error, theory_steps
+
+FORWARD, CENTRAL, BOTH = "f", "c", "*"  # plot symbols; the best step of each is upper case
+FORWARD_FORMULA = "(f(x+h) - f(x))/h"
+CENTRAL_FORMULA = "(f(x+h) - f(x-h))/2h"
+BEST = "◀ best"
+
+
+def _num(value: float) -> str:
+    return format_number(value, 12)
+
+
+def _step(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _err(value: float) -> str:
+    if value != value:
+        return "nan"
+    return "0" if value == 0 else f"{value:.1e}"
+
+
+def _heading(s: Sweep) -> str:
+    return f"d/d{s.name} at {s.name} = {_num(s.x)}: exact (reverse mode) {_num(s.exact)}"
+
+
+# ---------------------------------------------------------------- rich table
+
+
+def sweep_table(sweeps: Sequence[Sweep], console) -> None:
+    """One table per input: h, forward difference and its relative error, central
+    difference and its relative error; the best step of each method marked."""
+    from rich.table import Table
+    from rich.text import Text
+
+    for s in sweeps:
+        table = Table(title=_heading(s), title_justify="left")
+        table.add_column("h", justify="right")
+        table.add_column("forward difference", justify="right", overflow="fold")
+        table.add_column("rel. error", justify="right")
+        table.add_column("central difference", justify="right", overflow="fold")
+        table.add_column("rel. error", justify="right")
+        for row in s.rows:
+            table.add_row(
+                _step(row.step),
+                _num(row.forward),
+                _error_cell(Text, row.forward_error, _is(row, s.best_forward)),
+                _num(row.central),
+                _error_cell(Text, row.central_error, _is(row, s.best_central)),
+            )
+        console.print(table)
+        if s.kink:
+            console.print(Text(f"~ {s.name} sits on a kink: {s.kink}", style="yellow"))
+    if sweeps:
+        console.print(Text(_explanation(), style="dim"))
+
+
+def _is(row: SweepRow, best: SweepRow | None) -> bool:
+    return best is not None and row.step == best.step
+
+
+def _error_cell(Text, error: float, best: bool):
+    if best:
+        return Text(f"{_err(error)} {BEST}", style="bold green")
+    return Text(_err(error))
+
+
+def _explanation() -> str:
+    fwd, cen = theory_steps(1.0)
+    return (
+        f"forward {FORWARD_FORMULA}, central {CENTRAL_FORMULA}; "
+        "relative error |exact - difference| / max(|exact|, |difference|, 1e-8). Truncation shrinks with h "
+        "(forward O(h), central O(h^2)); cancellation grows as h shrinks (~eps/h, eps = 2.2e-16). "
+        f"In theory the best h is about sqrt(eps) = {fwd:.1e} forward, eps^(1/3) = {cen:.1e} central, "
+        "times max(1, |x|)."
+    )
+
+
+def sweep_report(sweeps: Sequence[Sweep], console) -> None:
+    """The terminal report: :func:`sweep_table`, then :func:`sweep_ascii` of each input,
+    sized to the console's width."""
+    from rich.text import Text
+
+    sweep_table(sweeps, console)
+    width = max(16, min(64, console.width - 10))
+    for s in sweeps:
+        console.print()
+        console.print(Text(sweep_ascii(s, width=width)), no_wrap=True, overflow="crop")
+
+
+# ---------------------------------------------------------------- plain-text plot
+
+
+def _decades(values: list[float]) -> tuple[int, int]:
+    """Whole decades around log10 of the values: (low, high), high > low."""
+    if not values:
+        return 0, 1
+    lo, hi = math.floor(min(values) + 1e-9), math.ceil(max(values) - 1e-9)
+    return (lo, hi) if hi > lo else (lo, lo + 1)
+
+
+def _ranges(s: Sweep) -> tuple[tuple[int, int], tuple[int, int]]:
+    xs = [math.log10(r.step) for r in s.rows]
+    ys = [math.log10(e) for r in s.rows for e in map(plotted_error, (r.forward_error, r.central_error)) if e]
+    return _decades(xs), _decades(ys)
+
+
+def _tick_step(span: int, cells: float, label: int) -> int:
+    """Decades between ticks so that ticks are at least ``label`` cells apart."""
+    for step in (1, 2, 3, 4, 5, 10, 20, 50, 100):
+        if step * cells / span >= label or step >= span:
+            return step
+    return span
+
+
+def _has_undrawn(s: Sweep) -> bool:
+    return any(plotted_error(e) is None for r in s.rows for e in (r.forward_error, r.central_error))
+
+
+def _has_zero(s: Sweep) -> bool:
+    return any(e == 0 for r in s.rows for e in (r.forward_error, r.central_error))
+
+
+def sweep_ascii(sweep: Sweep, width: int = 64, height: int = 16) -> str:
+    """log10(relative error) against log10(h) in plain ASCII (input names aside).
+
+    The plot area is ``height`` rows of ``width`` cells. Lines: a title; ``height`` plot
+    rows, each ``label |cells`` with decade labels (``1e-8``) on some rows; the x axis
+    ``+----+----`` (``+`` at ticks); the tick labels; the axis title; the legend: a line
+    for each method with its best step, a line for ``*``, then notes (errors of 0, nan).
+    Points: ``f`` forward, ``c`` central, ``F``/``C`` their best step (shown over the other
+    method), ``*`` both in one cell. No trailing newline, no trailing spaces."""
+    if width < 16 or height < 4:
+        raise ValueError("sweep_ascii: width must be at least 16 and height at least 4")
+    (x0, x1), (y0, y1) = _ranges(sweep)
+    grid = [[" "] * width for _ in range(height)]
+
+    def col(h: float) -> int:
+        return round((math.log10(h) - x0) / (x1 - x0) * (width - 1))
+
+    def row(e: float) -> int:
+        return round((y1 - math.log10(e)) / (y1 - y0) * (height - 1))
+
+    curves = ((FORWARD, "forward_error", sweep.best_forward), (CENTRAL, "central_error", sweep.best_central))
+    for symbol, error, best in curves:
+        for r in sweep.rows:
+            e = plotted_error(getattr(r, error))
+            if e is None:
+                continue
+            i, j = row(e), col(r.step)
+            mark = symbol.upper() if _is(r, best) else symbol
+            grid[i][j] = _overlay(grid[i][j], mark)
+
+    ystep = _tick_step(y1 - y0, height - 1, 2)
+    ylabels = {row(10.0**t): f"1e{t}" for t in range(y1, y0 - 1, -1) if t % ystep == 0}
+    gutter = max(len(label) for label in ylabels.values()) if ylabels else 4
+    lines = [f"relative error of d/d{sweep.name} at {sweep.name} = {_num(sweep.x)} (log-log)"]
+    for i in range(height):
+        lines.append(f"{ylabels.get(i, ''):>{gutter}} |{''.join(grid[i])}".rstrip())
+
+    xstep = _tick_step(x1 - x0, width - 1, 7)
+    xticks = [t for t in range(x1, x0 - 1, -1) if (t - x1) % xstep == 0]
+    axis = ["-"] * width
+    labels = [" "] * (width + 8)
+    free = len(labels) + 1  # labels go right to left, each ending a space before the last placed
+    for t in xticks:
+        j = col(10.0**t)
+        axis[j] = "+"
+        text = f"1e{t}"
+        start = max(0, j - len(text) // 2)
+        if start + len(text) < free:
+            labels[start : start + len(text)] = text
+            free = start
+    lines.append(" " * gutter + " +" + "".join(axis))
+    lines.append((" " * (gutter + 2) + "".join(labels)).rstrip())
+    lines.append(" " * (gutter + 2) + "step h".center(width).rstrip())
+    lines.extend(_legend(sweep))
+    return "\n".join(lines)
+
+
+def _overlay(here: str, mark: str) -> str:
+    """What a cell shows when ``mark`` lands on ``here``: a best step (upper case) wins over
+    an ordinary point, two ordinary points of different methods (or two bests) make ``*``."""
+    if here == " " or (here.lower() == mark.lower() and mark.isupper()):
+        return mark
+    if here.lower() == mark.lower() or here.isupper() != mark.isupper():
+        return here if here.isupper() or here.lower() == mark.lower() else mark
+    return BOTH
+
+
+def _best_text(best: SweepRow | None, error: str) -> str:
+    if best is None:
+        return "no finite error"
+    return f"best h = {_step(best.step)}, error {_err(getattr(best, error))}"
+
+
+def _legend(s: Sweep) -> list[str]:
+    lines = [
+        f"  {FORWARD} forward  {_best_text(s.best_forward, 'forward_error')} ({FORWARD.upper()})",
+        f"  {CENTRAL} central  {_best_text(s.best_central, 'central_error')} ({CENTRAL.upper()})",
+        f"  {BOTH} both in one cell",
+    ]
+    if _has_zero(s):
+        lines.append(f"  errors of 0 drawn at {ERROR_FLOOR:.0e}")
+    if _has_undrawn(s):
+        lines.append("  nan errors not drawn")
+    return lines
+
+
+# ---------------------------------------------------------------- SVG
+
+_W, _PANEL = 720, 420  # image width, height of one input's panel
+_LEFT, _RIGHT, _TOP, _BOTTOM = 72, 32, 52, 104  # plot margins inside a panel
+_COLORS = {"forward": "#d95f02", "central": "#1b9e77"}
+
+
+def _f(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def sweep_svg(sweeps: Sequence[Sweep], title: str | None = None) -> str:
+    """A self-contained SVG: one log-log panel per input, with the forward and central
+    error curves (``<path class="forward">``, ``<path class="central">``), a point per step,
+    the best step of each ringed and labelled, dotted lines at the textbook steps
+    sqrt(eps) and eps^(1/3), axes with decade labels, and a legend. ``title`` (e.g. the
+    program) heads the image. Deterministic; all text escaped; no external resources."""
+    head = 36 if title else 8
+    height = head + max(1, len(sweeps)) * _PANEL
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" viewBox="0 0 {_W} {height}" '
+        'font-family="sans-serif" font-size="12">',
+        f"<title>{escape(title or 'finite-difference step sweep')}</title>",
+        f'<rect width="{_W}" height="{height}" fill="white"/>',
+    ]
+    if title:
+        out.append(f'<text x="{_W / 2:.0f}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>')
+    if not sweeps:
+        out.append(f'<text x="{_W / 2:.0f}" y="{head + 40}" text-anchor="middle">no inputs to sweep</text>')
+    for k, s in enumerate(sweeps):
+        out.extend(_panel(s, head + k * _PANEL))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _panel(s: Sweep, top: float) -> list[str]:
+    (x0, x1), (y0, y1) = _ranges(s)
+    left, right = _LEFT, _W - _RIGHT
+    upper, lower = top + _TOP, top + _PANEL - _BOTTOM
+
+    def px(h: float) -> float:
+        return left + (math.log10(h) - x0) / (x1 - x0) * (right - left)
+
+    def py(e: float) -> float:
+        return upper + (y1 - math.log10(e)) / (y1 - y0) * (lower - upper)
+
+    out = [f'<g class="sweep" data-input={quoteattr(s.name)}>']
+    out.append(f'<text x="{left}" y="{_f(top + 24)}" font-size="14">{escape(_heading(s))}</text>')
+    if s.kink:
+        out.append(f'<text x="{left}" y="{_f(top + 40)}" fill="#a15c00">{escape("on a kink: " + s.kink)}</text>')
+    # grid and ticks
+    ystep = _tick_step(y1 - y0, lower - upper, 18)
+    for t in range(y0, y1 + 1):
+        y = py(10.0**t)
+        out.append(f'<line x1="{left}" y1="{_f(y)}" x2="{right}" y2="{_f(y)}" stroke="#e4e4e4"/>')
+        if t % ystep == 0:
+            out.append(f'<text x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">1e{t}</text>')
+    xstep = _tick_step(x1 - x0, right - left, 40)
+    for t in range(x0, x1 + 1):
+        x = px(10.0**t)
+        out.append(f'<line x1="{_f(x)}" y1="{_f(upper)}" x2="{_f(x)}" y2="{_f(lower)}" stroke="#e4e4e4"/>')
+        if (x1 - t) % xstep == 0:
+            out.append(f'<text x="{_f(x)}" y="{_f(lower + 16)}" text-anchor="middle">1e{t}</text>')
+    out.append(
+        f'<rect x="{left}" y="{_f(upper)}" width="{right - left}" height="{_f(lower - upper)}" '
+        'fill="none" stroke="#333"/>'
+    )
+    out.append(f'<text x="{_f((left + right) / 2)}" y="{_f(lower + 36)}" text-anchor="middle">step h</text>')
+    mid = (upper + lower) / 2
+    out.append(
+        f'<text x="18" y="{_f(mid)}" text-anchor="middle" transform="rotate(-90 18 {_f(mid)})">'
+        "relative error vs reverse mode</text>"
+    )
+    # the textbook steps
+    for step, label in zip(theory_steps(s.x), ("sqrt(eps)", "eps^(1/3)")):
+        if 10.0**x0 <= step <= 10.0**x1:
+            x = px(step)
+            out.append(
+                f'<line class="theory" x1="{_f(x)}" y1="{_f(upper)}" x2="{_f(x)}" y2="{_f(lower)}" '
+                'stroke="#888" stroke-dasharray="2 3"/>'
+            )
+            out.append(f'<text x="{_f(x + 3)}" y="{_f(upper + 12)}" fill="#666" font-size="10">{label}</text>')
+    # the curves: central first, so forward's smaller dots stay visible where they coincide
+    for method, best in (("central", s.best_central), ("forward", s.best_forward)):
+        color = _COLORS[method]
+        points = [(r, plotted_error(getattr(r, f"{method}_error"))) for r in s.rows]
+        d, pen = [], "M"
+        for r, e in points:
+            if e is None:
+                pen = "M"  # a gap where the error is nan
+                continue
+            d.append(f"{pen}{_f(px(r.step))} {_f(py(e))}")
+            pen = "L"
+        dash = ' stroke-dasharray="6 3"' if method == "forward" else ""
+        width = "1.5" if method == "forward" else "2.5"
+        out.append(
+            f'<path class="{method}" d="{" ".join(d)}" fill="none" stroke="{color}" stroke-width="{width}"{dash}/>'
+        )
+        for r, e in points:
+            if e is None:
+                continue
+            x, y = px(r.step), py(e)
+            if method == "forward":
+                out.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{color}"/>')
+            else:
+                out.append(f'<rect x="{_f(x - 3.5)}" y="{_f(y - 3.5)}" width="7" height="7" fill="{color}"/>')
+        if best is not None:
+            x, y = px(best.step), py(plotted_error(getattr(best, f"{method}_error")))
+            out.append(
+                f'<circle class="best {method}" cx="{_f(x)}" cy="{_f(y)}" r="{9 if method == "central" else 6}" '
+                f'fill="none" stroke="{color}" stroke-width="2"/>'
+            )
+    if not any(plotted_error(e) for r in s.rows for e in (r.forward_error, r.central_error)):
+        out.append(
+            f'<text x="{_f((left + right) / 2)}" y="{_f(mid)}" text-anchor="middle" fill="#666">'
+            "no finite error to draw (the exact derivative or the differences are not finite)</text>"
+        )
+    out.extend(_svg_legend(s, left, lower + 56))
+    out.append("</g>")
+    return out
+
+
+def _svg_legend(s: Sweep, x: float, y: float) -> list[str]:
+    """Below the axis title: a line per method with its best step, then notes."""
+    lines = [
+        ("forward", f"forward {FORWARD_FORMULA}, truncation O(h): {_best_text(s.best_forward, 'forward_error')}"),
+        ("central", f"central {CENTRAL_FORMULA}, truncation O(h²): {_best_text(s.best_central, 'central_error')}"),
+    ]
+    notes = ["ringed: the best step of each method"]
+    if _has_zero(s):
+        notes.append(f"errors of 0 drawn at {ERROR_FLOOR:.0e}")
+    if _has_undrawn(s):
+        notes.append("nan errors not drawn")
+    out = []
+    for i, (method, text) in enumerate(lines):
+        yy = y + 16 * i
+        dash = ' stroke-dasharray="6 3"' if method == "forward" else ""
+        out.append(
+            f'<line x1="{_f(x)}" y1="{_f(yy - 4)}" x2="{_f(x + 24)}" y2="{_f(yy - 4)}" '
+            f'stroke="{_COLORS[method]}" stroke-width="2"{dash}/>'
+        )
+        out.append(f'<text x="{_f(x + 30)}" y="{_f(yy)}">{escape(text)}</text>')
+    out.append(f'<text x="{_f(x)}" y="{_f(y + 32)}" fill="#666">{escape("; ".join(notes))}</text>')
+    return out
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _best_json(best: SweepRow | None, error: str) -> dict[str, Any] | None:
+    if best is None:
+        return None
+    return {"step": json_number(best.step), "error": json_number(getattr(best, error))}
+
+
+def sweep_json(sweeps: Sequence[Sweep]) -> dict[str, Any]:
+    """Plain data (strict JSON once dumped: non-finite numbers as "nan", "inf", "-inf")."""
+    inputs = []
+    for s in sweeps:
+        fwd, cen = theory_steps(s.x)
+        item: dict[str, Any] = {
+            "name": s.name,
+            "at": json_number(s.x),
+            "exact": json_number(s.exact),
+            "best": {
+                "forward": _best_json(s.best_forward, "forward_error"),
+                "central": _best_json(s.best_central, "central_error"),
+            },
+            "theory_steps": {"forward": fwd, "central": cen},
+            "rows": [
+                {
+                    "step": json_number(r.step),
+                    "forward": json_number(r.forward),
+                    "forward_error": json_number(r.forward_error),
+                    "central": json_number(r.central),
+                    "central_error": json_number(r.central_error),
+                }
+                for r in s.rows
+            ],
+        }
+        if s.kink:
+            item["kink"] = s.kink
+        inputs.append(item)
+    return {
+        "relative_error": "|exact - difference| / max(|exact|, |difference|, 1e-8)",
+        "exact": "reverse mode",
+        "error_floor": ERROR_FLOOR,
+        "inputs": inputs,
+    }
