@@ -34,7 +34,7 @@ class FloatAlgebra:
 FLOATS = FloatAlgebra()
 
 _FOLDABLE = {"add", "sub", "mul", "div", "neg", "powc"}
-_MAX_FOLDED_DIGITS = 12
+_MAX_FOLDED_DIGITS = 12  # fold only to short numbers: 1/3 and e*e stay as they are
 
 
 class NodeAlgebra:
@@ -93,6 +93,9 @@ def _add(A: NodeAlgebra, args, consts, param) -> int | None:
         return A.mul(A.const(2.0), x)
     if A._is(y, "neg"):
         return A.sub(x, A._operand(y))
+    if A._is(y, "mul") and (A._const_value(A.graph.args[y][0]) or 0) < 0:
+        factor, rest = A.graph.args[y]
+        return A.sub(x, A.mul(A.const(-A._const_value(factor)), rest))  # x + -2*z -> x - 2*z
     return None
 
 
@@ -112,13 +115,15 @@ def _mul(A: NodeAlgebra, args, consts, param) -> int | None:
     cx, cy = consts
     if cy is not None and cx is None:
         return A.mul(y, x)  # constants first: 2*x
-    if cx == 1:
-        return y
+    if cx == 1 or cy == 1:
+        return y if cx == 1 else x
     if cx == -1:
         return A.neg(y)
     if cx is not None and A._is(y, "mul") and A._const_value(A.graph.args[y][0]) is not None:
         inner_c, inner_x = A.graph.args[y]
-        return A.mul(A.mul(x, inner_c), inner_x)
+        merged = A.mul(x, inner_c)
+        # Only when the two numbers fold into one (2*(3*z) -> 6*z); 0.1*(0.7*z) stays.
+        return A.mul(merged, inner_x) if A.graph.is_const(merged) else None
     if x == y:
         return A.powc(x, 2.0)
     if A._is(y, "neg"):

@@ -228,7 +228,9 @@ Examples:
 
 Relative error against reverse mode: |a - n| / max(|a|, |n|, 1e-8); PASS below 1e-5,
 WARNING below 1e-3, FAIL otherwise. Exit code 1 when something FAILs, so it can gate a
-script. The central-difference step is eps**(1/3) * max(1, |x|) unless --h is given.
+script. The central-difference step is eps**(1/3) * max(1, |x|) (for |x| > 1, the unscaled
+eps**(1/3) when the data says it is better) unless --h is given; stop_gradient values are
+held fixed in the differences, as automatic differentiation holds them.
 """
 
 
@@ -243,19 +245,21 @@ def diff_command(
 ) -> None:
     """The symbolic derivative of PROGRAM, in gradcli's own syntax (or LaTeX)."""
     from gradcli.parser import parse
-    from gradcli.render.derivative_report import derivative_texts, diff_json, diff_text
-    from gradcli.render.latex import to_latex
+    from gradcli.render.derivative_report import diff_json, diff_text
+    from gradcli.render.derivative_text import derivative_latex, derivative_texts
     from gradcli.symbolic import derivative, sizes
 
     try:
         d = derivative(parse(read_program(program, file)), wrt)
         measured = sizes(d)
         texts = derivative_texts(d, measured, expand)
-        latex_texts = {name: to_latex(d.program.graph, node) for name, node in d.nodes.items()} if latex else None
+        latex_texts = derivative_latex(d, measured) if latex else None
         if json_output:
             text = diff_json(texts, measured, latex_texts)
         else:
             text = diff_text(d, latex_texts if latex_texts is not None else texts)
+            if not texts:
+                sys.stderr.write("note: the program has no inputs, so its derivative is empty\n")
     except GradcliError as error:
         fail(error)
     sys.stdout.write(text)
@@ -328,13 +332,13 @@ def _sweep(program: str | None, at: list[str], file: str | None, json_output: bo
     sys.stdout.write(text)
 
 
-def _expectations(items: list[str]) -> dict[str, str]:
-    expected = {}
+def _expectations(items: list[str]) -> list[tuple[str, str]]:
+    expected = []
     for item in items:
         name, sep, formula = item.partition("=")
         if not sep or not name.strip() or not formula.strip():
             raise InputProblem(f'--expect {item!r}: write NAME=FORMULA, e.g. --expect x="2*(3*x + 2)*3"')
-        expected[name.strip()] = formula.strip()
+        expected.append((name.strip(), formula.strip()))
     return expected
 
 

@@ -8,18 +8,18 @@ disagree, and the row names the convention and the one-sided slopes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from gradcli.errors import InputProblem
+from gradcli.errors import GradcliError, InputProblem
 from gradcli.evaluation import Evaluation, evaluate
 from gradcli.forward import forward_values
 from gradcli.forward_mode import forward_mode
 from gradcli.graph import Program
 from gradcli.numeric import central_difference, choose_step, one_sided
 from gradcli.parser import parse
-from gradcli.render.infix import to_infix
-from gradcli.symbolic import derivative, derivative_program
+from gradcli.render.derivative_text import derivative_texts
+from gradcli.symbolic import derivative, derivative_program, sizes
 
 PASS, WARNING, FAIL, KINK = "PASS", "WARNING", "FAIL", "KINK"
 PASS_BELOW = 1e-5
@@ -27,8 +27,8 @@ WARN_BELOW = 1e-3
 
 
 def relative_error(a: float, n: float) -> float:
-    if a == n:
-        return 0.0  # also when both are the same infinity
+    if a == n or (a != a and n != n):
+        return 0.0  # agreeing, also on the same infinity or on nan
     return abs(a - n) / max(abs(a), abs(n), 1e-8)
 
 
@@ -76,12 +76,17 @@ def compare(
     program: Program,
     at: Mapping[str, float] | None = None,
     h: float | None = None,
-    expect: Mapping[str, str] | None = None,
+    expect: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
 ) -> Comparison:
-    """Every input's derivative four ways, and any hand-derived formulas checked against them."""
+    """Every input's derivative four ways, and any hand-derived formulas checked against them.
+
+    The numerical difference holds every ``stop_gradient`` value fixed, as automatic
+    differentiation does, so both measure the same thing.
+    """
     ev = evaluate(program, at)
     forward = forward_mode(program, ev.point)
     symbolic = derivative(program)
+    texts = derivative_texts(symbolic, sizes(symbolic))
     grown = symbolic.program
     last = max(symbolic.nodes.values(), default=program.output)
     symbolic_values = forward_values(derivative_program(grown, last), ev.point)  # every derivative, one pass
@@ -91,8 +96,9 @@ def compare(
         sym_value = symbolic_values[node]
         step = h if h is not None else choose_step(program, ev.point, name)
         numerical = central_difference(program, ev.point, name, step)
-        rows.append(_row(ev, name, to_infix(grown.graph, node), sym_value, numerical, step, forward.gradient[name]))
-    expectations = [_expectation(ev, name, formula) for name, formula in (expect or {}).items()]
+        rows.append(_row(ev, name, texts[name], sym_value, numerical, step, forward.gradient[name]))
+    pairs = expect.items() if isinstance(expect, Mapping) else (expect or ())
+    expectations = [_expectation(ev, name, formula) for name, formula in pairs]
     n = len(program.inputs)
     passes = {"forward": n, "reverse": 1 if n else 0, "numerical": 2 * n, "symbolic": 1}
     return Comparison(ev, rows, expectations, passes)
@@ -127,7 +133,10 @@ def _kink_for(ev: Evaluation, name: str) -> str | None:
 def _expectation(ev: Evaluation, name: str, formula: str) -> Expectation:
     if name not in ev.program.inputs:
         raise InputProblem(f"--expect {name}=...: the program has no input {name}")
-    expected = parse(formula)
+    try:
+        expected = parse(formula)
+    except GradcliError as error:
+        raise InputProblem(f"--expect {name}={formula}: {error}") from None
     unknown = [v for v in expected.inputs if v not in ev.point]
     if unknown:
         raise InputProblem(f"--expect {name}={formula}: {', '.join(unknown)} is not an input of the program")

@@ -61,14 +61,35 @@ def with_param(fn: Callable[..., float], param: object) -> Callable[..., float]:
     return lambda *args: fn(*args, param)
 
 
-def forward_values(program: Program, point: Mapping[str, float]) -> list[float]:
-    """The value of every program node, given a value for every input name."""
+def forward_values(
+    program: Program, point: Mapping[str, float], frozen: Mapping[int, float] | None = None
+) -> list[float]:
+    """The value of every program node, given a value for every input name.
+
+    ``frozen`` pins some nodes to given values (finite differences hold stop_gradient
+    fixed); it takes a slower loop, so the common case pays nothing for it.
+    """
     plan = forward_plan(program)
     values = plan.template.copy()
     for node, name in plan.variables:
         values[node] = float(point[name])
+    if frozen:
+        return _with_frozen(plan, values, frozen)
     for node, fn, a, b in plan.steps:
         if b >= 0:
+            values[node] = fn(values[a], values[b])
+        elif b == UNARY:
+            values[node] = fn(values[a])
+        else:
+            values[node] = fn(*[values[j] for j in a])
+    return values
+
+
+def _with_frozen(plan: ForwardPlan, values: list[float], frozen: Mapping[int, float]) -> list[float]:
+    for node, fn, a, b in plan.steps:
+        if node in frozen:
+            values[node] = frozen[node]
+        elif b >= 0:
             values[node] = fn(values[a], values[b])
         elif b == UNARY:
             values[node] = fn(values[a])

@@ -38,15 +38,17 @@ def tangents(program: Program, values: list[float], seed_node: int) -> list[floa
     g = program.graph
     tangent = [0.0] * program.size
     tangent[seed_node] = 1.0
+    depends = bytearray(program.size)  # on the seed, through differentiable ops
+    depends[seed_node] = 1
     for node in range(seed_node + 1, program.size):
         op, args = g.ops[node], g.args[node]
-        if not args or op.partials is None:
-            continue  # leaves and stop_gradient carry no tangent
-        if not any(tangent[a] for a in args):
-            continue
+        if not args or op.partials is None or not any(depends[a] for a in args):
+            continue  # leaves, stop_gradient, and nodes the seed does not reach: tangent 0
+        depends[node] = 1
         extra = (g.params[node],) if op.has_param else ()
         partials = op.partials(FLOATS, values[node], *[values[a] for a in args], *extra)
-        tangent[node] = sum(p * tangent[a] for p, a in zip(partials, args) if tangent[a])
+        # Every dependent argument counts, even with tangent 0 (0*inf is nan, as in reverse mode).
+        tangent[node] = sum(p * tangent[a] for p, a in zip(partials, args) if depends[a])
     return tangent
 
 

@@ -39,9 +39,19 @@ def _estimated_error(program: Program, point: dict[str, float], name: str, h: fl
 
 
 def _value_at(program: Program, point: dict[str, float], name: str, x: float) -> float:
+    """f with one input moved; every stop_gradient keeps its value at ``point`` (a constant)."""
     moved = dict(point)
     moved[name] = x
-    return forward_values(program, moved)[program.output]
+    return forward_values(program, moved, frozen=_frozen(program, point))[program.output]
+
+
+def _frozen(program: Program, point: dict[str, float]) -> dict[int, float]:
+    g = program.graph
+    held = [n for n in program.nodes if g.ops[n].name == "stop_gradient"]
+    if not held:
+        return {}
+    values = forward_values(program, point)
+    return {n: values[n] for n in held}
 
 
 def central_difference(program: Program, point: dict[str, float], name: str, h: float) -> float:

@@ -6,39 +6,17 @@ import io
 from typing import Any
 
 from gradcli.compare import KINK, Comparison
-from gradcli.errors import InputProblem
-from gradcli.render.infix import to_infix, to_program
+from gradcli.render.derivative_text import derivative_texts  # noqa: F401 - re-exported for the CLI
 from gradcli.render.json_report import dumps
 from gradcli.render.numbers import format_number, json_number
 from gradcli.symbolic import Derivative, Sizes
-
-MAX_EXPANDED = 200_000  # operations: beyond this a flat expression is not printed
-
-
-def derivative_texts(d: Derivative, sizes: Sizes, expand: bool) -> dict[str, str]:
-    """Each derivative as gradcli text: the shorter of the flat expression and the program
-    with named shared subexpressions (``--expand``: always the flat expression)."""
-    g, program = d.program.graph, d.program
-    texts = {}
-    for name, node in d.nodes.items():
-        operations = sizes.expanded_operations[name]
-        shared = to_program(g, {name: node}, program.labels, set(program.inputs))
-        if operations > MAX_EXPANDED:
-            if expand:
-                raise InputProblem(
-                    f"--expand: d/d{name} has {operations:,} operations as one expression; "
-                    "leave out --expand for the program with shared names"
-                )
-            texts[name] = shared
-            continue
-        flat = to_infix(g, node)
-        texts[name] = flat if expand or len(flat) <= len(shared) else shared
-    return texts
 
 
 def diff_text(d: Derivative, texts: dict[str, str]) -> str:
     """One derivative: just its text (so ``gradcli eval "$(gradcli diff ...)"`` works);
     several: each under a heading."""
+    if not texts:
+        return ""  # no inputs: nothing to differentiate (the CLI says so on stderr)
     if len(texts) == 1:
         return next(iter(texts.values())) + "\n"
     out = output_name(d.program)

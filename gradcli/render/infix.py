@@ -25,6 +25,10 @@ def exact_number(value: float) -> str:
             return name if value > 0 else f"-{name}"
     if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
         return str(int(value))
+    if math.isinf(value):
+        return "1e999" if value > 0 else "-1e999"  # reads back as inf
+    if value != value:
+        return "(1e999 - 1e999)"  # reads back as nan
     return repr(value)
 
 

@@ -39,10 +39,12 @@ def _escape(text: str) -> str:
 
 
 def latex_number(value: float) -> str:
-    if value == math.pi:
-        return "\\pi"
-    if value == math.e:
-        return "e"
+    if abs(value) == math.pi:
+        return "\\pi" if value > 0 else "-\\pi"
+    if abs(value) == math.e:
+        return "e" if value > 0 else "-e"
+    if math.isinf(value):
+        return "\\infty" if value > 0 else "-\\infty"
     if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
         return str(int(value))
     text = repr(value)
@@ -59,7 +61,8 @@ def _wrap(part: Text, needs: bool) -> str:
 def _format(graph: Graph, node: int, text: dict[int, Text]) -> Text:
     op, param = graph.ops[node], graph.params[node]
     if op.name == "const":
-        return latex_number(param), (PREC_UNARY if param < 0 else PREC_ATOM)
+        text = latex_number(param)
+        return text, (PREC_UNARY if param < 0 else PREC_MUL if "\\times" in text else PREC_ATOM)
     if op.name == "var":
         return latex_name(param), PREC_ATOM
     args = [text[a] for a in graph.args[node]]

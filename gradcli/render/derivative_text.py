@@ -1,0 +1,43 @@
+"""A derivative as gradcli text: flat, or as a program naming what it shares; LaTeX too."""
+
+from __future__ import annotations
+
+from gradcli.errors import InputProblem
+from gradcli.render.infix import to_infix, to_program
+from gradcli.symbolic import Derivative, Sizes
+
+MAX_EXPANDED = 200_000  # operations: beyond this a flat expression is not printed
+
+
+def derivative_texts(d: Derivative, sizes: Sizes, expand: bool = False) -> dict[str, str]:
+    """Each derivative as gradcli text: the shorter of the flat expression and the program
+    with named shared subexpressions (``--expand``: always the flat expression)."""
+    g, program = d.program.graph, d.program
+    texts = {}
+    for name, node in d.nodes.items():
+        operations = sizes.expanded_operations[name]
+        shared = to_program(g, {name: node}, program.labels, set(program.inputs))
+        if operations > MAX_EXPANDED:
+            if expand:
+                raise InputProblem(
+                    f"--expand: d/d{name} has {operations:,} operations as one expression; "
+                    "leave out --expand for the program with shared names"
+                )
+            texts[name] = shared
+            continue
+        flat = to_infix(g, node)
+        texts[name] = flat if expand or len(flat) <= len(shared) else shared
+    return texts
+
+
+def derivative_latex(d: Derivative, sizes: Sizes) -> dict[str, str]:
+    """Each derivative in LaTeX, as one expression (refused when it would be huge)."""
+    from gradcli.render.latex import to_latex
+
+    for name, operations in sizes.expanded_operations.items():
+        if operations > MAX_EXPANDED:
+            raise InputProblem(
+                f"--latex: d/d{name} has {operations:,} operations as one expression, too many to print; "
+                "leave out --latex for the program with shared names"
+            )
+    return {name: to_latex(d.program.graph, node) for name, node in d.nodes.items()}
