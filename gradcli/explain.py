@@ -7,10 +7,9 @@ view calls a node the same thing.
 from __future__ import annotations
 
 from typing import NamedTuple
-from weakref import WeakKeyDictionary
 
 from gradcli.algebra import FLOATS, NodeAlgebra
-from gradcli.graph import Graph, Program
+from gradcli.graph import Graph, Program, per_program
 from gradcli.ops import PREC_ATOM, PREC_UNARY
 from gradcli.render.infix import Text, format_node, to_infix
 from gradcli.render.numbers import format_number
@@ -80,15 +79,10 @@ class NodeTexts:
         return memo[root]
 
 
-_TEXTS: WeakKeyDictionary[Program, NodeTexts] = WeakKeyDictionary()
-
-
+@per_program
 def node_texts(program: Program) -> NodeTexts:
-    """The (cached) :class:`NodeTexts` of a program."""
-    texts = _TEXTS.get(program)
-    if texts is None:
-        texts = _TEXTS[program] = NodeTexts(program)
-    return texts
+    """The :class:`NodeTexts` of a program (one per program, filled as names are asked for)."""
+    return NodeTexts(program)
 
 
 def as_symbol(label: str) -> str:

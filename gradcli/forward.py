@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
-from weakref import WeakKeyDictionary
 
-from gradcli.graph import Program
+from gradcli.graph import Program, per_program
 
 # A step is (node, forward function, first argument, second argument); for a unary op
 # the second is UNARY, for an op of three or more arguments the first is the tuple of
@@ -25,18 +24,9 @@ class ForwardPlan(NamedTuple):
     steps: tuple[Step, ...]
 
 
-_PLANS: WeakKeyDictionary[Program, ForwardPlan] = WeakKeyDictionary()
-
-
+@per_program
 def forward_plan(program: Program) -> ForwardPlan:
-    """Build (once per program) the flat list of steps the forward sweep runs."""
-    plan = _PLANS.get(program)
-    if plan is None:
-        plan = _PLANS[program] = _build_plan(program)
-    return plan
-
-
-def _build_plan(program: Program) -> ForwardPlan:
+    """The flat list of steps the forward sweep runs (built once per program)."""
     g = program.graph
     template = [0.0] * program.size
     variables, steps = [], []
@@ -67,15 +57,14 @@ def forward_values(
     """The value of every program node, given a value for every input name.
 
     ``frozen`` pins some nodes to given values (finite differences hold stop_gradient
-    fixed); it takes a slower loop, so the common case pays nothing for it.
+    fixed): their steps are swapped for constants, and the loop stays the same.
     """
     plan = forward_plan(program)
     values = plan.template.copy()
     for node, name in plan.variables:
         values[node] = float(point[name])
-    if frozen:
-        return _with_frozen(plan, values, frozen)
-    for node, fn, a, b in plan.steps:
+    steps = plan.steps if not frozen else [_pinned(step, frozen) for step in plan.steps]
+    for node, fn, a, b in steps:
         if b >= 0:
             values[node] = fn(values[a], values[b])
         elif b == UNARY:
@@ -85,14 +74,9 @@ def forward_values(
     return values
 
 
-def _with_frozen(plan: ForwardPlan, values: list[float], frozen: Mapping[int, float]) -> list[float]:
-    for node, fn, a, b in plan.steps:
-        if node in frozen:
-            values[node] = frozen[node]
-        elif b >= 0:
-            values[node] = fn(values[a], values[b])
-        elif b == UNARY:
-            values[node] = fn(values[a])
-        else:
-            values[node] = fn(*[values[j] for j in a])
-    return values
+def _pinned(step: Step, frozen: Mapping[int, float]) -> Step:
+    node, fn, a, b = step
+    if node not in frozen:
+        return step
+    value = frozen[node]
+    return (node, lambda *_: value, a, b)

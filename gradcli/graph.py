@@ -10,8 +10,10 @@ topological order and every traversal is a plain loop, never recursion.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from functools import wraps
+from typing import Any, NamedTuple, TypeVar
+from weakref import WeakKeyDictionary
 
 from gradcli.ops import OPS, Op
 from gradcli.render.numbers import format_number
@@ -156,3 +158,20 @@ class Program:
         if op is _CONST:
             return format_number(g.params[node])
         return f"{op.name}#{node}"
+
+
+T = TypeVar("T")
+
+
+def per_program(build: Callable[[Program], T]) -> Callable[[Program], T]:
+    """Cache what ``build`` makes from a program, for as long as the program lives."""
+    cache: WeakKeyDictionary[Program, T] = WeakKeyDictionary()
+
+    @wraps(build)
+    def get(program: Program) -> T:
+        found = cache.get(program)
+        if found is None:
+            found = cache[program] = build(program)
+        return found
+
+    return get

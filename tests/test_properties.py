@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
+from oracle_support import Tracker
 
 import gradcli
 
@@ -118,20 +119,6 @@ MP_CALLS = {
     "xlogy": _xlogy,
 }
 STOP = ("stop_gradient", "detach")
-
-
-class Tracker:
-    """Records, during the base-point evaluation, the closest kink and the largest value."""
-
-    def __init__(self) -> None:
-        self.margin = math.inf
-        self.magnitude = 0.0
-
-    def kink(self, distance) -> None:
-        self.margin = min(self.margin, float(abs(distance)))
-
-    def value(self, v) -> None:
-        self.magnitude = max(self.magnitude, float(abs(v)))
 
 
 def mp_eval(t, env, frozen, tracker: Tracker | None = None):

@@ -32,6 +32,7 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
+from oracle_support import Tracker
 from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
 
 import gradcli
@@ -198,20 +199,6 @@ def sympy_value(expr, point: dict[str, float]):
 
 
 # ---------------------------------------------------------------- trees and ops
-
-
-class Tracker:
-    """Records the closest kink and the largest magnitude while a tree is evaluated."""
-
-    def __init__(self) -> None:
-        self.margin = math.inf
-        self.magnitude = 0.0
-
-    def kink(self, distance) -> None:
-        self.margin = min(self.margin, float(abs(distance)))
-
-    def value(self, v) -> None:
-        self.magnitude = max(self.magnitude, float(abs(v)))
 
 
 def _pos_text(a: str) -> str:
