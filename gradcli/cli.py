@@ -29,14 +29,15 @@ Examples:
 Run 'gradcli COMMAND --help' for a command's options and more examples.
 """
 
-app = typer.Typer(
-    name="gradcli",
-    help="Gradients you can read: evaluate a program, its gradient, and the chain rule at every node.",
-    epilog=MAIN_EXAMPLES,
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+APP_SETTINGS = {
+    "name": "gradcli",
+    "help": "Gradients you can read: evaluate a program, its gradient, and the chain rule at every node.",
+    "epilog": MAIN_EXAMPLES,
+    "add_completion": False,
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+}
+app = typer.Typer(**APP_SETTINGS)
 
 EVAL_EXAMPLES = """\
 Examples:
@@ -436,10 +437,24 @@ def move_minus_program(argv: list[str]) -> list[str]:
     return out if program is None else [*out, "--", program]
 
 
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command being run: typer builds every command's options on each
+    call, which is most of its start-up. Help, errors and behaviour are the same."""
+    name = next((arg for arg in argv if not arg.startswith("-")), None)
+    info = next((c for c in app.registered_commands if c.name == name), None)
+    if info is None:
+        return app
+    single = typer.Typer(**APP_SETTINGS)
+    single.registered_callback = app.registered_callback
+    single.registered_commands = [info]
+    return single
+
+
 def main() -> None:
     """Console-script entry point: usage errors, like input errors, are one line and exit 2."""
+    argv = move_minus_program(sys.argv[1:])
     try:
-        code = app(args=move_minus_program(sys.argv[1:]), prog_name="gradcli", standalone_mode=False)
+        code = app_for(argv)(args=argv, prog_name="gradcli", standalone_mode=False)
     except typer.Abort:
         sys.stderr.write("aborted\n")
         sys.exit(1)
