@@ -41,32 +41,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from scaling import wide_program  # the same generator as the scaling benchmark (this folder)
+
 from gradcli.evaluation import evaluate
 from gradcli.parser import parse
 from gradcli.render.dot import to_dot
 
 SEED = 20240601
-INPUTS = 100
 WIDTH = 8
 TARGET_NODES = 2000
 TARGET_SECONDS = 10.0
 SIZES = (500, 1000, 2000)
 STEP_SIZE = 200
 SLOW = 10.0  # runs slower than this are not repeated
-
-
-def wide_program(terms: int, seed: int = SEED) -> str:
-    """100 inputs with defaults, then ``terms`` terms summed one binding at a time (as scaling.py)."""
-    rng = random.Random(seed)
-    lines = [f"x{i} = {rng.uniform(-1.0, 1.0):.6f}" for i in range(INPUTS)]
-    for t in range(1, terms + 1):
-        a, b, c = rng.uniform(-2.0, 2.0), rng.uniform(-1.0, 1.0), rng.uniform(-0.5, 0.5)
-        i, j, k = (rng.randrange(INPUTS) for _ in range(3))
-        sign = "+" if b >= 0 else "-"
-        lines.append(f"t{t} = sin({a:.6f}*x{i} {sign} {abs(b):.6f})*tanh(x{j}) + exp({c:.6f}*x{k})")
-        lines.append(f"s{t} = t{t}" if t == 1 else f"s{t} = s{t - 1} + t{t}")
-    lines.append(f"s{terms}")
-    return "\n".join(lines) + "\n"
 
 
 def layered_program(layers: int, width: int = WIDTH, seed: int = SEED) -> str:

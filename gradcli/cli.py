@@ -100,18 +100,18 @@ def read_program(program: str | None, file: str | None) -> str:
         raise InputProblem(f"cannot read {name}: {error.strerror or error}") from None
 
 
-def _console(buffer: io.StringIO) -> Console:  # noqa: F821 - rich is imported lazily
+def to_terminal(draw) -> str:
+    """What ``draw(console)`` prints, as text sized to this terminal (colour only on a terminal).
+
+    Everything is rendered before anything is written, so an error never leaves half a report.
+    """
     from rich.console import Console
 
-    width = shutil.get_terminal_size((120, 24)).columns
-    return Console(
-        file=buffer,
-        width=max(width, 60),
-        force_terminal=sys.stdout.isatty(),
-        highlight=False,
-        markup=False,
-        emoji=False,
-    )
+    buffer = io.StringIO()
+    width = max(shutil.get_terminal_size((120, 24)).columns, 60)
+    terminal = sys.stdout.isatty()
+    draw(Console(file=buffer, width=width, force_terminal=terminal, highlight=False, markup=False, emoji=False))
+    return buffer.getvalue()
 
 
 @app.command("eval", epilog=EVAL_EXAMPLES)
@@ -165,9 +165,8 @@ def _render_eval(evaluation, json_output: bool, backward_order: bool, constants:
     rows = [by_node[n] if n is not None else None for n in shown]
     if backward_order:
         rows.reverse()
-    buffer = io.StringIO()
-    render_report(evaluation, rows, node_texts(program), _console(buffer), show_constants=constants, hidden=hidden)
-    return buffer.getvalue()
+    texts = node_texts(program)
+    return to_terminal(lambda console: render_report(evaluation, rows, texts, console, constants, hidden))
 
 
 def _render_forward(program, point, json_output: bool, max_rows: int) -> str:
@@ -181,9 +180,7 @@ def _render_forward(program, point, json_output: bool, max_rows: int) -> str:
     from gradcli.render.table import render_forward
 
     shown, hidden = _rows_to_show(program, False, max_rows)
-    buffer = io.StringIO()
-    render_forward(result, shown, _console(buffer), hidden=hidden)
-    return buffer.getvalue()
+    return to_terminal(lambda console: render_forward(result, shown, console, hidden))
 
 
 def _rows_to_show(program, constants: bool, max_rows: int) -> tuple[list[int | None], int]:
@@ -283,7 +280,7 @@ def compare_command(
     from gradcli.compare import compare
     from gradcli.parser import parse
     from gradcli.points import parse_point
-    from gradcli.render.derivative_report import compare_json, compare_table, render_to_string
+    from gradcli.render.derivative_report import compare_json, compare_table
 
     if sweep:
         _sweep(program, at, file, json_output, output)
@@ -297,8 +294,7 @@ def compare_command(
         if json_output:
             text = compare_json(comparison)
         else:
-            width = max(shutil.get_terminal_size((120, 24)).columns, 60)
-            text = render_to_string(compare_table, comparison, width=width, terminal=sys.stdout.isatty())
+            text = to_terminal(lambda console: compare_table(comparison, console))
     except GradcliError as error:
         fail(error)
     sys.stdout.write(text)
@@ -311,7 +307,6 @@ def _sweep(program: str | None, at: list[str], file: str | None, json_output: bo
     from gradcli.drawing import write_files
     from gradcli.parser import parse
     from gradcli.points import parse_point
-    from gradcli.render.derivative_report import render_to_string
     from gradcli.render.json_report import dumps
     from gradcli.render.sweep_plot import sweep_json, sweep_report, sweep_svg
     from gradcli.sweep import sweep
@@ -322,8 +317,7 @@ def _sweep(program: str | None, at: list[str], file: str | None, json_output: bo
         if json_output:
             text = dumps(sweep_json(sweeps))
         else:
-            width = max(shutil.get_terminal_size((120, 24)).columns, 60)
-            text = render_to_string(sweep_report, sweeps, width=width, terminal=sys.stdout.isatty())
+            text = to_terminal(lambda console: sweep_report(sweeps, console))
         if output is not None:
             write_files([(Path(output), sweep_svg(sweeps, title=" ".join(parsed.source.split())).encode("utf-8"))])
     except GradcliError as error:
@@ -409,9 +403,20 @@ def graph_command(
         sys.stdout.flush()
 
 
-_SHORT_OPTIONS = {"-f", "-o"}
-_VALUE_OPTIONS = {"--at", "--file", "-f", "--max-rows", "--output", "-o", "--format", "--rankdir", "--highlight"}
-_VALUE_OPTIONS |= {"--html", "--frames", "--max-nodes", "--wrt", "--h", "--expect", "--mode"}
+def _option_names() -> tuple[set[str], set[str]]:
+    """Every option name the commands declare, and those that take a value (not flags)."""
+    import inspect
+
+    names: set[str] = set()
+    taking_values: set[str] = set()
+    for info in app.registered_commands:
+        for parameter in inspect.signature(info.callback).parameters.values():
+            declared = getattr(parameter.default, "param_decls", None)
+            if isinstance(parameter.default, typer.models.OptionInfo) and declared:
+                names.update(declared)
+                if parameter.annotation not in ("bool", bool):
+                    taking_values.update(declared)
+    return names, taking_values
 
 
 def move_minus_program(argv: list[str]) -> list[str]:
@@ -420,8 +425,9 @@ def move_minus_program(argv: list[str]) -> list[str]:
     The first argument that starts with '-' but is none of our options is moved to the
     end, after ``--``, where the option parser takes it as the program, unchanged.
     """
-    if "--" in argv:
+    if "--" in argv or not any(arg[:1] == "-" and arg[1:2] not in ("", "-") for arg in argv):
         return argv
+    options, taking_values = _option_names()
     out: list[str] = []
     program = None
     expects_value = False
@@ -429,11 +435,11 @@ def move_minus_program(argv: list[str]) -> list[str]:
         if expects_value:
             out.append(arg)
             expects_value = False
-        elif program is None and arg.startswith("-") and arg[1:2] not in ("", "-") and arg not in _SHORT_OPTIONS:
+        elif program is None and arg.startswith("-") and arg[1:2] not in ("", "-") and arg not in options:
             program = arg
         else:
             out.append(arg)
-            expects_value = arg in _VALUE_OPTIONS
+            expects_value = arg in taking_values
     return out if program is None else [*out, "--", program]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from gradcli.errors import GradcliError, InputProblem
-from gradcli.evaluation import Evaluation, evaluate
+from gradcli.evaluation import Evaluation, evaluate, kink_on_path
 from gradcli.forward import forward_values
 from gradcli.forward_mode import forward_mode
 from gradcli.graph import Program
@@ -108,26 +108,12 @@ def _row(ev: Evaluation, name: str, text: str, sym: float, num: float, step: flo
     rev = ev.gradient[name]
     methods = {"symbolic": sym, "numerical": num, "forward": fwd}
     errors = {method: relative_error(value, rev) for method, value in methods.items()}
-    kink = _kink_for(ev, name)
+    kink = kink_on_path(ev, name)
     if kink is not None:
         slopes = one_sided(ev.program, ev.point, name, step)
         return Row(name, text, sym, num, step, fwd, rev, errors, KINK, kink, slopes)
     worst = max(errors.values())
     return Row(name, text, sym, num, step, fwd, rev, errors, verdict(worst))
-
-
-def _kink_for(ev: Evaluation, name: str) -> str | None:
-    """The convention of a kink this input feeds into, if the point sits on one."""
-    program = ev.program
-    start = program.inputs[name]
-    below = {start}
-    for node in range(start + 1, program.size):
-        if any(a in below for a in program.graph.args[node]):
-            below.add(node)
-    for kink in ev.kinks:
-        if kink.node in below:
-            return kink.convention
-    return None
 
 
 def _expectation(ev: Evaluation, name: str, formula: str) -> Expectation:

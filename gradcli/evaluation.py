@@ -132,6 +132,14 @@ def _first_bad_grad(program: Program, values: list[float], grads: list[float]) -
     return None
 
 
+def kink_on_path(ev: Evaluation, name: str) -> str | None:
+    """The convention of a kink that input ``name`` feeds into, if the point sits on one."""
+    if not ev.kinks:
+        return None
+    below = ev.program.graph.descendants(ev.program.inputs[name])
+    return next((k.convention for k in ev.kinks if k.node in below), None)
+
+
 def find_kinks(program: Program, values: list[float]) -> list[Kink]:
     """Nodes evaluated exactly where their op is not differentiable."""
     g = program.graph

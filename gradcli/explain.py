@@ -96,10 +96,10 @@ def as_symbol(label: str) -> str:
     return label
 
 
-def display_names(program: Program) -> list[str]:
-    """A short name for every node (see :class:`NodeTexts`)."""
-    texts = node_texts(program)
-    return [texts.name(node) for node in program.nodes]
+def expression_at(graph: Graph, node: int, values: list[float], digits: int = 12) -> str:
+    """The node's operation written on its arguments' values: ``log(-1)``, ``2*3``."""
+    at = {a: (format_number(values[a], digits), PREC_UNARY if values[a] < 0 else PREC_ATOM) for a in graph.args[node]}
+    return format_node(graph, node, at)[0]
 
 
 def expression(graph: Graph, node: int, texts: NodeTexts) -> str:
@@ -198,8 +198,7 @@ def explain_bad_value(program: Program, node: int, values: list[float]) -> str:
     if not g.args[node]:
         return f"{number} first appears at input {name} (given as {number})"
     op = g.ops[node]
-    at_point = [(format_number(values[a]), PREC_UNARY if values[a] < 0 else PREC_ATOM) for a in g.args[node]]
-    shown = format_node(_one_node_graph(g, node), len(at_point), at_point)[0]
+    shown = expression_at(g, node, values)
     domain = f" ({op.name} needs {op.domain})" if op.domain else ""
     where = name if name == expression(g, node, texts) else f"{name} = {expression(g, node, texts)}"
     return f"{number} first appears at {where}: {shown} = {number}{domain}"
@@ -228,14 +227,6 @@ def explain_bad_grad(program: Program, node: int, values: list[float], grads: li
 def _formula_value(formula: str, value: float) -> str:
     shown = format_number(value)
     return shown if formula == shown else f"{formula} = {shown}"
-
-
-def _one_node_graph(graph: Graph, node: int) -> Graph:
-    """A graph holding the leaves 0..k-1 and, at id k, ``node``'s op applied to them."""
-    scratch = Graph()
-    args = tuple(scratch.var(f"arg{k}") for k in range(len(graph.args[node])))
-    scratch.make(graph.ops[node], args, graph.params[node])
-    return scratch
 
 
 def _finite(x: float) -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from gradcli.algebra import FLOATS
 from gradcli.evaluation import resolve_point
+from gradcli.explain import numeric_partials
 from gradcli.forward import forward_values
 from gradcli.gcpause import paused_gc
 from gradcli.graph import Program
@@ -45,8 +45,7 @@ def tangents(program: Program, values: list[float], seed_node: int) -> list[floa
         if not args or op.partials is None or not any(depends[a] for a in args):
             continue  # leaves, stop_gradient, and nodes the seed does not reach: tangent 0
         depends[node] = 1
-        extra = (g.params[node],) if op.has_param else ()
-        partials = op.partials(FLOATS, values[node], *[values[a] for a in args], *extra)
+        partials = numeric_partials(program, node, values)
         # Every dependent argument counts, even with tangent 0 (0*inf is nan, as in reverse mode).
         tangent[node] = sum(p * tangent[a] for p, a in zip(partials, args) if depends[a])
     return tangent

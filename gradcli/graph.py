@@ -10,7 +10,7 @@ topological order and every traversal is a plain loop, never recursion.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
@@ -76,6 +76,14 @@ class Graph:
             return False
         return value is None or self.params[node] == value
 
+    def descendants(self, start: int, through: Callable[[Op], bool] | None = None) -> set[int]:
+        """``start`` and every node computed from it (only through ops ``through`` accepts)."""
+        below = {start}
+        for node in range(start + 1, len(self.ops)):
+            if (through is None or through(self.ops[node])) and any(a in below for a in self.args[node]):
+                below.add(node)
+        return below
+
     def ancestors(self, roots: Iterable[int]) -> list[int]:
         """Ids of every node the roots depend on (roots included), in topological order."""
         roots = list(roots)
@@ -90,14 +98,6 @@ class Graph:
                 for a in args[node]:
                     needed[a] = 1
         return [node for node, flag in enumerate(needed) if flag]
-
-    def consumers(self, nodes: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
-        """For each node, the (consumer, argument position) pairs among ``nodes``."""
-        users: dict[int, list[tuple[int, int]]] = {}
-        for node in nodes:
-            for pos, a in enumerate(self.args[node]):
-                users.setdefault(a, []).append((node, pos))
-        return users
 
 
 class Program:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from gradcli.forward import forward_values
 from gradcli.graph import Program
@@ -27,7 +28,7 @@ def choose_step(program: Program, point: dict[str, float], name: str) -> float:
     scaled = default_step(point[name])
     if abs(point[name]) <= 1:
         return scaled
-    value = abs(_value_at(program, point, name, point[name]))
+    value = abs(along(program, point, name)(point[name]))
     return min((scaled, default_step(1.0)), key=lambda h: _estimated_error(program, point, name, h, value))
 
 
@@ -38,38 +39,43 @@ def _estimated_error(program: Program, point: dict[str, float], name: str, h: fl
     return error if error == error else float("inf")
 
 
-def _value_at(program: Program, point: dict[str, float], name: str, x: float) -> float:
-    """f with one input moved; every stop_gradient keeps its value at ``point`` (a constant)."""
-    moved = dict(point)
-    moved[name] = x
-    return forward_values(program, moved, frozen=_frozen(program, point))[program.output]
+def along(program: Program, point: dict[str, float], name: str) -> Callable[[float], float]:
+    """f as a function of one input, the others fixed at ``point``.
 
-
-def _frozen(program: Program, point: dict[str, float]) -> dict[int, float]:
+    Every stop_gradient keeps its value at ``point`` (a constant, as automatic
+    differentiation treats it); those values are computed once, here.
+    """
     g = program.graph
     held = [n for n in program.nodes if g.ops[n].name == "stop_gradient"]
-    if not held:
-        return {}
-    values = forward_values(program, point)
-    return {n: values[n] for n in held}
+    frozen = {}
+    if held:
+        base = forward_values(program, point)
+        frozen = {n: base[n] for n in held}
+
+    def f(x: float) -> float:
+        moved = dict(point)
+        moved[name] = x
+        return forward_values(program, moved, frozen=frozen)[program.output]
+
+    return f
 
 
 def central_difference(program: Program, point: dict[str, float], name: str, h: float) -> float:
     """(f(x + h) - f(x - h)) / 2h, error O(h**2)."""
-    x = point[name]
-    return (_value_at(program, point, name, x + h) - _value_at(program, point, name, x - h)) / (2 * h)
+    f, x = along(program, point, name), point[name]
+    return (f(x + h) - f(x - h)) / (2 * h)
 
 
 def forward_difference(program: Program, point: dict[str, float], name: str, h: float) -> float:
     """(f(x + h) - f(x)) / h, error O(h)."""
-    x = point[name]
-    return (_value_at(program, point, name, x + h) - _value_at(program, point, name, x)) / h
+    f, x = along(program, point, name), point[name]
+    return (f(x + h) - f(x)) / h
 
 
 def one_sided(program: Program, point: dict[str, float], name: str, h: float) -> tuple[float, float]:
     """The slopes just left and just right of the point: what a kink's convention chooses between."""
-    x = point[name]
-    here = _value_at(program, point, name, x)
-    left = (here - _value_at(program, point, name, x - h)) / h
-    right = (_value_at(program, point, name, x + h) - here) / h
+    f, x = along(program, point, name), point[name]
+    here = f(x)
+    left = (here - f(x - h)) / h
+    right = (f(x + h) - here) / h
     return left, right

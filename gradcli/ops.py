@@ -43,7 +43,6 @@ class Op(NamedTuple):
     has_param: bool = False
     callable_as: tuple[str, ...] = ()
     doc: str = ""
-    arg_names: tuple[str, ...] = ("x",)
 
     @property
     def differentiable(self) -> bool:
@@ -51,7 +50,7 @@ class Op(NamedTuple):
 
 
 def _binary(name, fwd, rule, symbol, prec, latex, **kw) -> Op:
-    return Op(name, 2, fwd, rule, infix=symbol, precedence=prec, latex=latex, arg_names=("x", "y"), **kw)
+    return Op(name, 2, fwd, rule, infix=symbol, precedence=prec, latex=latex, **kw)
 
 
 def _unary(name, fwd, rule, latex=None, names=None, **kw) -> Op:
@@ -107,7 +106,6 @@ def _extremum(name, fwd, winner_sign: float) -> Op:
         kink=lambda x, y: x == y,
         convention=f"at a tie the gradient is split evenly, 0.5 to each argument (as torch.{name}imum)",
         callable_as=(name,),
-        arg_names=("x", "y"),
     )
 
 
@@ -223,7 +221,6 @@ _OP_LIST: list[Op] = [
         kink=lambda x, lo, hi: x == lo or x == hi,
         convention="at a boundary (x = lo or x = hi) the gradient goes to x, as torch.clamp does",
         callable_as=("clamp",),
-        arg_names=("x", "lo", "hi"),
     ),
     Op(
         "xlogy",
@@ -233,7 +230,6 @@ _OP_LIST: list[Op] = [
         latex="\\operatorname{xlogy}",
         callable_as=("xlogy",),
         doc="x * log(y), and 0 where x = 0",
-        arg_names=("x", "y"),
     ),
     Op(
         "stop_gradient",

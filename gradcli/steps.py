@@ -14,7 +14,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from gradcli.evaluation import Evaluation
-from gradcli.explain import LocalDerivative, NodeTexts, as_symbol, expression, local_derivatives, node_texts
+from gradcli.explain import (
+    LocalDerivative,
+    NodeTexts,
+    as_symbol,
+    expression,
+    expression_at,
+    local_derivatives,
+    node_texts,
+)
 from gradcli.render.numbers import LABEL_DIGITS, format_number
 from gradcli.reverse import gradient_reach, reverse_plan
 
@@ -62,22 +70,12 @@ def _computation(evaluation: Evaluation, node: int, texts: NodeTexts) -> str:
     g, values = evaluation.program.graph, evaluation.values
     name = texts.name(node)
     symbolic = expression(g, node, texts)
-    numeric = _expression_at(evaluation, node)
+    numeric = expression_at(g, node, values, LABEL_DIGITS)
     parts = [name] if name == symbolic else [name, symbolic]
     if numeric not in parts:
         parts.append(numeric)
     parts.append(num(values[node]))
     return " = ".join(parts)
-
-
-def _expression_at(evaluation: Evaluation, node: int) -> str:
-    from gradcli.ops import PREC_ATOM, PREC_UNARY
-    from gradcli.render.infix import format_node
-
-    values = evaluation.values
-    args = evaluation.program.graph.args[node]
-    at = {a: (num(values[a]), PREC_UNARY if values[a] < 0 else PREC_ATOM) for a in args}
-    return format_node(evaluation.program.graph, node, at)[0]
 
 
 def backward_steps(evaluation: Evaluation) -> list[Step]:

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from gradcli.compare import relative_error
 from gradcli.errors import InputProblem
-from gradcli.evaluation import Evaluation, evaluate
+from gradcli.evaluation import Evaluation, evaluate, kink_on_path
 from gradcli.graph import Program
 from gradcli.numeric import central_difference, forward_difference
 
@@ -107,7 +107,7 @@ def _sweep_one(ev: Evaluation, name: str, steps: list[float]) -> Sweep:
         rows,
         _best(rows, lambda r: r.forward_error),
         _best(rows, lambda r: r.central_error),
-        _kink_for(ev, name),
+        kink_on_path(ev, name),
     )
 
 
@@ -121,18 +121,6 @@ def _best(rows: list[SweepRow], error) -> SweepRow | None:
     """The row of least error; on a tie the larger step (the first, as rows go down)."""
     finite = [r for r in rows if error(r) == error(r)]
     return min(finite, key=error) if finite else None
-
-
-def _kink_for(ev: Evaluation, name: str) -> str | None:
-    """The convention of a kink that ``name`` feeds into, if the point sits on one."""
-    if not ev.kinks:
-        return None
-    g = ev.program.graph
-    below = {ev.program.inputs[name]}
-    for node in range(min(below), ev.program.size):
-        if any(a in below for a in g.args[node]):
-            below.add(node)
-    return next((k.convention for k in ev.kinks if k.node in below), None)
 
 
 def plotted_error(error: float) -> float | None:

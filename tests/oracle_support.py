@@ -1,8 +1,22 @@
-"""Shared by the property tests: bookkeeping while an mpmath oracle evaluates a tree."""
+"""Shared by the property tests: mpmath precision, and bookkeeping while an oracle evaluates a tree."""
 
 from __future__ import annotations
 
 import math
+
+import pytest
+from mpmath import mp
+
+DIGITS = 40  # significant digits for every mpmath oracle
+
+
+@pytest.fixture(autouse=True, scope="module")
+def high_precision():
+    """mpmath at :data:`DIGITS` digits for the module that imports this fixture, restored afterwards."""
+    saved = mp.dps
+    mp.dps = DIGITS
+    yield
+    mp.dps = saved
 
 
 class Tracker:

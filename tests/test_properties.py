@@ -22,21 +22,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
-from oracle_support import Tracker
+from oracle_support import DIGITS, Tracker, high_precision  # noqa: F401 - the fixture applies by import
 
 import gradcli
-
-DIGITS = 40
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _high_precision():
-    """40 significant digits for every mpmath computation in this module, restored afterwards."""
-    saved = mp.dps
-    mp.dps = DIGITS
-    yield
-    mp.dps = saved
-
 
 REL = 1e-7  # relative tolerance against mpmath
 # Single ops: mpmath.diff's finite step cannot resolve a derivative 1e-79 next to a value 1

@@ -32,7 +32,7 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
-from oracle_support import Tracker
+from oracle_support import DIGITS, Tracker, high_precision  # noqa: F401 - the fixture applies by import
 from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
 
 import gradcli
@@ -43,17 +43,6 @@ from gradcli.render.derivative_report import derivative_texts
 from gradcli.render.infix import to_infix, to_program
 from gradcli.render.latex import to_latex
 from gradcli.symbolic import derivative, derivative_program, sizes
-
-DIGITS = 40
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _high_precision():
-    saved = mp.dps
-    mp.dps = DIGITS
-    yield
-    mp.dps = saved
-
 
 # ---------------------------------------------------------------- the CLI
 

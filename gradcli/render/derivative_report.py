@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from gradcli.compare import KINK, Comparison
@@ -144,12 +143,3 @@ def compare_json(comparison: Comparison) -> str:
             "failed": comparison.failed,
         }
     )
-
-
-def render_to_string(render, *args, width: int = 120, terminal: bool = False) -> str:
-    from rich.console import Console
-
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, force_terminal=terminal, highlight=False, markup=False, emoji=False)
-    render(*args, console)
-    return buffer.getvalue()

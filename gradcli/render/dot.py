@@ -199,11 +199,7 @@ class _Drawing:
 
                 inputs = ", ".join(self.program.inputs) or "none"
                 raise InputProblem(f"--highlight {name}: the program has no input {name} (inputs: {inputs})")
-            below = {start}  # start and what it feeds, through differentiable ops only
-            for node in range(start + 1, self.program.size):
-                if self.g.ops[node].differentiable and any(a in below for a in self.g.args[node]):
-                    below.add(node)
-            on |= below & self.reached
+            on |= self.g.descendants(start, through=lambda op: op.differentiable) & self.reached
         return on
 
     def _shaded_grads(self) -> list[float]:

@@ -14,11 +14,6 @@ _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
     "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
 }  # fmt: skip
-_FUNCTIONS = {
-    "sin": "\\sin", "cos": "\\cos", "tan": "\\tan", "asin": "\\arcsin", "acos": "\\arccos", "atan": "\\arctan",
-    "sinh": "\\sinh", "cosh": "\\cosh", "tanh": "\\tanh", "log": "\\ln", "log2": "\\log_{2}", "log10": "\\log_{10}",
-    "max": "\\max", "min": "\\min", "sigmoid": "\\sigma",
-}  # fmt: skip
 
 
 def latex_name(name: str) -> str:
@@ -89,7 +84,7 @@ def _format(graph: Graph, node: int, text: dict[int, Text]) -> Text:
         return f"\\sqrt{{{args[0][0]}}}", PREC_ATOM
     if name == "abs":
         return f"\\left|{args[0][0]}\\right|", PREC_ATOM
-    command = _FUNCTIONS.get(name, f"\\operatorname{{{_escape(name)}}}")
+    command = op.latex or f"\\operatorname{{{_escape(name)}}}"  # the op table's LaTeX name
     return f"{command}\\left({', '.join(a[0] for a in args)}\\right)", PREC_ATOM
 
 
