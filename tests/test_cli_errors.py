@@ -11,13 +11,9 @@ import math
 import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-_SCRIPT = Path(sys.executable).with_name("gradcli")
-GRADCLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gradcli"]
+from support import GRADCLI
 
 
 def cli(*args: str, stdin: str | bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

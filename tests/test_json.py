@@ -10,13 +10,9 @@ import json
 import math
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-_SCRIPT = Path(sys.executable).with_name("gradcli")
-GRADCLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gradcli"]
+from support import GRADCLI
 
 TOP_KEYS = {"program", "at", "value", "gradient", "output", "nodes", "anomalies", "kinks"}
 NODE_KEYS = {"id", "label", "op", "role", "expression", "inputs", "value", "grad", "local", "incoming"}

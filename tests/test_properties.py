@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
-from oracle_support import DIGITS, Tracker, high_precision  # noqa: F401 - the fixture applies by import
+from support import DIGITS, Tracker, high_precision  # noqa: F401 - the fixture applies by import
 
 import gradcli
 

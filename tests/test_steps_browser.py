@@ -16,10 +16,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support import GRADCLI
 
 from gradcli.render.html import inline_svg, script_json
 
@@ -36,8 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-_SCRIPT = Path(sys.executable).with_name("gradcli")
-GRADCLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gradcli"]
 UNKNOWN = "·"
 WHITE = "#ffffff"
 

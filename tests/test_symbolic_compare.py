@@ -23,8 +23,6 @@ import os
 import re
 import shlex
 import subprocess
-import sys
-from pathlib import Path
 
 import mpmath
 import pytest
@@ -32,7 +30,7 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
-from oracle_support import DIGITS, Tracker, high_precision  # noqa: F401 - the fixture applies by import
+from support import DIGITS, GRADCLI, Tracker, high_precision  # noqa: F401 - the fixture applies by import
 from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
 
 import gradcli
@@ -45,9 +43,6 @@ from gradcli.render.latex import to_latex
 from gradcli.symbolic import derivative, derivative_program, sizes
 
 # ---------------------------------------------------------------- the CLI
-
-_SCRIPT = Path(sys.executable).with_name("gradcli")
-GRADCLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gradcli"]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

@@ -1,11 +1,17 @@
-"""Shared by the property tests: mpmath precision, and bookkeeping while an oracle evaluates a tree."""
+"""Shared by the tests: the command to run, mpmath precision, and oracle bookkeeping."""
 
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 from mpmath import mp
+
+# The installed console script next to this Python, or the module when it is not there.
+_SCRIPT = Path(sys.executable).with_name("gradcli")
+GRADCLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gradcli"]
 
 DIGITS = 40  # significant digits for every mpmath oracle
 
