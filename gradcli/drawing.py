@@ -126,15 +126,15 @@ def write_files(files: list[tuple[Path, bytes]]) -> None:
     for path, _ in files:
         path.parent.mkdir(parents=True, exist_ok=True)
     written: list[tuple[Path, Path]] = []
-    try:
-        for path, data in files:
-            temporary = path.with_name(f".{path.name}.gradcli-tmp")
+    for path, data in files:
+        temporary = path.with_name(f".{path.name}.gradcli-tmp")
+        try:
             temporary.write_bytes(data)
-            written.append((temporary, path))
-    except OSError:
-        for temporary, _ in written:
-            temporary.unlink(missing_ok=True)
-        raise
+        except OSError as error:
+            for done, _ in written:
+                done.unlink(missing_ok=True)
+            raise OSError(error.errno, error.strerror, str(path)) from None  # name the file asked for
+        written.append((temporary, path))
     new = {path for _, path in written}
     for folder in {path.parent for path in new if FRAME_NAME.fullmatch(path.name)}:
         for old in folder.iterdir():
