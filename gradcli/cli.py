@@ -26,6 +26,8 @@ Examples:
 
   gradcli eval "h = relu(w*x + b); loss = (h - 1)**2" --at w=0.5,x=2,b=0.1 --json
 
+  gradcli jacobian "[x0**2 + x1, x0*x1]" --at x0=2,x1=3
+
 Run 'gradcli COMMAND --help' for a command's options and more examples.
 """
 
@@ -54,12 +56,16 @@ Examples:
 
   echo "sin(exp(x**2))" | gradcli eval -f - --at x=0.5
 
+  gradcli eval "(1 - x)**2 + 100*(y - x**2)**2" --at x=1,y=1 --order 2 --hvp x=1,y=0
+
+  gradcli eval "[x0**2 + x1, x0*x1]" --at x0=2,x1=3      (several outputs: the Jacobian)
+
 Syntax: numbers (2, 1.5, .5, 1e-3), names, pi, e; + - * / ** (^ too); unary - +;
 f(x) for exp log ln log2 log10 sqrt sin cos tan asin acos atan sinh cosh tanh
 sigmoid relu softplus abs sign step min max clamp pow xlogy stop_gradient (detach).
 Statements are separated by new lines or ';'; 'name = expr' binds a name; the last
-statement is the output; '#' starts a comment. 'w = 0.5' on its own declares an input
-w with default 0.5 (--at w=... overrides it).
+statement is the output, or a list [e1, e2] of outputs; '#' starts a comment.
+'w = 0.5' on its own declares an input w with default 0.5 (--at w=... overrides it).
 """
 
 
@@ -125,9 +131,17 @@ def eval_command(
     ),
     constants: bool = typer.Option(False, "--constants", help="Show constant nodes in the trace table."),
     max_rows: int = typer.Option(60, "--max-rows", help="Trace rows to show in the table (0: all)."),
-    mode: str = typer.Option(
-        "reverse", "--mode", help="reverse (one backward pass) or forward (dual numbers, one pass per input)."
+    mode: str | None = typer.Option(
+        None,
+        "--mode",
+        help="reverse (one backward pass; the default) or forward (dual numbers, one pass per input); "
+        "for several outputs also auto (the default there: fewer passes).",
     ),
+    order: int = typer.Option(1, "--order", help="2 adds the Hessian (forward-over-reverse)."),
+    hvp: str | None = typer.Option(
+        None, "--hvp", help="Hessian-vector product along this direction, one number per input: --hvp x=1,y=0."
+    ),
+    of: str | None = typer.Option(None, "--of", help="With several outputs: report this one (name or position)."),
 ) -> None:
     """Evaluate PROGRAM: its value, the gradient with respect to every input, and a backward trace."""
     from gradcli.evaluation import evaluate
@@ -135,26 +149,100 @@ def eval_command(
     from gradcli.points import parse_point
 
     try:
-        if mode not in ("reverse", "forward"):
-            raise InputProblem(f"--mode {mode}: choose reverse or forward")
-        parsed = parse(read_program(program, file))
-        if mode == "forward":
-            text = _render_forward(parsed, parse_point(at), json_output, max_rows)
+        if order not in (1, 2):
+            raise InputProblem(f"--order {order}: choose 1 (gradient) or 2 (gradient and Hessian)")
+        direction = parse_point([hvp], "--hvp") if hvp is not None else None
+        parsed = _selected(parse(read_program(program, file)), of)
+        point = parse_point(at)
+        second = _second_order(parsed, point, order, direction)
+        if len(parsed.outputs) > 1:
+            text = _render_outputs(parsed, point, mode or "auto", json_output, second)
+        elif (mode or "reverse") == "forward":
+            text = _render_forward(parsed, point, json_output, max_rows, second)
+        elif (mode or "reverse") == "reverse":
+            evaluation = evaluate(parsed, point)
+            text = _render_eval(evaluation, json_output, backward_order, constants, max_rows, second)
         else:
-            evaluation = evaluate(parsed, parse_point(at))
-            text = _render_eval(evaluation, json_output, backward_order, constants, max_rows)
+            raise InputProblem(f"--mode {mode}: choose reverse or forward (auto is for programs with several outputs)")
     except GradcliError as error:
         fail(error)
     sys.stdout.write(text)
 
 
-def _render_eval(evaluation, json_output: bool, backward_order: bool, constants: bool, max_rows: int) -> str:
+def _selected(program, of: str | None):
+    """The program, or its one output named by ``--of``."""
+    return program if of is None else program.select(program.output_index(of))
+
+
+def _second_order(program, point, order: int, direction) -> list[tuple[str, object]]:
+    """(output label, Hessian or H v) for each output, as ``--order 2`` and ``--hvp`` ask."""
+    from gradcli.second_order import hessian, hvp
+
+    results: list[tuple[str, object]] = []
+    for k in range(len(program.outputs)):
+        single = program.select(k)
+        label = program.output_label(k) if len(program.outputs) > 1 else ""
+        if order == 2:
+            results.append((label, hessian(single, point)))
+        if direction is not None:
+            results.append((label, hvp(single, point, direction)))
+    return results
+
+
+def _second_order_parts(second) -> list:
+    from rich.text import Text
+
+    from gradcli.render.second_order_report import hessian_table, hvp_table
+    from gradcli.second_order import Hessian
+
+    parts: list = []
+    for label, result in second:
+        if isinstance(result, Hessian):
+            parts += [Text(""), hessian_table(result, f"Hessian of {label}" if label else "Hessian")]
+        else:
+            parts += [
+                Text(""),
+                hvp_table(result, f"Hessian-vector product of {label}" if label else "Hessian-vector product"),
+            ]
+    return parts
+
+
+def _second_order_data(second, several: bool) -> dict:
+    from gradcli.render.second_order_report import hessian_data, hvp_data
+    from gradcli.second_order import Hessian
+
+    hessians = [hessian_data(r) for _, r in second if isinstance(r, Hessian)]
+    products = [hvp_data(r) for _, r in second if not isinstance(r, Hessian)]
+    data: dict = {}
+    if hessians:
+        data["hessian"] = hessians if several else hessians[0]
+    if products:
+        data["hvp"] = products if several else products[0]
+    return data
+
+
+def _render_outputs(program, point, mode: str, json_output: bool, second) -> str:
+    """A program with several outputs: their values and the Jacobian (and Hessians, H v)."""
+    from gradcli.jacobian import jacobian
+    from gradcli.render.json_report import dumps
+    from gradcli.render.second_order_report import jacobian_data, jacobian_parts
+
+    j = jacobian(program, point, mode)
+    if json_output:
+        return dumps({**jacobian_data(j), **_second_order_data(second, several=True)})
+    from rich.console import Group
+
+    parts = jacobian_parts(j) + _second_order_parts(second)
+    return to_terminal(lambda console: console.print(Group(*parts)))
+
+
+def _render_eval(evaluation, json_output: bool, backward_order: bool, constants: bool, max_rows: int, second) -> str:
     from gradcli.trace import build_trace
 
     if json_output:
         from gradcli.render.json_report import dumps, report_data
 
-        return dumps(report_data(evaluation, build_trace(evaluation)))
+        return dumps({**report_data(evaluation, build_trace(evaluation)), **_second_order_data(second, False)})
     from gradcli.explain import node_texts
     from gradcli.render.table import render_report
 
@@ -166,21 +254,23 @@ def _render_eval(evaluation, json_output: bool, backward_order: bool, constants:
     if backward_order:
         rows.reverse()
     texts = node_texts(program)
-    return to_terminal(lambda console: render_report(evaluation, rows, texts, console, constants, hidden))
+    extra = _second_order_parts(second)
+    return to_terminal(lambda console: render_report(evaluation, rows, texts, console, constants, hidden, extra))
 
 
-def _render_forward(program, point, json_output: bool, max_rows: int) -> str:
+def _render_forward(program, point, json_output: bool, max_rows: int, second) -> str:
     from gradcli.forward_mode import forward_mode
 
     result = forward_mode(program, point)
     if json_output:
         from gradcli.render.json_report import dumps, forward_data
 
-        return dumps(forward_data(result))
+        return dumps({**forward_data(result), **_second_order_data(second, False)})
     from gradcli.render.table import render_forward
 
     shown, hidden = _rows_to_show(program, False, max_rows)
-    return to_terminal(lambda console: render_forward(result, shown, console, hidden))
+    extra = _second_order_parts(second)
+    return to_terminal(lambda console: render_forward(result, shown, console, hidden, extra))
 
 
 def _rows_to_show(program, constants: bool, max_rows: int) -> tuple[list[int | None], int]:
@@ -205,6 +295,8 @@ Examples:
 
   gradcli diff "f1 = sin(x)*x; f2 = sin(f1)*f1; f3 = sin(f2)*f2" --expand --latex
 
+  gradcli diff "(1 - x)**2 + 100*(y - x**2)**2" --order 2
+
 The derivative is built from the graph with the same rules as reverse mode, simplified
 as it is built. It is printed as one expression, or, when shorter, as a program that
 names the subexpressions it shares (--expand forces one expression). --json adds the
@@ -224,6 +316,8 @@ Examples:
 
   gradcli compare "sin(x)" --at x=1 --sweep -o sweep.svg    (which step is best, and why)
 
+  gradcli compare "x**3*sin(y)" --at x=1,y=2 --order 2      (the Hessian, three ways)
+
 Relative error against reverse mode: |a - n| / max(|a|, |n|, 1e-8); PASS below 1e-5,
 WARNING below 1e-3, FAIL otherwise. Exit code 1 when something FAILs, so it can gate a
 script. The central-difference step is eps**(1/3) * max(1, |x|) (for |x| > 1, the unscaled
@@ -240,24 +334,20 @@ def diff_command(
     expand: bool = typer.Option(False, "--expand", help="One flat expression, even when it is much longer."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of gradcli syntax."),
     json_output: bool = typer.Option(False, "--json", help="Print strict JSON with the expressions and sizes."),
+    order: int = typer.Option(1, "--order", help="2: second derivatives d2f/da db (each pair once)."),
+    of: str | None = typer.Option(None, "--of", help="With several outputs: only this one (name or position)."),
 ) -> None:
     """The symbolic derivative of PROGRAM, in gradcli's own syntax (or LaTeX)."""
     from gradcli.parser import parse
-    from gradcli.render.derivative_report import diff_json, diff_text
-    from gradcli.render.derivative_text import derivative_latex, derivative_texts
-    from gradcli.symbolic import derivative, sizes
+    from gradcli.render.derivative_report import DiffRequest, diff_report
 
     try:
-        d = derivative(parse(read_program(program, file)), wrt)
-        measured = sizes(d)
-        texts = derivative_texts(d, measured, expand)
-        latex_texts = derivative_latex(d, measured) if latex else None
-        if json_output:
-            text = diff_json(texts, measured, latex_texts)
-        else:
-            text = diff_text(d, latex_texts if latex_texts is not None else texts)
-            if not texts:
-                sys.stderr.write("note: the program has no inputs, so its derivative is empty\n")
+        if order not in (1, 2):
+            raise InputProblem(f"--order {order}: choose 1 or 2")
+        parsed = _selected(parse(read_program(program, file)), of)
+        text = diff_report(parsed, DiffRequest(tuple(wrt), order, expand, latex, json_output))
+        if not text and not parsed.inputs:
+            sys.stderr.write("note: the program has no inputs, so its derivative is empty\n")
     except GradcliError as error:
         fail(error)
     sys.stdout.write(text)
@@ -275,12 +365,12 @@ def compare_command(
         False, "--sweep", help="Error of forward and central differences for steps 1e-1 ... 1e-16, with a plot."
     ),
     output: str | None = typer.Option(None, "--output", "-o", help="With --sweep: also write the plot as SVG."),
+    order: int = typer.Option(1, "--order", help="2: the Hessian, against central differences of the gradient."),
+    of: str | None = typer.Option(None, "--of", help="With several outputs: compare this one (name or position)."),
 ) -> None:
     """Symbolic, numerical, forward and reverse derivatives side by side, with a verdict."""
-    from gradcli.compare import compare
     from gradcli.parser import parse
     from gradcli.points import parse_point
-    from gradcli.render.derivative_report import compare_json, compare_table
 
     if sweep:
         _sweep(program, at, file, json_output, output)
@@ -290,16 +380,39 @@ def compare_command(
     try:
         if h is not None and not h > 0:
             raise InputProblem(f"--h {h}: the step must be a positive number")
-        comparison = compare(parse(read_program(program, file)), parse_point(at), h, _expectations(expect))
-        if json_output:
-            text = compare_json(comparison)
-        else:
-            text = to_terminal(lambda console: compare_table(comparison, console))
+        if order not in (1, 2):
+            raise InputProblem(f"--order {order}: choose 1 (gradient) or 2 (Hessian)")
+        if order == 2 and expect:
+            raise InputProblem("--expect checks first derivatives: leave out --order 2")
+        parsed = _selected(parse(read_program(program, file)), of)
+        comparison, text = _comparison(parsed, parse_point(at), h, expect, order, json_output)
     except GradcliError as error:
         fail(error)
     sys.stdout.write(text)
     if comparison.failed:
         raise typer.Exit(code=1)
+
+
+def _comparison(program, point, h, expect: list[str], order: int, json_output: bool):
+    """The comparison of the first or second derivatives, and its report."""
+    if order == 2:
+        from gradcli.compare import compare_second
+        from gradcli.render.derivative_report import output_name
+        from gradcli.render.json_report import dumps
+        from gradcli.render.second_order_report import compare_second_data, compare_second_table
+
+        comparison = compare_second(program, point, h)
+        if json_output:
+            return comparison, dumps(compare_second_data(comparison))
+        parts = compare_second_table(comparison, output_name(program))
+        return comparison, to_terminal(lambda console: [console.print(part) for part in parts])
+    from gradcli.compare import compare
+    from gradcli.render.derivative_report import compare_json, compare_table
+
+    comparison = compare(program, point, h, _expectations(expect))
+    if json_output:
+        return comparison, compare_json(comparison)
+    return comparison, to_terminal(lambda console: compare_table(comparison, console))
 
 
 def _sweep(program: str | None, at: list[str], file: str | None, json_output: bool, output: str | None) -> None:
@@ -335,6 +448,50 @@ def _expectations(items: list[str]) -> list[tuple[str, str]]:
             raise InputProblem(f'--expect {item!r}: write NAME=FORMULA, e.g. --expect x="2*(3*x + 2)*3"')
         expected.append((name.strip(), formula.strip()))
     return expected
+
+
+JACOBIAN_EXAMPLES = """\
+Examples:
+
+  gradcli jacobian "[x0**2 + x1, x0*x1]" --at x0=2,x1=3
+
+  gradcli jacobian "s = x**2; loss1 = s*3; loss2 = s + 5; [loss1, loss2]" --at x=2 --mode forward
+
+  gradcli jacobian -f examples/22_jacobian.grad --json
+
+A program whose last statement is a list [e1, e2, ...] has several outputs. Forward
+mode builds the Jacobian a column at a time (one pass per input), reverse mode a row at
+a time (one pass per output); auto picks the mode with fewer passes and says why. Both
+modes run, so their pass counts and times are shown side by side.
+"""
+
+
+@app.command("jacobian", epilog=JACOBIAN_EXAMPLES)
+def jacobian_command(
+    program: str | None = typer.Argument(None, help='The program, e.g. "[x0**2 + x1, x0*x1]". Or use -f FILE.'),
+    at: list[str] = typer.Option([], "--at", help="Input values: --at x0=2,x1=3."),
+    file: str | None = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
+    mode: str = typer.Option("auto", "--mode", help="auto (fewer passes), forward (a pass per input) or reverse."),
+    json_output: bool = typer.Option(False, "--json", help='Print strict JSON: "inputs", "outputs", "jacobian" rows.'),
+) -> None:
+    """The Jacobian of PROGRAM's outputs with respect to its inputs, and the cost of each mode."""
+    from gradcli.jacobian import jacobian
+    from gradcli.parser import parse
+    from gradcli.points import parse_point
+    from gradcli.render.json_report import dumps
+    from gradcli.render.second_order_report import jacobian_data, jacobian_parts
+
+    try:
+        j = jacobian(parse(read_program(program, file)), parse_point(at), mode)
+        if json_output:
+            text = dumps(jacobian_data(j))
+        else:
+            from rich.console import Group
+
+            text = to_terminal(lambda console: console.print(Group(*jacobian_parts(j))))
+    except GradcliError as error:
+        fail(error)
+    sys.stdout.write(text)
 
 
 GRAPH_EXAMPLES = """\
@@ -374,6 +531,7 @@ def graph_command(
     frames: str | None = typer.Option(None, "--frames", help="Write one SVG per step into this folder."),
     structure: bool = typer.Option(False, "--structure", help="Draw the structure only, even with values."),
     max_nodes: int = typer.Option(1000, "--max-nodes", help="Above this many nodes, say that layout may be slow."),
+    of: str | None = typer.Option(None, "--of", help="With several outputs: draw this one's gradients."),
 ) -> None:
     """Draw PROGRAM's computation graph with Graphviz: values, gradients, and the paths between them."""
     from gradcli.drawing import GraphRequest, make_drawings, write_files
@@ -391,6 +549,7 @@ def graph_command(
             frames=frames,
             structure=structure,
             max_nodes=max_nodes,
+            of=of,
         )
         files, stdout = make_drawings(request, note=lambda text: sys.stderr.write(f"note: {text}\n"))
         write_files(files)

@@ -16,26 +16,27 @@ from gradcli.evaluation import Evaluation, evaluate, kink_on_path
 from gradcli.forward import forward_values
 from gradcli.forward_mode import forward_mode
 from gradcli.graph import Program
-from gradcli.numeric import central_difference, choose_step, one_sided
+from gradcli.numeric import (  # noqa: F401 - PASS, WARNING and the thresholds are part of this module's vocabulary
+    FAIL,
+    PASS,
+    PASS_BELOW,
+    WARN_BELOW,
+    WARNING,
+    central_difference,
+    choose_step,
+    default_step,
+    one_sided,
+    relative_error,
+    values_along,
+    verdict,
+)
 from gradcli.parser import parse
 from gradcli.render.derivative_text import derivative_texts
-from gradcli.symbolic import derivative, derivative_program, sizes
+from gradcli.reverse import adjoints
+from gradcli.second_order import Hessian, hessian
+from gradcli.symbolic import derivative, derivative_program, second_derivative, sizes
 
-PASS, WARNING, FAIL, KINK = "PASS", "WARNING", "FAIL", "KINK"
-PASS_BELOW = 1e-5
-WARN_BELOW = 1e-3
-
-
-def relative_error(a: float, n: float) -> float:
-    if a == n or (a != a and n != n):
-        return 0.0  # agreeing, also on the same infinity or on nan
-    return abs(a - n) / max(abs(a), abs(n), 1e-8)
-
-
-def verdict(error: float) -> str:
-    if error < PASS_BELOW:
-        return PASS
-    return WARNING if error < WARN_BELOW else FAIL
+KINK = "KINK"
 
 
 class Row(NamedTuple):
@@ -130,3 +131,82 @@ def _expectation(ev: Evaluation, name: str, formula: str) -> Expectation:
     reverse = ev.gradient[name]
     error = relative_error(value, reverse)
     return Expectation(name, formula, value, reverse, error, verdict(error))
+
+
+class SecondRow(NamedTuple):
+    """One Hessian entry d2 f / d a d b (a before b in input order), three ways."""
+
+    first: str
+    second: str
+    symbolic: str  # the second derivative's expression (reverse-over-reverse, on nodes)
+    symbolic_value: float
+    numerical: float  # central difference of reverse mode's d f / d first, along second
+    step: float
+    automatic: float  # forward-over-reverse
+    transposed: float  # forward-over-reverse's d2 f / d second d first (the Hessian is symmetric)
+    errors: dict[str, float]  # against forward-over-reverse
+    verdict: str
+    kink: str | None = None
+
+
+class SecondComparison(NamedTuple):
+    hessian: Hessian
+    rows: list[SecondRow]
+    passes: dict[str, int]
+
+    @property
+    def failed(self) -> bool:
+        return any(r.verdict == FAIL for r in self.rows)
+
+
+def compare_second(program: Program, at: Mapping[str, float] | None = None, h: float | None = None) -> SecondComparison:
+    """The Hessian by forward-over-reverse, against the symbolic second derivatives and
+    central differences of the reverse-mode gradient (stop_gradient held fixed)."""
+    H = hessian(program, at)
+    ev = evaluate(program, H.point)
+    names = list(program.inputs)
+    second = second_derivative(program)
+    texts = derivative_texts(second, sizes(second))
+    symbolic_values = forward_values(
+        derivative_program(program, list(second.nodes.values()) or program.outputs), H.point
+    )
+    steps = {b: h if h is not None else default_step(H.point[b]) for b in names}
+    columns = {b: gradient_difference(program, H.point, b, steps[b]) for b in names}
+    rows = []
+    for key, node in second.nodes.items():
+        a, b = key.split(",")
+        automatic = H.matrix[a][b]
+        numerical = columns[b][a]
+        errors = {
+            "symbolic": relative_error(symbolic_values[node], automatic),
+            "numerical": relative_error(numerical, automatic),
+            "symmetry": relative_error(H.matrix[b][a], automatic),
+        }
+        kink = kink_on_path(ev, a) or kink_on_path(ev, b)
+        outcome = KINK if kink is not None else verdict(max(errors.values()))
+        rows.append(
+            SecondRow(
+                a,
+                b,
+                texts[key],
+                symbolic_values[node],
+                numerical,
+                steps[b],
+                automatic,
+                H.matrix[b][a],
+                errors,
+                outcome,
+                kink,
+            )
+        )
+    n = len(names)
+    passes = {"forward_over_reverse": n, "numerical": 2 * n, "symbolic": 1 if n else 0}
+    return SecondComparison(H, rows, passes)
+
+
+def gradient_difference(program: Program, point: dict[str, float], name: str, h: float) -> dict[str, float]:
+    """(g(x + h) - g(x - h)) / 2h for reverse mode's gradient g, along input ``name``:
+    a column of the Hessian from first derivatives only."""
+    values, x = values_along(program, point, name), point[name]
+    plus, minus = adjoints(program, values(x + h)), adjoints(program, values(x - h))
+    return {a: (plus[node] - minus[node]) / (2 * h) for a, node in program.inputs.items()}

@@ -35,6 +35,7 @@ class GraphRequest(NamedTuple):
     frames: str | None = None
     structure: bool = False
     max_nodes: int = 1000
+    of: str | None = None  # with several outputs: the one whose gradients are drawn
 
 
 def output_format(output: str | None, fmt: str | None) -> str:
@@ -53,15 +54,26 @@ def output_format(output: str | None, fmt: str | None) -> str:
     return EXTENSIONS[suffix]
 
 
-def subject(request: GraphRequest) -> Program | Evaluation:
-    """The evaluation to draw, or just the program when values are missing or not wanted."""
+def subject(request: GraphRequest, note: Callable[[str], None] = lambda _: None) -> Program | Evaluation:
+    """The evaluation to draw, or just the program when values are missing or not wanted.
+
+    A program with several outputs is drawn as structure, unless ``of`` picks the output
+    whose gradients fill the nodes.
+    """
     program = parse(request.source)
+    if request.of is not None:
+        program = program.select(program.output_index(request.of))
     if request.structure:
         return program
     point = parse_point(request.at)
-    if point or all(name in program.defaults for name in program.inputs):
-        return evaluate(program, point)
-    return program
+    if not (point or all(name in program.defaults for name in program.inputs)):
+        return program
+    if len(program.outputs) > 1:
+        if request.html is not None or request.frames is not None:
+            program.output  # noqa: B018 - raises the error that names the outputs
+        note("the program has several outputs: drawing its structure; --of OUTPUT draws one output's gradients")
+        return program
+    return evaluate(program, point)
 
 
 def make_drawings(request: GraphRequest, note: Callable[[str], None]) -> tuple[list[tuple[Path, bytes]], bytes | None]:
@@ -70,7 +82,7 @@ def make_drawings(request: GraphRequest, note: Callable[[str], None]) -> tuple[l
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise InputProblem(f"--rankdir {request.rankdir}: choose LR, TB, RL or BT")
     fmt = output_format(request.output, request.fmt)
-    drawn = subject(request)
+    drawn = subject(request, note)
     program = drawn.program if isinstance(drawn, Evaluation) else drawn
     big = program.size > request.max_nodes
     dot = to_dot(drawn, DotOptions(rankdir, request.edge_labels, request.highlight, fast_layout=big))

@@ -103,7 +103,7 @@ def evaluate(program: Program | str, at: Mapping[str, float] | None = None) -> E
     with paused_gc():
         values = forward_values(program, point)
         grads = adjoints(program, values)
-    anomalies = [a for a in (_first_bad_value(program, values), _first_bad_grad(program, values, grads)) if a]
+    anomalies = [a for a in (first_bad_value(program, values), _first_bad_grad(program, values, grads)) if a]
     return Evaluation(program, point, values, grads, anomalies, find_kinks(program, values))
 
 
@@ -111,7 +111,8 @@ def _finite(x: float) -> bool:
     return x - x == 0.0
 
 
-def _first_bad_value(program: Program, values: list[float]) -> Anomaly | None:
+def first_bad_value(program: Program, values: list[float]) -> Anomaly | None:
+    """The first node whose value is nan or infinite while its arguments are finite."""
     if all(map(math.isfinite, values)):
         return None
     g = program.graph

@@ -10,11 +10,12 @@ topological order and every traversal is a plain loop, never recursion.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
+from gradcli.errors import InputProblem
 from gradcli.ops import OPS, Op
 from gradcli.render.numbers import format_number
 
@@ -101,17 +102,32 @@ class Graph:
 
 
 class Program:
-    """A parsed program: its graph, output node, inputs (some with defaults) and binding names.
+    """A parsed program: its graph, output node(s), inputs (some with defaults) and binding names.
 
-    ``size`` nodes belong to the program; derivative graphs may append more later.
+    ``size`` nodes belong to the program; derivative graphs may append more later. A
+    program whose last statement is a list ``[e1, e2]`` has several outputs; the views
+    that need one (a gradient, a trace) take it with :meth:`select`.
     """
 
-    __slots__ = ("graph", "output", "inputs", "labels", "source", "size", "defaults", "bound", "unread", "__weakref__")
+    __slots__ = (
+        "graph",
+        "outputs",
+        "output_names",
+        "inputs",
+        "labels",
+        "source",
+        "size",
+        "defaults",
+        "bound",
+        "unread",
+        "_selected",
+        "__weakref__",
+    )
 
     def __init__(
         self,
         graph: Graph,
-        output: int,
+        output: int | Sequence[int],
         inputs: dict[str, int],
         labels: dict[int, str] | None = None,
         source: str = "",
@@ -119,9 +135,13 @@ class Program:
         defaults: dict[str, float] | None = None,
         bound: frozenset[str] = frozenset(),
         unread: frozenset[str] = frozenset(),
+        output_names: Sequence[str | None] | None = None,
     ) -> None:
         self.graph = graph
-        self.output = output
+        self.outputs: tuple[int, ...] = (output,) if isinstance(output, int) else tuple(output)
+        if output_names is None:
+            output_names = [labels.get(node) if labels else None for node in self.outputs]
+        self.output_names: tuple[str | None, ...] = tuple(output_names)  # binding name, or None: a position
         self.inputs = inputs
         self.labels = labels or {}
         self.source = source
@@ -129,6 +149,47 @@ class Program:
         self.defaults = defaults or {}
         self.bound = bound  # names bound to computed values (not inputs)
         self.unread = unread  # declared inputs (`w = 0.5`) rebound before any read
+        self._selected: dict[int, Program] = {}
+
+    @property
+    def output(self) -> int:
+        """The output node; a program with several outputs must :meth:`select` one first."""
+        if len(self.outputs) != 1:
+            raise MultipleOutputs(self)
+        return self.outputs[0]
+
+    def output_label(self, k: int) -> str:
+        """How the k-th output is called: its binding name, or its position ``[k]``."""
+        return self.output_names[k] or f"[{k}]"
+
+    def output_index(self, which: str) -> int:
+        """The position of the output called ``which`` (a name, or a position from 0)."""
+        if which in self.output_names:
+            return self.output_names.index(which)
+        text = which.strip().strip("[]")
+        if text.lstrip("-").isdigit() and -len(self.outputs) <= int(text) < len(self.outputs):
+            return int(text) % len(self.outputs)
+        raise InputProblem(f"--of {which}: {_outputs_listing(self)}")
+
+    def select(self, k: int) -> Program:
+        """The same program with the k-th output as its only one (shares the graph)."""
+        if len(self.outputs) == 1:
+            return self
+        found = self._selected.get(k)
+        if found is None:
+            found = self._selected[k] = Program(
+                self.graph,
+                self.outputs[k],
+                self.inputs,
+                self.labels,
+                self.source,
+                self.size,
+                self.defaults,
+                self.bound,
+                self.unread,
+                (self.output_names[k],),
+            )
+        return found
 
     @property
     def nodes(self) -> range:
@@ -144,7 +205,8 @@ class Program:
     def __repr__(self) -> str:
         source = " ".join(self.source.split())
         source = source if len(source) <= 60 else source[:57] + "..."
-        return f"Program({source!r}, inputs={list(self.inputs)}, nodes={self.size})"
+        outputs = f", outputs={len(self.outputs)}" if len(self.outputs) != 1 else ""
+        return f"Program({source!r}, inputs={list(self.inputs)}{outputs}, nodes={self.size})"
 
     def label(self, node: int) -> str:
         """The name a user would call this node: binding name, input name or number."""
@@ -158,6 +220,18 @@ class Program:
         if op is _CONST:
             return format_number(g.params[node])
         return f"{op.name}#{node}"
+
+
+def _outputs_listing(program: Program) -> str:
+    names = ", ".join(program.output_label(k) for k in range(len(program.outputs)))
+    return f"the program has {len(program.outputs)} outputs: {names} (choose one by name or position from 0)"
+
+
+class MultipleOutputs(InputProblem):
+    """A single-output view was asked of a program with several outputs."""
+
+    def __init__(self, program: Program) -> None:
+        super().__init__(f"{_outputs_listing(program)}; pick one with --of, or use gradcli jacobian")
 
 
 T = TypeVar("T")

@@ -10,6 +10,24 @@ from gradcli.graph import Program
 
 EPSILON = sys.float_info.epsilon
 
+PASS, WARNING, FAIL = "PASS", "WARNING", "FAIL"
+PASS_BELOW = 1e-5
+WARN_BELOW = 1e-3
+
+
+def relative_error(a: float, n: float) -> float:
+    """|a - n| / max(|a|, |n|, 1e-8): the gradient check's measure of agreement."""
+    if a == n or (a != a and n != n):
+        return 0.0  # agreeing, also on the same infinity or on nan
+    return abs(a - n) / max(abs(a), abs(n), 1e-8)
+
+
+def verdict(error: float) -> str:
+    """PASS below 1e-5, WARNING below 1e-3, FAIL otherwise."""
+    if error < PASS_BELOW:
+        return PASS
+    return WARNING if error < WARN_BELOW else FAIL
+
 
 def default_step(x: float) -> float:
     """Central differences balance truncation (h**2) against cancellation (eps/h):
@@ -40,7 +58,14 @@ def _estimated_error(program: Program, point: dict[str, float], name: str, h: fl
 
 
 def along(program: Program, point: dict[str, float], name: str) -> Callable[[float], float]:
-    """f as a function of one input, the others fixed at ``point``.
+    """f as a function of one input, the others fixed at ``point``."""
+    values = values_along(program, point, name)
+    output = program.output
+    return lambda x: values(x)[output]
+
+
+def values_along(program: Program, point: dict[str, float], name: str) -> Callable[[float], list[float]]:
+    """Every node's value as a function of one input, the others fixed at ``point``.
 
     Every stop_gradient keeps its value at ``point`` (a constant, as automatic
     differentiation treats it); those values are computed once, here.
@@ -52,12 +77,12 @@ def along(program: Program, point: dict[str, float], name: str) -> Callable[[flo
         base = forward_values(program, point)
         frozen = {n: base[n] for n in held}
 
-    def f(x: float) -> float:
+    def values(x: float) -> list[float]:
         moved = dict(point)
         moved[name] = x
-        return forward_values(program, moved, frozen=frozen)[program.output]
+        return forward_values(program, moved, frozen=frozen)
 
-    return f
+    return values
 
 
 def central_difference(program: Program, point: dict[str, float], name: str, h: float) -> float:

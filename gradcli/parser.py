@@ -145,8 +145,33 @@ class _Builder(Transformer):
         self.env[name] = node
         return node
 
-    def start(self, children) -> list[int]:
+    def outputs(self, children) -> list[int]:
         return [self._node(c) for c in children]
+
+    def output_list(self, children) -> _OutputList:
+        token, nodes = children
+        return _OutputList(nodes, token)
+
+    def start(self, children) -> list[int | _OutputList]:
+        for statement in children[:-1]:
+            if isinstance(statement, _OutputList):
+                raise self._error(
+                    SyntaxProblem, "a list of outputs [...] must be the program's last statement", statement.token
+                )
+        return [c if isinstance(c, _OutputList) else self._node(c) for c in children]
+
+    def output_names(self, nodes: list[int]) -> list[str | None]:
+        """Each output's binding or input name; None where it is an unnamed expression."""
+        g = self.graph
+        return [self.labels.get(n) or (g.params[n] if g.ops[n].name == "var" else None) for n in nodes]
+
+
+class _OutputList(list):
+    """The nodes of a ``[e1, e2, ...]`` statement, and where it starts."""
+
+    def __init__(self, nodes: list[int], token: Token) -> None:
+        super().__init__(nodes)
+        self.token = token
 
 
 def _unknown_function_message(name: str) -> str:
@@ -161,7 +186,7 @@ def _arity_message(name: str, expected: int, got: int) -> str:
 
 
 class _JoinLinesInParentheses:
-    """Python's implicit line joining: a new line inside ( ) does not end a statement."""
+    """Python's implicit line joining: a new line inside ( ) or [ ] does not end a statement."""
 
     always_accept = ("_SEP",)
 
@@ -169,9 +194,9 @@ class _JoinLinesInParentheses:
         depth = 0
         for token in stream:
             kind = token.type
-            if kind == "LPAR":
+            if kind in ("LPAR", "LSQB"):
                 depth += 1
-            elif kind == "RPAR":
+            elif kind in ("RPAR", "RSQB"):
                 depth -= 1
             elif kind == "_SEP" and depth > 0 and token != ";":
                 continue
@@ -213,9 +238,11 @@ def parse(source: str) -> Program:
         if not statements:
             raise SyntaxProblem("the program is empty: write an expression such as (3*x + 2)**2")
         b = _BUILDER
+        last = statements[-1]
+        outputs = list(last) if isinstance(last, _OutputList) else [last]
         return Program(
             b.graph,
-            statements[-1],
+            outputs,
             dict(b.inputs),
             dict(b.labels),
             source,
@@ -223,6 +250,7 @@ def parse(source: str) -> Program:
             dict(b.defaults),
             bound=frozenset(b.env) - frozenset(b.inputs),
             unread=frozenset(b.defaults) - b.read,
+            output_names=b.output_names(outputs),
         )
 
 
@@ -270,8 +298,11 @@ def _syntax_problem(error: UnexpectedInput, source: str, parser: Lark) -> Syntax
         token = error.token if isinstance(error, UnexpectedToken) else None
         message = f"unexpected {_token_text(token)}" if token is not None else "unexpected end of the program"
         expected = _acceptable(error)
-    if _depth_before(error, source) <= 0:
-        expected = set(expected) - {"RPAR", "COMMA"}  # LALR merges states; these cannot fit here
+    parentheses, brackets = _depth_before(error, source)
+    if parentheses <= 0:  # LALR merges states; these cannot fit here
+        expected = set(expected) - {"RPAR"} - ({"COMMA"} if brackets <= 0 else set())
+    if brackets <= 0:
+        expected = set(expected) - {"RSQB"}
     hint = _hint(error, source, line, column)
     detail = message
     if expected:
@@ -307,6 +338,10 @@ def _hint(error: UnexpectedInput, source: str, line: int, column: int) -> str:
     if before is not None and before.type in ("NUMBER", "NAME", "RPAR") and kind in ("NAME", "NUMBER", "LPAR"):
         gap = " " if before.end_pos is not None and before.end_pos < token.start_pos else ""
         return f"missing operator: write {before}*{token} for a product, not {before}{gap}{token}"
+    if kind == "LSQB":
+        return "a list of outputs [e1, e2] is a statement of its own, and the program's last"
+    if kind == "RSQB" and before is not None and before.type == "LSQB":
+        return "a list of outputs needs at least one expression: [x**2, x*y]"
     opened = source.count("(") - source.count(")")
     if kind == "RPAR" and opened < 0:
         return "unbalanced parentheses: this ')' has no matching '('"
@@ -318,14 +353,14 @@ def _hint(error: UnexpectedInput, source: str, line: int, column: int) -> str:
     return ""
 
 
-def _depth_before(error: UnexpectedInput, source: str) -> int:
-    """How many parentheses are open at the error position."""
+def _depth_before(error: UnexpectedInput, source: str) -> tuple[int, int]:
+    """How many parentheses, and how many brackets, are open at the error position."""
     token = getattr(error, "token", None)
     pos = getattr(error, "pos_in_stream", None)
     if token is not None and token.type != "$END" and token.start_pos is not None:
         pos = token.start_pos
     text = source if pos is None or pos < 0 else source[:pos]
-    return text.count("(") - text.count(")")
+    return text.count("(") - text.count(")"), text.count("[") - text.count("]")
 
 
 def _dangling_operator(source: str, token: Token | None) -> str:

@@ -12,26 +12,28 @@ _NUMBER = re.compile(r"[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|nan)", re.IGNO
 _NEXT_ASSIGNMENT = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
 
 
-def parse_point(items: Iterable[str]) -> dict[str, float]:
+def parse_point(items: Iterable[str], option: str = "--at") -> dict[str, float]:
     """``["x=1,y=2", "z=-pi/4"]`` -> ``{"x": 1.0, "y": 2.0, "z": -0.785...}``."""
     point: dict[str, float] = {}
     for item in items:
         for part in _NEXT_ASSIGNMENT.split(item):
-            name, value = _split(part)
+            name, value = _split(part, option)
             if name in point:
-                raise InputProblem(f"--at {part.strip()}: {name} is given more than once")
+                raise InputProblem(f"{option} {part.strip()}: {name} is given more than once")
             point[name] = value
     return point
 
 
-def _split(part: str) -> tuple[str, float]:
+def _split(part: str, option: str) -> tuple[str, float]:
     match = _ASSIGNMENT.fullmatch(part)
     if match is None or not match.group(2).strip():
-        raise InputProblem(f"--at {part.strip()!r}: expected NAME=NUMBER, for example --at x=1 or --at x=1,y=2")
-    return match.group(1), number_value(match.group(2).strip(), match.group(1))
+        raise InputProblem(
+            f"{option} {part.strip()!r}: expected NAME=NUMBER, for example {option} x=1 or {option} x=1,y=2"
+        )
+    return match.group(1), number_value(match.group(2).strip(), match.group(1), option)
 
 
-def number_value(text: str, name: str) -> float:
+def number_value(text: str, name: str, option: str = "--at") -> float:
     """A number, or an expression of numbers and constants such as ``pi/4`` or ``-1e-3``."""
     if _NUMBER.fullmatch(text):
         return float(text)
@@ -43,5 +45,5 @@ def number_value(text: str, name: str) -> float:
     except GradcliError:
         program = None
     if program is None or program.inputs:
-        raise InputProblem(f"--at {name}={text}: the value must be a number or an expression of numbers, e.g. pi/4")
+        raise InputProblem(f"{option} {name}={text}: the value must be a number or an expression of numbers, e.g. pi/4")
     return evaluate(program).value

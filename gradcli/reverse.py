@@ -25,8 +25,8 @@ SWAPPED = 2  # binary op whose partials are (second argument, first argument), a
 OUTPUT = 3  # unary op whose partial is its own output, as exp
 PRIMITIVE = 4  # unary op whose partial is another primitive of its argument, as sin -> cos
 
-# Step kinds of the sweep, most frequent first.
-_MUL, _LINEAR2, _PRIMITIVE1, _OUTPUT1, _UNARY, _BINARY, _LINEAR1, _NARY = range(8)
+# Step kinds of a sweep, most frequent first.
+MUL, LINEAR2, PRIMITIVE1, OUTPUT1, UNARY, BINARY, LINEAR1, NARY = range(8)
 
 # (kind, node, rule or constant partials, first argument, second argument or -1, all arguments)
 ReverseStep = tuple[int, int, object, int, int, tuple[int, ...]]
@@ -107,14 +107,22 @@ def _build_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
             continue  # stop_gradient: nothing flows further
         for a in args:
             reached[a] = 1
-        found = per_op.get(op.name)
-        if found is None:
-            found = per_op[op.name] = _kind_and_rule(op)
-        kind, rule = found
-        if op.has_param:
-            rule = with_param(rule, params[node])
-        steps.append((kind, node, rule, args[0], args[1] if len(args) == 2 else -1, args))
+        steps.append(sweep_step(op, node, args, params[node], per_op))
     return tuple(steps)
+
+
+def sweep_step(op: Op, node: int, args: tuple[int, ...], param: object, per_op: dict) -> ReverseStep:
+    """One node's step for a sweep of partials (reverse here, tangents in forward mode).
+
+    ``per_op`` caches the kind and rule of each op across one plan's nodes.
+    """
+    found = per_op.get(op.name)
+    if found is None:
+        found = per_op[op.name] = _kind_and_rule(op)
+    kind, rule = found
+    if op.has_param:
+        rule = with_param(rule, param)
+    return (kind, node, rule, args[0], args[1] if len(args) == 2 else -1, args)
 
 
 def _kind_and_rule(op: Op) -> tuple[int, object]:
@@ -127,14 +135,14 @@ def _kind_and_rule(op: Op) -> tuple[int, object]:
 
 def _step_kind(shape: int, arity: int) -> int:
     if shape == SWAPPED:
-        return _MUL
+        return MUL
     if shape == OUTPUT:
-        return _OUTPUT1
+        return OUTPUT1
     if shape == PRIMITIVE:
-        return _PRIMITIVE1
+        return PRIMITIVE1
     if shape == CONSTANT:
-        return {1: _LINEAR1, 2: _LINEAR2}.get(arity, _NARY)
-    return {1: _UNARY, 2: _BINARY}.get(arity, _NARY)
+        return {1: LINEAR1, 2: LINEAR2}.get(arity, NARY)
+    return {1: UNARY, 2: BINARY}.get(arity, NARY)
 
 
 def adjoints(program: Program, values: Sequence[float], output: int | None = None, seed: float = 1.0) -> list[float]:
@@ -144,23 +152,23 @@ def adjoints(program: Program, values: Sequence[float], output: int | None = Non
     adj[output] = seed
     for kind, node, rule, a, b, args in reverse_plan(program, output):
         g = adj[node]
-        if kind == _MUL:
+        if kind == MUL:
             adj[a] += values[b] * g
             adj[b] += values[a] * g
-        elif kind == _LINEAR2:
+        elif kind == LINEAR2:
             adj[a] += rule[0] * g
             adj[b] += rule[1] * g
-        elif kind == _PRIMITIVE1:
+        elif kind == PRIMITIVE1:
             adj[a] += rule(values[a]) * g
-        elif kind == _OUTPUT1:
+        elif kind == OUTPUT1:
             adj[a] += values[node] * g
-        elif kind == _UNARY:
+        elif kind == UNARY:
             adj[a] += rule(values[node], values[a])[0] * g
-        elif kind == _BINARY:
+        elif kind == BINARY:
             p, q = rule(values[node], values[a], values[b])
             adj[a] += p * g
             adj[b] += q * g
-        elif kind == _LINEAR1:
+        elif kind == LINEAR1:
             adj[a] += rule[0] * g
         else:
             partials = rule if isinstance(rule, tuple) else rule(values[node], *[values[j] for j in args])

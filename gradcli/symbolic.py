@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from gradcli.algebra import NodeAlgebra
 from gradcli.errors import InputProblem
-from gradcli.graph import Program
+from gradcli.graph import Program, per_program
 
 
 class Derivative(NamedTuple):
@@ -26,14 +26,45 @@ class Derivative(NamedTuple):
 
 def derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
     """Build d output / d name for each name in ``wrt`` (default: every input)."""
-    names = list(program.inputs) if not wrt else list(wrt)
+    names = _checked_names(program, wrt)
+    gradient = gradient_program(program)
+    nodes = dict(zip(program.inputs, gradient.outputs))
+    return Derivative(program, {name: nodes[name] for name in names})
+
+
+def second_derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
+    """d2 output / d a d b for each pair a <= b (in input order) of ``wrt``: reverse mode
+    run on the gradient's own nodes. Keys are ``"a,b"``."""
+    names = _checked_names(program, wrt)
+    gradient = gradient_program(program)
+    first = dict(zip(program.inputs, gradient.outputs))
+    A = NodeAlgebra(program.graph)
+    nodes = {}
+    for i, a in enumerate(names):
+        adjoints = symbolic_adjoints(program, first[a])
+        for b in names[i:]:
+            nodes[f"{a},{b}"] = adjoints.get(program.inputs[b], A.zero)
+    return Derivative(program, nodes)
+
+
+def _checked_names(program: Program, wrt: Sequence[str] | None) -> list[str]:
+    names = list(program.inputs) if not wrt else list(dict.fromkeys(wrt))
     for name in names:
         if name not in program.inputs:
             known = ", ".join(program.inputs) or "none"
             raise InputProblem(f"--wrt {name}: the program has no input {name} (inputs: {known})")
+    return names
+
+
+@per_program
+def gradient_program(program: Program) -> Program:
+    """The gradient as a program of its own: one output d output / d input per input, in
+    input order, built by :func:`symbolic_adjoints` on the program's graph. Evaluating it
+    is reverse mode; a tangent sweep over it is forward-over-reverse (Hessians)."""
     adjoints = symbolic_adjoints(program, program.output)
     A = NodeAlgebra(program.graph)
-    return Derivative(program, {name: adjoints.get(program.inputs[name], A.zero) for name in names})
+    outputs = [adjoints.get(node, A.zero) for node in program.inputs.values()]
+    return derivative_program(program, outputs, list(program.inputs))
 
 
 def symbolic_adjoints(program: Program, output: int) -> dict[int, int]:
@@ -55,10 +86,21 @@ def symbolic_adjoints(program: Program, output: int) -> dict[int, int]:
     return adjoint
 
 
-def derivative_program(program: Program, node: int) -> Program:
-    """A program whose output is ``node``, over the (grown) graph, for evaluation and printing."""
+def derivative_program(program: Program, nodes: int | Sequence[int], names: Sequence[str] | None = None) -> Program:
+    """A program whose output(s) are ``nodes`` of the (grown) graph, for evaluation and printing."""
     g = program.graph
-    return Program(g, node, dict(program.inputs), dict(program.labels), program.source, len(g), dict(program.defaults))
+    return Program(
+        g,
+        nodes,
+        dict(program.inputs),
+        dict(program.labels),
+        program.source,
+        len(g),
+        dict(program.defaults),
+        program.bound,
+        program.unread,
+        output_names=names,
+    )
 
 
 class Sizes(NamedTuple):

@@ -48,6 +48,9 @@ class Figures:
     gradient: dict[str, str] = field(default_factory=dict)  # d output / d input
     values: dict[str, str] = field(default_factory=dict)  # named nodes' values
     grads: dict[str, str] = field(default_factory=dict)  # named nodes' gradients
+    outputs: list[str] = field(default_factory=list)  # several outputs: each one's value
+    jacobian: list[list[str]] = field(default_factory=list)  # several outputs: rows by output
+    hessian: dict[str, dict[str, str]] = field(default_factory=dict)  # second derivatives (eval --order 2)
 
 
 TUTORIAL: dict[str, Figures] = {
@@ -90,7 +93,7 @@ TUTORIAL: dict[str, Figures] = {
     "14b_difference_of_squares.grad": Figures(14, {"x": "3"}, None, {"x": "6"}),
     "14c_relu_off.grad": Figures(14, {"x": "1"}, None, {"x": "0"}),
     "14d_relu_on.grad": Figures(14, {"x": "5"}, None, {"x": "1"}),
-    "15_cube_first_derivative.grad": Figures(15, {"x": "2"}, None, {"x": "12"}),
+    "15_cube_second_derivative.grad": Figures(15, {"x": "2"}, "8", {"x": "12"}, hessian={"x": {"x": "12"}}),
     "16_functional_grad.grad": Figures(16, {"x": "3"}, None, {"x": "8"}),
     "17_chain_rule_composition.grad": Figures(17, {"x": "2"}, "13", {"x": "12"}),
     "18_accumulation_any_x.grad": Figures(18, {"x": "2"}, None, {"x": "3"}),
@@ -100,6 +103,8 @@ TUTORIAL: dict[str, Figures] = {
     "20_detach.grad": Figures(20, {"x": "2"}, "8", {"x": "4"}, values={"z": "8"}),
     "21a_shared_loss1.grad": Figures(21, {"x": "2"}, None, {"x": "12"}),
     "21b_shared_loss2.grad": Figures(21, {"x": "2"}, None, {"x": "4"}),
+    "21c_shared_losses_jacobian.grad": Figures(21, {"x": "2"}, outputs=["12", "9"], jacobian=[["12"], ["4"]]),
+    "22_jacobian.grad": Figures(22, {"x0": "2", "x1": "3"}, outputs=["7", "6"], jacobian=[["4", "1"], ["3", "2"]]),
     # #29: the table states only the bound (each sigmoid' <= 0.25, so ten give <= 0.25**10);
     # the figures here are the exact ones, from mpmath at 40 digits (s_k = 1/(1 + exp(-s_(k-1)))).
     "29_vanishing_sigmoids.grad": Figures(
@@ -117,7 +122,7 @@ TUTORIAL: dict[str, Figures] = {
 # (b) The same functions, written again in SymPy.
 # --------------------------------------------------------------------------------------
 
-x, y, u, w, b, x1, x2, w1, w2, w3, b1, b2 = sp.symbols("x y u w b x1 x2 w1 w2 w3 b1 b2", real=True)
+x, y, u, w, b, x0, x1, x2, w1, w2, w3, b1, b2 = sp.symbols("x y u w b x0 x1 x2 w1 w2 w3 b1 b2", real=True)
 Y_FROZEN = sp.Symbol("Y_frozen", real=True)  # stop_gradient(x**2): a constant to diff()
 
 
@@ -151,7 +156,7 @@ SYMPY: dict[str, Oracle] = {
     "14b_difference_of_squares.grad": Oracle(x**2 - 1),
     "14c_relu_off.grad": Oracle(relu(x - 2)),
     "14d_relu_on.grad": Oracle(relu(x - 2)),
-    "15_cube_first_derivative.grad": Oracle(x**3),
+    "15_cube_second_derivative.grad": Oracle(x**3),
     "16_functional_grad.grad": Oracle(x**2 + 2 * x),
     "17_chain_rule_composition.grad": Oracle(3 * x**2 + 1),
     "18_accumulation_any_x.grad": Oracle(2 * x + (x + 1)),
@@ -159,6 +164,8 @@ SYMPY: dict[str, Oracle] = {
     "20_detach.grad": Oracle(Y_FROZEN * x, frozen={Y_FROZEN: x**2}),
     "21a_shared_loss1.grad": Oracle(3 * x**2),
     "21b_shared_loss2.grad": Oracle(x**2 + 5),
+    "21c_shared_losses_jacobian.grad": Oracle(sp.Matrix([3 * x**2, x**2 + 5])),
+    "22_jacobian.grad": Oracle(sp.Matrix([x0**2 + x1, x0 * x1])),
     "29_vanishing_sigmoids.grad": Oracle(functools.reduce(lambda e, _: 1 / (1 + sp.exp(-e)), range(10), x)),
 }
 
@@ -186,10 +193,9 @@ def run_cli(*args: str, columns: int | None = None) -> subprocess.CompletedProce
 
 
 @cache
-def report(name: str, *at: str) -> dict:
-    """The --json report of examples/NAME, run with no --at (or with the given ones)."""
-    extra = ("--at", ",".join(at)) if at else ()
-    proc = run_cli("-f", str(EXAMPLES / name), "--json", *extra)
+def report(name: str, *options: str) -> dict:
+    """The --json report of examples/NAME, run at its own point (or with the given options)."""
+    proc = run_cli("-f", str(EXAMPLES / name), "--json", *options)
     assert proc.returncode == 0, f"{name}: exit {proc.returncode}\n{proc.stderr}"
     return json.loads(proc.stdout)
 
@@ -233,8 +239,8 @@ def test_every_table_entry_has_a_file():
     assert sorted(SYMPY) == EXAMPLE_FILES
 
 
-def test_worked_examples_1_to_21_are_all_covered():
-    assert {f.example for f in TUTORIAL.values()} == set(range(1, 22)) | {29}  # and #29, ten sigmoids
+def test_worked_examples_1_to_22_are_all_covered():
+    assert {f.example for f in TUTORIAL.values()} == set(range(1, 23)) | {29}  # and #29, ten sigmoids
 
 
 def test_readme_lists_every_example():
@@ -264,17 +270,66 @@ def test_file_header(name):
 # --------------------------------------------------------------------------------------
 
 
+def several_outputs(name: str) -> bool:
+    return isinstance(SYMPY[name].expr, sp.Matrix)
+
+
+SINGLE_FILES = [name for name in EXAMPLE_FILES if not several_outputs(name)]
+SEVERAL_FILES = [name for name in EXAMPLE_FILES if several_outputs(name)]
+
+
 @pytest.mark.parametrize("name", EXAMPLE_FILES)
 def test_runs_at_its_own_point(name):
     rep = report(name)
     want = {k: float(Decimal(v)) for k, v in TUTORIAL[name].at.items()}
     assert {k: number(v) for k, v in rep["at"].items()} == want
-    assert set(rep["gradient"]) == set(want), "one gradient entry per input"
+    if several_outputs(name):
+        assert rep["inputs"] == list(want) and len(rep["jacobian"][0]) == len(want), "one column per input"
+    else:
+        assert set(rep["gradient"]) == set(want), "one gradient entry per input"
     assert rep["anomalies"] == []
     assert rep["kinks"] == []
 
 
-@pytest.mark.parametrize("name", EXAMPLE_FILES)
+@pytest.mark.parametrize("name", SEVERAL_FILES)
+def test_jacobian_against_tutorial_and_sympy(name):
+    """Several outputs: each output's value and the Jacobian, in both modes, against the
+    tutorial's figures and SymPy's Matrix.jacobian."""
+    fig, oracle = TUTORIAL[name], SYMPY[name]
+    point = {sp.Symbol(k, real=True): sp.Rational(v) for k, v in fig.at.items()}
+    symbols = [sp.Symbol(k, real=True) for k in fig.at]
+    truth = oracle.expr.jacobian(symbols).subs(point)
+    for mode in ("auto", "forward", "reverse"):
+        rep = report(name, "--mode", mode)
+        assert [number(v) for v in rep["values"]] == [float(v) for v in fig.outputs]
+        rows = [[number(v) for v in row] for row in rep["jacobian"]]
+        assert rows == [[float(v) for v in row] for row in fig.jacobian], (mode, rows)
+        assert rows == [[float(truth[i, j]) for j in range(len(symbols))] for i in range(truth.rows)]
+
+
+@pytest.mark.parametrize("name", [n for n in SINGLE_FILES if TUTORIAL[n].hessian])
+def test_second_derivative_figures(name):
+    rep = report(name, "--order", "2")
+    for a, row in TUTORIAL[name].hessian.items():
+        for b, figure in row.items():
+            assert matches_figure(number(rep["hessian"][a][b]), figure), (a, b, rep["hessian"])
+
+
+@pytest.mark.parametrize("name", SINGLE_FILES)
+def test_hessian_against_sympy(name):
+    """Every single-output example's Hessian (forward-over-reverse) against sympy.hessian."""
+    oracle, at = SYMPY[name], TUTORIAL[name].at
+    symbols = [sp.Symbol(k, real=True) for k in at]
+    point = {s: sp.Rational(at[s.name]) for s in symbols}
+    truth = sp.hessian(oracle.expr, symbols).subs(oracle.frozen).subs(point)
+    rep = report(name, "--order", "2")
+    for i, a in enumerate(symbols):
+        for j, b in enumerate(symbols):
+            want = float(sp.N(truth[i, j], 30))
+            assert close(number(rep["hessian"][a.name][b.name]), want), (a, b, rep["hessian"], want)
+
+
+@pytest.mark.parametrize("name", SINGLE_FILES)
 def test_against_tutorial_figures(name):
     rep, fig = report(name), TUTORIAL[name]
     if fig.value is not None:
@@ -302,7 +357,7 @@ def sympy_truth(name: str) -> tuple[float, dict[str, float]]:
     return value, gradient
 
 
-@pytest.mark.parametrize("name", EXAMPLE_FILES)
+@pytest.mark.parametrize("name", SINGLE_FILES)
 def test_against_sympy(name):
     rep = report(name)
     value, gradient = sympy_truth(name)
@@ -316,6 +371,8 @@ def test_against_sympy(name):
 def test_sympy_oracle_agrees_with_tutorial():
     """The two oracles check each other where the tutorial gives a figure."""
     for name, fig in TUTORIAL.items():
+        if several_outputs(name):
+            continue  # checked in test_jacobian_against_tutorial_and_sympy
         value, gradient = sympy_truth(name)
         if fig.value is not None:
             assert matches_figure(value, fig.value), name
@@ -333,7 +390,7 @@ def test_text_figure_for_example_2_is_not_reproduced():
 def test_example_18_any_x():
     """dc/dx = 3 wherever x is: the file's point can be overridden with --at."""
     for point in ("-7", "0.3"):
-        rep = report("18_accumulation_any_x.grad", f"x={point}")
+        rep = report("18_accumulation_any_x.grad", "--at", f"x={point}")
         assert number(rep["at"]["x"]) == float(point)
         assert number(rep["gradient"]["x"]) == 3.0
         assert close(number(rep["value"]), 3 * float(point) + 1)

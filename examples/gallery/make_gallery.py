@@ -29,6 +29,7 @@ EXAMPLES = HERE.parent
 # Extra drawings: output name -> (example file, extra options).
 EXTRA = {
     "03_backward_trace_paths.svg": ("03_backward_trace.grad", ("--edge-labels", "--highlight", "x")),
+    "22_jacobian_row_x0x1.svg": ("22_jacobian.grad", ("--of", "1")),
 }
 
 

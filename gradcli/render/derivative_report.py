@@ -2,39 +2,106 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from gradcli.compare import KINK, Comparison
-from gradcli.render.derivative_text import derivative_texts  # noqa: F401 - re-exported for the CLI
+from gradcli.graph import Program
+from gradcli.render.derivative_text import derivative_latex, derivative_texts
 from gradcli.render.json_report import dumps
 from gradcli.render.numbers import format_number, json_number
-from gradcli.symbolic import Derivative, Sizes
+from gradcli.symbolic import Sizes, derivative, second_derivative, sizes
 
 
-def diff_text(d: Derivative, texts: dict[str, str]) -> str:
+class DiffRequest(NamedTuple):
+    wrt: tuple[str, ...] = ()
+    order: int = 1
+    expand: bool = False
+    latex: bool = False
+    json: bool = False
+
+
+class _Part(NamedTuple):
+    """The derivatives of one output."""
+
+    out: str  # how the output is called in headings
+    texts: dict[str, str]  # key (input name, or "a,b") -> text
+    latex: dict[str, str] | None
+    sizes: Sizes
+
+
+def diff_report(program: Program, request: DiffRequest) -> str:
+    """``gradcli diff``: each output's first or second derivatives, as text or JSON."""
+    parts = []
+    several = len(program.outputs) > 1
+    for k in range(len(program.outputs)):
+        single = program.select(k)
+        d = derivative(single, request.wrt) if request.order == 1 else second_derivative(single, request.wrt)
+        measured = sizes(d)
+        texts = derivative_texts(d, measured, request.expand)
+        latex = derivative_latex(d, measured) if request.latex else None
+        out = (program.output_names[k] or f"f[{k}]") if several else output_name(single)
+        parts.append(_Part(out.replace("#", "_"), texts, latex, measured))
+    if request.json:
+        return dumps(_diff_data(program, parts, request.order))
+    return _diff_text(parts, request.order)
+
+
+def _heading(out: str, key: str, order: int) -> str:
+    if order == 1:
+        return f"d{out}/d{key}"
+    a, b = key.split(",")
+    return f"d2{out}/d{a}2" if a == b else f"d2{out}/d{a}d{b}"
+
+
+def _diff_text(parts: list[_Part], order: int) -> str:
     """One derivative: just its text (so ``gradcli eval "$(gradcli diff ...)"`` works);
     several: each under a heading."""
-    if not texts:
+    blocks = [
+        (_heading(part.out, key, order), text)
+        for part in parts
+        for key, text in (part.latex if part.latex is not None else part.texts).items()
+    ]
+    if not blocks:
         return ""  # no inputs: nothing to differentiate (the CLI says so on stderr)
-    if len(texts) == 1:
-        return next(iter(texts.values())) + "\n"
-    out = output_name(d.program)
-    blocks = [f"# d{out}/d{name}\n{text}" for name, text in texts.items()]
-    return "\n\n".join(blocks) + "\n"
+    if len(blocks) == 1:
+        return blocks[0][1] + "\n"
+    return "\n\n".join(f"# {heading}\n{text}" for heading, text in blocks) + "\n"
 
 
-def diff_json(texts: dict[str, str], sizes: Sizes, latex: dict[str, str] | None) -> str:
-    data: dict[str, Any] = {
-        "derivative": texts,
-        "sizes": {
-            "program_nodes": sizes.program_nodes,
-            "derivative_nodes": sizes.derivative_nodes,
-            "expanded_operations": sizes.expanded_operations,
-        },
-    }
-    if latex is not None:
-        data["latex"] = latex
-    return dumps(data)
+def _diff_data(program: Program, parts: list[_Part], order: int) -> dict[str, Any]:
+    def one(part: _Part) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "derivative" if order == 1 else "hessian": _by_key(part.texts, order),
+            "sizes": {
+                "program_nodes": part.sizes.program_nodes,
+                "derivative_nodes": part.sizes.derivative_nodes,
+                "expanded_operations": part.sizes.expanded_operations,
+            },
+        }
+        if part.latex is not None:
+            data["latex"] = _by_key(part.latex, order)
+        return data
+
+    if len(parts) == 1:
+        return {**({"order": 2} if order == 2 else {}), **one(parts[0])}
+    outputs = [name if name is not None else k for k, name in enumerate(program.output_names)]
+    per_output = [one(part) for part in parts]
+    merged: dict[str, Any] = {"outputs": outputs, **({"order": 2} if order == 2 else {})}
+    for key in per_output[0]:
+        merged[key] = [data[key] for data in per_output]
+    return merged
+
+
+def _by_key(texts: dict[str, str], order: int) -> dict[str, Any]:
+    """Order 1: input -> text. Order 2: a -> b -> text, both halves of the symmetric matrix."""
+    if order == 1:
+        return texts
+    nested: dict[str, dict[str, str]] = {}
+    for key, text in texts.items():
+        a, b = key.split(",")
+        nested.setdefault(a, {})[b] = text
+        nested.setdefault(b, {})[a] = text
+    return nested
 
 
 def output_name(program) -> str:

@@ -75,8 +75,8 @@ class _Drawing:
         self.options = options
         self.g = program.graph
         self.texts = node_texts(program)
-        self.used = set(self.g.ancestors([program.output]))
-        self.reached = gradient_reach(program, program.output)
+        self.used = set(self.g.ancestors(program.outputs))
+        self.reached = set().union(*(gradient_reach(program, out) for out in program.outputs))
         self.on_path = self._paths(options.highlight)
         self.scale = _GradientScale(self._shaded_grads()) if evaluation is not None else None
         self.anomalies = {a.node: a for a in evaluation.anomalies} if evaluation is not None else {}
@@ -116,7 +116,7 @@ class _Drawing:
     # ------------------------------------------------------------------ nodes
     def role(self, node: int) -> str:
         op = self.g.ops[node].name
-        if node == self.program.output:
+        if node in self.program.outputs:
             return "output"
         if op == "var":
             return "input"

@@ -146,12 +146,14 @@ def render_report(
     console: Console,
     show_constants: bool = False,
     hidden: int = 0,
+    extra: Sequence = (),
 ) -> None:
-    """Print the whole report to ``console``."""
+    """Print the whole report to ``console`` (``extra``: more tables after the gradient)."""
     parts: list = [_summary(ev)]
     gradient = _gradient(ev, labels)
     if gradient is not None:
         parts += [Text(""), gradient]
+    parts += extra
     parts += [Text(""), trace_table(ev, rows, labels, show_constants)]
     if hidden:
         parts.append(Text(f"{hidden} more nodes not shown: use --max-rows 0 for all, or --json", style="dim"))
@@ -161,7 +163,7 @@ def render_report(
     console.print(Group(*parts))
 
 
-def render_forward(result, rows: Sequence[int | None], console: Console, hidden: int = 0) -> None:
+def render_forward(result, rows: Sequence[int | None], console: Console, hidden: int = 0, extra: Sequence = ()) -> None:
     """Forward mode's report: value, gradient, and each node's dual number (value, tangents)."""
     from gradcli.explain import expression, node_texts
 
@@ -188,7 +190,7 @@ def render_forward(result, rows: Sequence[int | None], console: Console, hidden:
     summary.add_row("value", num(result.value))
     summary.add_row("gradient", ", ".join(f"d/d{k} = {num(g)}" for k, g in result.gradient.items()) or "(none)")
     summary.add_row("passes", f"{result.passes} forward pass(es), one per input")
-    parts: list = [summary, Text(""), table]
+    parts: list = [summary, *extra, Text(""), table]
     if hidden:
         parts.append(Text(f"{hidden} more nodes not shown: use --max-rows 0 for all, or --json", style="dim"))
     console.print(Group(*parts))
