@@ -2,7 +2,7 @@
 
 Forward mode builds a Jacobian a column at a time (one tangent pass per input), reverse
 mode a row at a time (one adjoint pass per output); ``auto`` picks the mode with fewer
-passes, and forward mode on a tie. On generated programs (every one with a closed form
+passes, and reverse mode on a tie. On generated programs (every one with a closed form
 of its Jacobian, to check the numbers against):
 
 * **many inputs, one output**: ``f = sum_i sin(x_i)*x_{i+1} + x_i**2`` (indices cyclic),
@@ -47,6 +47,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+from scaling import table, time_calls  # the same timing loop and table as the scaling benchmark (this folder)
 
 from gradcli.forward import forward_values
 from gradcli.jacobian import choose_mode, forward_rows, jacobian, passes, reverse_rows
@@ -188,14 +190,7 @@ def fresh_call(text: str, call: Callable[[Any], Any]) -> float:
 
 def warm_time(fn: Callable[[], Any], loops: int) -> float:
     """Seconds per call of ``fn`` over ``loops`` calls, garbage collector paused."""
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        return (time.perf_counter() - start) / loops
-    finally:
-        gc.enable()
+    return time_calls(fn, loops, gc_off=True, warm_up=False)
 
 
 def loops_for(fn: Callable[[], Any]) -> int:
@@ -228,21 +223,19 @@ def us(seconds: float) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
-def table(headers: list[str], rows: list[list[str]], left: int = 1) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        cells = [c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))]
-        return "  ".join(cells).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
-
-
 # ---------------------------------------------------------------- Jacobians
 
 
+class BestTimes:
+    """Rows of timings that keep the best of the repeats."""
+
+    def keep(self, **times: float) -> None:
+        for name, seconds in times.items():
+            setattr(self, name, min(getattr(self, name), seconds))
+
+
 @dataclass
-class JacRow:
+class JacRow(BestTimes):
     kind: str
     n: int
     m: int
@@ -257,10 +250,6 @@ class JacRow:
     fwd_vs_rev: float = math.nan
     vs_exact: float = math.nan
     reported: float = math.nan  # jacobian()'s own disagreement figure
-
-    def keep(self, **times: float) -> None:
-        for name, seconds in times.items():
-            setattr(self, name, min(getattr(self, name), seconds))
 
     @property
     def passes_fwd(self) -> int:
@@ -380,7 +369,7 @@ def report_jacobians(title: str, rows: list[JacRow]) -> None:
 
 
 @dataclass
-class HessRow:
+class HessRow(BestTimes):
     n: int
     nodes: int
     gradient_nodes: int = 0
@@ -393,10 +382,6 @@ class HessRow:
     vs_exact: float = math.nan
     symmetry: float = math.nan
     hvp_vs_h: float = math.nan
-
-    def keep(self, **times: float) -> None:
-        for name, seconds in times.items():
-            setattr(self, name, min(getattr(self, name), seconds))
 
 
 def measure_hessian(n: int) -> HessRow:
@@ -593,7 +578,7 @@ def main() -> None:
         "2. One input, many outputs: y_k = sin(a_k*x)*cos(x) + exp(-x*x)*w_k", [measure_jacobian(c) for c in tall]
     )
     report_jacobians(
-        "3. Square (n = m, a tie: auto picks forward): y_k = sin(x_k)*x_{k+1} + x_k**2 + c_k*sin(sum x)",
+        "3. Square (n = m, a tie: auto picks reverse): y_k = sin(x_k)*x_{k+1} + x_k**2 + c_k*sin(sum x)",
         [measure_jacobian(c) for c in sq],
     )
     report_hessians([measure_hessian(n) for n in hessian_sizes])

@@ -462,7 +462,8 @@ Examples:
 A program whose last statement is a list [e1, e2, ...] has several outputs. Forward
 mode builds the Jacobian a column at a time (one pass per input), reverse mode a row at
 a time (one pass per output); auto picks the mode with fewer passes and says why. Both
-modes run, so their pass counts and times are shown side by side.
+modes run, so their pass counts and times are shown side by side (--skip-other: only
+the chosen one).
 """
 
 
@@ -473,6 +474,9 @@ def jacobian_command(
     file: str | None = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
     mode: str = typer.Option("auto", "--mode", help="auto (fewer passes), forward (a pass per input) or reverse."),
     json_output: bool = typer.Option(False, "--json", help='Print strict JSON: "inputs", "outputs", "jacobian" rows.'),
+    skip_other: bool = typer.Option(
+        False, "--skip-other", help="Run only the chosen mode: faster, without the other mode's cost beside it."
+    ),
 ) -> None:
     """The Jacobian of PROGRAM's outputs with respect to its inputs, and the cost of each mode."""
     from gradcli.jacobian import jacobian
@@ -482,7 +486,7 @@ def jacobian_command(
     from gradcli.render.second_order_report import jacobian_data, jacobian_parts
 
     try:
-        j = jacobian(parse(read_program(program, file)), parse_point(at), mode)
+        j = jacobian(parse(read_program(program, file)), parse_point(at), mode, both=not skip_other)
         if json_output:
             text = dumps(jacobian_data(j))
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from itertools import islice
 from typing import NamedTuple
 
 from gradcli.evaluation import resolve_point
@@ -66,7 +67,7 @@ def tangent_sweep(program: Program, values: Sequence[float], seeds: Mapping[int,
         return tangent
     plan = tangent_plan(program)
     start = bisect_right(plan.nodes, min(seeds))
-    for kind, node, rule, a, b, args in plan.steps[start:]:
+    for kind, node, rule, a, b, args in islice(plan.steps, start, None):
         ta = tangent[a]
         if b >= 0:
             tb = tangent[b]

@@ -57,7 +57,8 @@ def choose_mode(inputs: int, outputs: int) -> tuple[str, str]:
         return "reverse", f"{m} output{_s(m)} < {n} inputs: reverse mode needs {m} pass{_es(m)}, forward mode {n}"
     if n < m:
         return "forward", f"{n} input{_s(n)} < {m} outputs: forward mode needs {n} pass{_es(n)}, reverse mode {m}"
-    return "forward", f"{n} input{_s(n)} = {m} output{_s(m)}: as many passes either way, and a tangent pass is cheaper"
+    tie = f"{n} input{_s(n)} = {m} output{_s(m)}"
+    return "reverse", f"{tie}: as many passes either way; reverse, as backpropagation does"
 
 
 def _s(k: int) -> str:

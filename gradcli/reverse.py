@@ -94,21 +94,33 @@ def gradient_reach(program: Program, output: int) -> set[int]:
 def _build_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
     g = program.graph
     ops, all_args, params = g.ops, g.args, g.params
-    reached = bytearray(output + 1)
-    reached[output] = 1
     steps: list[ReverseStep] = []
     per_op: dict[str, tuple[int, object]] = {}
-    for node in range(output, -1, -1):
+    for node in _reached(g, output):
         args = all_args[node]
-        if not reached[node] or not args:
-            continue
-        op = ops[node]
-        if op.partials is None:
-            continue  # stop_gradient: nothing flows further
-        for a in args:
-            reached[a] = 1
-        steps.append(sweep_step(op, node, args, params[node], per_op))
+        if args and ops[node].partials is not None:
+            steps.append(sweep_step(ops[node], node, args, params[node], per_op))
     return tuple(steps)
+
+
+def _reached(g: Graph, output: int) -> list[int]:
+    """The nodes a gradient from ``output`` reaches, last first (stop_gradient blocks it).
+
+    A walk of just those nodes, not a scan of every node below ``output``: with a thousand
+    outputs, each plan costs its own size, not the program's.
+    """
+    ops, all_args = g.ops, g.args
+    reached = {output}
+    stack = [output]
+    while stack:
+        node = stack.pop()
+        if ops[node].partials is None:
+            continue  # leaves and stop_gradient: nothing flows further
+        for a in all_args[node]:
+            if a not in reached:
+                reached.add(a)
+                stack.append(a)
+    return sorted(reached, reverse=True)
 
 
 def sweep_step(op: Op, node: int, args: tuple[int, ...], param: object, per_op: dict) -> ReverseStep:

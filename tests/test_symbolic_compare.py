@@ -268,7 +268,8 @@ SPECS: dict[str, Spec] = {
         lambda a, b, c: f"clamp({a}, {b}, {c})",
         SYMPY_NAMES["clamp"],
         lambda a, b, c: min(max(a, b), c),
-        kink=lambda a, b, c: min(abs(a - b), abs(a - c), abs(max(a, b) - c)),
+        # lo == hi too: SymPy's Min(Max(u, lo), hi) differentiates to Heaviside(0) = 1/2 there
+        kink=lambda a, b, c: min(abs(a - b), abs(a - c), abs(max(a, b) - c), abs(b - c)),
         smooth=False,
     ),
     "pow": Spec(
