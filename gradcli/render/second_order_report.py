@@ -22,8 +22,16 @@ def num(value: float) -> str:
     return format_number(value, DIGITS)
 
 
+MAX_COLUMNS = 5  # numbers across; wider matrices show their first and last columns
+MAX_ROWS = 40  # rows down; longer tables show their first and last rows
+MAX_POINT = 12  # inputs listed on the "at" line
+
+
 def point_line(point: dict[str, float]) -> Text:
-    return Text("at  " + (", ".join(f"{name} = {num(v)}" for name, v in point.items()) or "(no inputs)"))
+    items = [f"{name} = {num(v)}" for name, v in point.items()]
+    if len(items) > MAX_POINT:
+        items = [*items[: MAX_POINT - 2], "…", items[-1], f"({len(items)} inputs)"]
+    return Text("at  " + (", ".join(items) or "(no inputs)"))
 
 
 def titled(title: str, table: Table) -> Group:
@@ -31,14 +39,32 @@ def titled(title: str, table: Table) -> Group:
     return Group(Text(title, style="italic"), table)
 
 
-def _matrix_table(title: str, corner: str, rows: list[tuple[str, list[float]]], columns: list[str]) -> Group:
+def _kept(count: int, limit: int) -> list[int | None]:
+    """Indices to show of ``count``: all, or the first and last ones around a gap (None)."""
+    if count <= limit:
+        return list(range(count))
+    head = limit // 2 if limit > MAX_COLUMNS else limit - 1
+    return [*range(head), None, *range(count - (limit - head - 1) - 1, count)]
+
+
+def _matrix_table(title: str, corner: str, row_labels: list[str], column_labels: list[str], cell) -> Group:
+    """``cell(i, j)`` for every row and column, the middle left out when there are many."""
     table = Table(show_edge=False, box=None, padding=(0, 2))
     table.add_column(corner, style="bold")
-    for column in columns:
-        table.add_column(column, justify="right")
-    for label, numbers in rows:
-        table.add_row(label, *[num(v) for v in numbers])
-    return titled(title, table)
+    columns = _kept(len(column_labels), MAX_COLUMNS)
+    rows = _kept(len(row_labels), MAX_ROWS)
+    for j in columns:
+        table.add_column("…" if j is None else column_labels[j], justify="right")
+    for i in rows:
+        if i is None:
+            table.add_row("…", *["" for _ in columns])
+            continue
+        table.add_row(row_labels[i], *["…" if j is None else num(cell(i, j)) for j in columns])
+    parts = [Text(title, style="italic"), table]
+    if None in columns or None in rows:
+        shown = f"{len(row_labels)} × {len(column_labels)}"
+        parts.append(Text(f"({shown}: the middle is left out here; --json has every number)", style="dim"))
+    return Group(*parts)
 
 
 # ---------------------------------------------------------------- Jacobian
@@ -52,16 +78,25 @@ def output_rows(j: Jacobian) -> Group:
     table.add_column("output", style="bold")
     table.add_column("expression")
     table.add_column("value", justify="right")
-    for k, (node, value) in enumerate(zip(program.outputs, j.values)):
+    for k in _kept(len(program.outputs), MAX_ROWS):
+        if k is None:
+            table.add_row("…", "", "")
+            continue
+        node = program.outputs[k]
         shown = expression(program.graph, node, texts) if program.graph.args[node] else texts.name(node)
-        table.add_row(program.output_label(k), shown, num(value))
+        table.add_row(program.output_label(k), shown, num(j.values[k]))
     return titled("outputs", table)
 
 
 def jacobian_table(j: Jacobian) -> Group:
+    """Rows are outputs; with many inputs and fewer outputs, rows are inputs instead."""
     labels = [j.program.output_label(k) for k in range(len(j.outputs))]
+    if len(j.inputs) > MAX_COLUMNS and len(j.outputs) < len(j.inputs):
+        title = f"Jacobian, transposed (row: input, column: output), by {j.mode} mode"
+        return _matrix_table(title, "d / d", j.inputs, labels, lambda i, k: j.rows[k][i])
     title = f"Jacobian (row: output, column: d / d input), by {j.mode} mode"
-    return _matrix_table(title, "output", list(zip(labels, j.rows)), [f"d / d {name}" for name in j.inputs])
+    columns = [f"d / d {name}" for name in j.inputs]
+    return _matrix_table(title, "output", labels, columns, lambda k, i: j.rows[k][i])
 
 
 def mode_costs(j: Jacobian) -> Group:
@@ -132,11 +167,11 @@ def jacobian_data(j: Jacobian) -> dict[str, Any]:
 
 def hessian_table(h: Hessian, title: str = "Hessian") -> Group:
     names = list(h.matrix)
-    rows = [(f"d / d {a}", [h.matrix[a][b] for b in names]) for a in names]
     heading = (
         f"{title} (forward-over-reverse: {h.passes} tangent pass{'' if h.passes == 1 else 'es'} over the gradient)"
     )
-    return _matrix_table(heading, "", rows, [f"d / d {b}" for b in names])
+    labels = [f"d / d {name}" for name in names]
+    return _matrix_table(heading, "", labels, labels, lambda i, k: h.matrix[names[i]][names[k]])
 
 
 def hessian_data(h: Hessian) -> dict[str, dict[str, float | str]]:
@@ -147,7 +182,12 @@ def hvp_table(r: HessianVectorProduct, title: str = "Hessian-vector product") ->
     table = Table(show_edge=False, box=None, padding=(0, 2))
     for header in ("input", "v", "gradient", "(H v)"):
         table.add_column(header, justify="left" if header == "input" else "right")
-    for name in r.product:
+    names = list(r.product)
+    for k in _kept(len(names), MAX_ROWS):
+        if k is None:
+            table.add_row("…", "", "", "")
+            continue
+        name = names[k]
         table.add_row(name, num(r.direction[name]), num(r.gradient[name]), num(r.product[name]))
     return titled(f"{title} H v (forward-over-reverse: {r.passes} pass, the Hessian is not formed)", table)
 
