@@ -176,6 +176,8 @@ def _selected(program, of: str | None):
 
 def _second_order(program, point, order: int, direction) -> list[tuple[str, object]]:
     """(output label, Hessian or H v) for each output, as ``--order 2`` and ``--hvp`` ask."""
+    if order == 1 and direction is None:
+        return []
     from gradcli.second_order import hessian, hvp
 
     results: list[tuple[str, object]] = []
@@ -190,6 +192,8 @@ def _second_order(program, point, order: int, direction) -> list[tuple[str, obje
 
 
 def _second_order_parts(second) -> list:
+    if not second:
+        return []
     from rich.text import Text
 
     from gradcli.render.second_order_report import hessian_table, hvp_table
@@ -208,6 +212,8 @@ def _second_order_parts(second) -> list:
 
 
 def _second_order_data(second, several: bool) -> dict:
+    if not second:
+        return {}
     from gradcli.render.second_order_report import hessian_data, hvp_data
     from gradcli.second_order import Hessian
 
