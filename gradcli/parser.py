@@ -49,6 +49,7 @@ class _Builder(Transformer):
         self.labels: dict[int, str] = {}
         self.bind_count: dict[str, int] = {}
         self.read: set[str] = set()
+        self.last_read: tuple[int, str] = (-1, "")  # the node and name of the latest name read
 
     def _error(self, cls, message: str, token: Token) -> Exception:
         return cls(message, token.line, token.column, self.source)
@@ -66,13 +67,16 @@ class _Builder(Transformer):
             node = self.env[name]
             if node == self.inputs.get(name):
                 self.read.add(name)
+            self.last_read = (node, name)
             return node
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in FUNCTIONS:
             raise self._error(NameProblem, f"{name} is a function: call it as {name}(...)", token)
         self.read.add(name)
-        return self._input(name)
+        node = self._input(name)
+        self.last_read = (node, name)
+        return node
 
     def _input(self, name: str) -> int:
         node = self.graph.var(name)
@@ -145,12 +149,20 @@ class _Builder(Transformer):
         self.env[name] = node
         return node
 
-    def outputs(self, children) -> list[int]:
-        return [self._node(c) for c in children]
+    def output(self, children) -> tuple[int, str | None]:
+        """One element of ``[...]``, and its name when it is a bare name (the last one read)."""
+        (value,) = children
+        if value.__class__ is float:
+            return self._node(value), None
+        named = self.last_read[1] if self.last_read[0] == value else None
+        return value, named
+
+    def outputs(self, children) -> list[tuple[int, str | None]]:
+        return children
 
     def output_list(self, children) -> _OutputList:
-        token, nodes = children
-        return _OutputList(nodes, token)
+        token, items = children
+        return _OutputList([node for node, _ in items], token, [name for _, name in items])
 
     def start(self, children) -> list[int | _OutputList]:
         for statement in children[:-1]:
@@ -160,18 +172,16 @@ class _Builder(Transformer):
                 )
         return [c if isinstance(c, _OutputList) else self._node(c) for c in children]
 
-    def output_names(self, nodes: list[int]) -> list[str | None]:
-        """Each output's binding or input name; None where it is an unnamed expression."""
-        g = self.graph
-        return [self.labels.get(n) or (g.params[n] if g.ops[n].name == "var" else None) for n in nodes]
 
 
 class _OutputList(list):
-    """The nodes of a ``[e1, e2, ...]`` statement, and where it starts."""
+    """The nodes of a ``[e1, e2, ...]`` statement, where it starts, and each one's name
+    when it is written as a bare name (None: an expression, known by its position)."""
 
-    def __init__(self, nodes: list[int], token: Token) -> None:
+    def __init__(self, nodes: list[int], token: Token, names: list[str | None]) -> None:
         super().__init__(nodes)
         self.token = token
+        self.names = names
 
 
 def _unknown_function_message(name: str) -> str:
@@ -239,7 +249,8 @@ def parse(source: str) -> Program:
             raise SyntaxProblem("the program is empty: write an expression such as (3*x + 2)**2")
         b = _BUILDER
         last = statements[-1]
-        outputs = list(last) if isinstance(last, _OutputList) else [last]
+        several = isinstance(last, _OutputList)
+        outputs = list(last) if several else [last]
         return Program(
             b.graph,
             outputs,
@@ -250,7 +261,7 @@ def parse(source: str) -> Program:
             dict(b.defaults),
             bound=frozenset(b.env) - frozenset(b.inputs),
             unread=frozenset(b.defaults) - b.read,
-            output_names=b.output_names(outputs),
+            output_names=last.names if several else None,
         )
 
 

@@ -35,7 +35,8 @@ def derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative
 def second_derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
     """d2 output / d a d b for each pair a <= b (in input order) of ``wrt``: reverse mode
     run on the gradient's own nodes. Keys are ``"a,b"``."""
-    names = _checked_names(program, wrt)
+    wanted = set(_checked_names(program, wrt))
+    names = [name for name in program.inputs if name in wanted]  # pairs in input order
     gradient = gradient_program(program)
     first = dict(zip(program.inputs, gradient.outputs))
     A = NodeAlgebra(program.graph)
