@@ -173,7 +173,6 @@ class _Builder(Transformer):
         return [c if isinstance(c, _OutputList) else self._node(c) for c in children]
 
 
-
 class _OutputList(list):
     """The nodes of a ``[e1, e2, ...]`` statement, where it starts, and each one's name
     when it is written as a bare name (None: an expression, known by its position)."""

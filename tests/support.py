@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 from mpmath import mp
 
 # The installed console script next to this Python, or the module when it is not there.
@@ -37,3 +38,19 @@ class Tracker:
 
     def value(self, v) -> None:
         self.magnitude = max(self.magnitude, float(abs(v)))
+
+
+def tree_strategy(arity: dict[str, int], numbers, number_odds: int):
+    """Random expression trees: ``("num", text)``, ``("var", name)`` or ``(op, *children)``;
+    a leaf is a number one time in ``number_odds``."""
+
+    @st.composite
+    def trees(draw, ops, leaves, depth):
+        if depth == 0 or draw(st.integers(0, 3)) == 0:
+            if draw(st.integers(0, number_odds - 1)) == 0:
+                return ("num", draw(st.sampled_from(sorted(numbers))))
+            return ("var", draw(st.sampled_from(leaves)))
+        op = draw(st.sampled_from(ops))
+        return (op, *[draw(trees(ops, leaves, depth - 1)) for _ in range(arity[op])])
+
+    return trees

@@ -30,7 +30,7 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
-from support import DIGITS, GRADCLI, Tracker, high_precision  # noqa: F401 - the fixture applies by import
+from support import DIGITS, GRADCLI, Tracker, high_precision, tree_strategy  # noqa: F401 - the fixture applies by import
 from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
 
 import gradcli
@@ -375,14 +375,7 @@ class Prog:
         return f"Prog({self.text()!r})"
 
 
-@st.composite
-def trees(draw, ops, leaves, depth):
-    if depth == 0 or draw(st.integers(0, 3)) == 0:
-        if draw(st.integers(0, 3)) == 0:
-            return ("num", draw(st.sampled_from(sorted(NUMBERS))))
-        return ("var", draw(st.sampled_from(leaves)))
-    op = draw(st.sampled_from(ops))
-    return (op, *[draw(trees(ops, leaves, depth - 1)) for _ in range(SPECS[op].arity)])
+trees = tree_strategy({name: spec.arity for name, spec in SPECS.items()}, NUMBERS, number_odds=4)
 
 
 def _has_var(t) -> bool:

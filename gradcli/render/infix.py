@@ -118,7 +118,7 @@ def to_program(graph: Graph, roots: dict[str, int], labels: dict[int, str], rese
     text: dict[int, Text] = {}
     names: dict[int, str] = {}
     lines: list[str] = []
-    taken = set(reserved)
+    taken = _Taken(reserved)
     for node in nodes:
         formatted = format_node(graph, node, text) if graph.args[node] else format_node(graph, node, {})
         name = _statement_name(graph, node, formatted, uses, labels, taken, roots)
@@ -140,18 +140,25 @@ def to_program(graph: Graph, roots: dict[str, int], labels: dict[int, str], rese
     return "\n".join(lines)
 
 
-def _statement_name(graph, node, formatted, uses, labels, taken, roots) -> str | None:
+def _statement_name(graph, node, formatted, uses, labels, taken: _Taken, roots) -> str | None:
     if not graph.args[node]:
         return None
     label = labels.get(node)
     if label is not None:
         return _identifier(label, taken)
     if uses.get(node, 0) > 1 and len(formatted[0]) >= MIN_SHARED_TEXT:
-        k = 1
+        k = taken.next_shared
         while f"t{k}" in taken:
             k += 1
+        taken.next_shared = k + 1  # names are never freed: the next search starts here
         return f"t{k}"
     return None
+
+
+class _Taken(set):
+    """Names in use, and where the search for the next free ``tN`` starts."""
+
+    next_shared = 1
 
 
 def _identifier(label: str, taken: set[str]) -> str:
