@@ -149,8 +149,7 @@ def eval_command(
     from gradcli.points import parse_point
 
     try:
-        if order not in (1, 2):
-            raise InputProblem(f"--order {order}: choose 1 (gradient) or 2 (gradient and Hessian)")
+        _check_order(order)
         direction = parse_point([hvp], "--hvp") if hvp is not None else None
         parsed = _selected(parse(read_program(program, file)), of)
         point = parse_point(at)
@@ -167,6 +166,11 @@ def eval_command(
     except GradcliError as error:
         fail(error)
     sys.stdout.write(text)
+
+
+def _check_order(order: int) -> None:
+    if order not in (1, 2):
+        raise InputProblem(f"--order {order}: choose 1 (first derivatives) or 2 (second derivatives too)")
 
 
 def _selected(program, of: str | None):
@@ -227,13 +231,13 @@ def _second_order_data(second, several: bool) -> dict:
     return data
 
 
-def _render_outputs(program, point, mode: str, json_output: bool, second) -> str:
-    """A program with several outputs: their values and the Jacobian (and Hessians, H v)."""
+def _render_outputs(program, point, mode: str, json_output: bool, second, both: bool = True) -> str:
+    """The outputs' values and the Jacobian, with each mode's cost (and Hessians, H v)."""
     from gradcli.jacobian import jacobian
     from gradcli.render.json_report import dumps
     from gradcli.render.second_order_report import jacobian_data, jacobian_parts
 
-    j = jacobian(program, point, mode)
+    j = jacobian(program, point, mode, both=both)
     if json_output:
         return dumps({**jacobian_data(j), **_second_order_data(second, several=True)})
     from rich.console import Group
@@ -348,8 +352,7 @@ def diff_command(
     from gradcli.render.derivative_report import DiffRequest, diff_report
 
     try:
-        if order not in (1, 2):
-            raise InputProblem(f"--order {order}: choose 1 or 2")
+        _check_order(order)
         parsed = _selected(parse(read_program(program, file)), of)
         text = diff_report(parsed, DiffRequest(tuple(wrt), order, expand, latex, json_output))
         if not text and not parsed.inputs:
@@ -386,8 +389,7 @@ def compare_command(
     try:
         if h is not None and not h > 0:
             raise InputProblem(f"--h {h}: the step must be a positive number")
-        if order not in (1, 2):
-            raise InputProblem(f"--order {order}: choose 1 (gradient) or 2 (Hessian)")
+        _check_order(order)
         if order == 2 and expect:
             raise InputProblem("--expect checks first derivatives: leave out --order 2")
         parsed = _selected(parse(read_program(program, file)), of)
@@ -485,20 +487,12 @@ def jacobian_command(
     ),
 ) -> None:
     """The Jacobian of PROGRAM's outputs with respect to its inputs, and the cost of each mode."""
-    from gradcli.jacobian import jacobian
     from gradcli.parser import parse
     from gradcli.points import parse_point
-    from gradcli.render.json_report import dumps
-    from gradcli.render.second_order_report import jacobian_data, jacobian_parts
 
     try:
-        j = jacobian(parse(read_program(program, file)), parse_point(at), mode, both=not skip_other)
-        if json_output:
-            text = dumps(jacobian_data(j))
-        else:
-            from rich.console import Group
-
-            text = to_terminal(lambda console: console.print(Group(*jacobian_parts(j))))
+        parsed = parse(read_program(program, file))
+        text = _render_outputs(parsed, parse_point(at), mode, json_output, [], both=not skip_other)
     except GradcliError as error:
         fail(error)
     sys.stdout.write(text)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from gradcli.errors import InputProblem
 from gradcli.evaluation import Evaluation, evaluate
-from gradcli.graph import Program
+from gradcli.graph import MultipleOutputs, Program
 from gradcli.parser import parse
 from gradcli.points import parse_point
 from gradcli.render.dot import DotOptions, to_dot
@@ -70,7 +70,7 @@ def subject(request: GraphRequest, note: Callable[[str], None] = lambda _: None)
         return program
     if len(program.outputs) > 1:
         if request.html is not None or request.frames is not None:
-            program.output  # noqa: B018 - raises the error that names the outputs
+            raise MultipleOutputs(program)  # stepping through needs one output's backward pass
         note("the program has several outputs: drawing its structure; --of OUTPUT draws one output's gradients")
         return program
     return evaluate(program, point)

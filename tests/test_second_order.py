@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
 from support import DIGITS, Tracker, high_precision, tree_strategy  # noqa: F401 - the fixture applies by import
+from test_symbolic_compare import SPECS as ALL_SPECS
 
 from gradcli.compare import compare_second
 from gradcli.errors import GradcliError, InputProblem, SyntaxProblem
@@ -79,68 +80,10 @@ def close(got: float, want, scale=1.0, rel: float = REL) -> bool:
 # ---------------------------------------------------------------- trees and ops
 
 
-def _pos_text(a: str) -> str:
-    return f"(1 + ({a})**2)"
-
-
-def _pos(a):
-    return 1 + a**2
-
-
-def _half_tanh(a):
-    return (sympy.tanh(a) if isinstance(a, sympy.Basic) else mp.tanh(a)) / 2
-
-
-class Spec:
-    """One op of the random programs: its arity, gradcli text, SymPy expression and mpmath value."""
-
-    def __init__(self, arity, text, sym, num) -> None:
-        self.arity, self.text, self.sym, self.num = arity, text, sym, num
-
-
-def _fn(name, sym, num, wrap_text=None, wrap=None):
-    wrap_text = wrap_text or (lambda a: f"({a})")
-    wrap = wrap or (lambda a: a)
-    return Spec(1, lambda a: f"{name}{wrap_text(a)}", lambda a: sym(wrap(a)), lambda a: num(wrap(a)))
-
-
-SPECS: dict[str, Spec] = {
-    "+": Spec(2, lambda a, b: f"({a} + {b})", lambda a, b: a + b, lambda a, b: a + b),
-    "-": Spec(2, lambda a, b: f"({a} - {b})", lambda a, b: a - b, lambda a, b: a - b),
-    "*": Spec(2, lambda a, b: f"({a}*{b})", lambda a, b: a * b, lambda a, b: a * b),
-    "/": Spec(2, lambda a, b: f"({a}/{_pos_text(b)})", lambda a, b: a / _pos(b), lambda a, b: a / _pos(b)),
-    "neg": Spec(1, lambda a: f"(-{a})", lambda a: -a, lambda a: -a),
-    "**2": Spec(1, lambda a: f"({a})**2", lambda a: a**2, lambda a: a**2),
-    "^3": Spec(1, lambda a: f"({a})^3", lambda a: a**3, lambda a: a**3),
-    "**-1": Spec(1, lambda a: f"{_pos_text(a)}**-1", lambda a: 1 / _pos(a), lambda a: 1 / _pos(a)),
-    "**0.5": Spec(1, lambda a: f"{_pos_text(a)}**0.5", lambda a: sympy.sqrt(_pos(a)), lambda a: mp.sqrt(_pos(a))),
-    "**": Spec(2, lambda a, b: f"({_pos_text(a)}**{b})", lambda a, b: _pos(a) ** b, lambda a, b: mp.power(_pos(a), b)),
-    "pow": Spec(
-        2, lambda a, b: f"pow({_pos_text(a)}, {b})", lambda a, b: _pos(a) ** b, lambda a, b: mp.power(_pos(a), b)
-    ),
-    "xlogy": Spec(
-        2,
-        lambda a, b: f"xlogy({a}, {_pos_text(b)})",
-        lambda a, b: a * sympy.log(_pos(b)),
-        lambda a, b: a * mp.log(_pos(b)),
-    ),
-    "exp": _fn("exp", sympy.exp, mp.exp),
-    "log": _fn("log", sympy.log, mp.log, _pos_text, _pos),
-    "sqrt": _fn("sqrt", sympy.sqrt, mp.sqrt, _pos_text, _pos),
-    "sin": _fn("sin", sympy.sin, mp.sin),
-    "cos": _fn("cos", sympy.cos, mp.cos),
-    "tan": _fn("tan", sympy.tan, mp.tan),
-    "asin": _fn("asin", sympy.asin, mp.asin, lambda a: f"(tanh({a})/2)", _half_tanh),
-    "acos": _fn("acos", sympy.acos, mp.acos, lambda a: f"(tanh({a})/2)", _half_tanh),
-    "atan": _fn("atan", sympy.atan, mp.atan),
-    "sinh": _fn("sinh", sympy.sinh, mp.sinh),
-    "cosh": _fn("cosh", sympy.cosh, mp.cosh),
-    "tanh": _fn("tanh", sympy.tanh, mp.tanh),
-    "sigmoid": _fn("sigmoid", lambda u: 1 / (1 + sympy.exp(-u)), lambda u: 1 / (1 + mp.exp(-u))),
-    "softplus": _fn("softplus", lambda u: sympy.log(1 + sympy.exp(u)), lambda u: mp.log(1 + mp.exp(u))),
-    # Its SymPy form is made in to_sympy (a fresh symbol); the mpmath value is the operand's.
-    "stop_gradient": Spec(1, lambda a: f"stop_gradient({a})", None, lambda a: a),
-}
+# The ops of test_symbolic_compare's random programs (the same texts, SymPy forms and mpmath values),
+# smooth ones only; stop_gradient's SymPy form is made in to_sympy (a fresh symbol).
+LEFT_OUT = {"ln", "log2", "log10", "detach"}  # aliases and near-copies of ops already here
+SPECS = {name: spec for name, spec in ALL_SPECS.items() if spec.smooth and name not in LEFT_OUT}
 SMOOTH_OPS = sorted(set(SPECS) - {"stop_gradient"})
 WITH_STOP_OPS = sorted(SPECS)
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from gradcli.evaluation import Evaluation
+from gradcli.evaluation import Anomaly, Evaluation, Kink
 from gradcli.render.numbers import json_number
 from gradcli.trace import TraceRow
 
@@ -48,8 +48,15 @@ def report_data(ev: Evaluation, rows: Sequence[TraceRow]) -> dict[str, Any]:
         "gradient": {name: json_number(g) for name, g in ev.gradient.items()},
         "output": program.output,
         "nodes": [_node(row) for row in rows],
-        "anomalies": [{"kind": a.kind, "node": a.node, "message": a.message} for a in ev.anomalies],
-        "kinks": [{"node": k.node, "op": k.op, "convention": k.convention} for k in ev.kinks],
+        **diagnostics_data(ev.anomalies, ev.kinks),
+    }
+
+
+def diagnostics_data(anomalies: Sequence[Anomaly], kinks: Sequence[Kink]) -> dict[str, Any]:
+    """Where a nan or infinity first appeared, and the nodes on a kink."""
+    return {
+        "anomalies": [{"kind": a.kind, "node": a.node, "message": a.message} for a in anomalies],
+        "kinks": [{"node": k.node, "op": k.op, "convention": k.convention} for k in kinks],
     }
 
 

@@ -11,7 +11,9 @@ from rich.text import Text
 from gradcli.compare import KINK, SecondComparison
 from gradcli.explain import expression, node_texts
 from gradcli.jacobian import Jacobian
+from gradcli.render.json_report import diagnostics_data
 from gradcli.render.numbers import format_number, json_number
+from gradcli.render.table import diagnostic_notes
 from gradcli.second_order import Hessian, HessianVectorProduct
 
 DIGITS = 10
@@ -124,10 +126,7 @@ def jacobian_notes(j: Jacobian) -> list[Text]:
     notes = [Text(f"{j.mode} mode: {j.reason}", style="dim")]
     if j.disagreement is not None:
         notes.append(Text(f"largest relative difference between the two modes: {j.disagreement:.1e}", style="dim"))
-    notes += [Text(f"! {a.message}", style="bold red") for a in j.anomalies]
-    texts = node_texts(j.program)
-    notes += [Text(f"~ kink at {texts.name(k.node)}: {k.convention}", style="yellow") for k in j.kinks]
-    return notes
+    return notes + diagnostic_notes(j.anomalies, j.kinks, node_texts(j.program))
 
 
 def jacobian_parts(j: Jacobian) -> list:
@@ -157,8 +156,7 @@ def jacobian_data(j: Jacobian) -> dict[str, Any]:
         "passes": {mode: cost.passes for mode, cost in j.costs.items()},
         "seconds": {mode: cost.seconds for mode, cost in j.costs.items() if cost.seconds is not None},
         "disagreement": None if j.disagreement is None else json_number(j.disagreement),
-        "anomalies": [{"kind": a.kind, "node": a.node, "message": a.message} for a in j.anomalies],
-        "kinks": [{"node": k.node, "op": k.op, "convention": k.convention} for k in j.kinks],
+        **diagnostics_data(j.anomalies, j.kinks),
     }
 
 

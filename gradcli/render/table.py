@@ -8,7 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from gradcli.evaluation import Evaluation
+from gradcli.evaluation import Anomaly, Evaluation, Kink
 from gradcli.explain import NodeTexts, as_symbol
 from gradcli.render.numbers import format_number
 from gradcli.trace import TraceRow
@@ -132,9 +132,10 @@ def trace_table(ev: Evaluation, rows: Sequence[TraceRow], labels: NodeTexts, sho
     return table
 
 
-def _notes(ev: Evaluation, labels: NodeTexts) -> list[Text]:
-    notes = [Text(f"! {a.message}", style="bold red") for a in ev.anomalies]
-    for kink in ev.kinks:
+def diagnostic_notes(anomalies: Sequence[Anomaly], kinks: Sequence[Kink], labels: NodeTexts) -> list[Text]:
+    """One line per first nan/inf and per node on a kink."""
+    notes = [Text(f"! {a.message}", style="bold red") for a in anomalies]
+    for kink in kinks:
         notes.append(Text(f"~ kink at {labels.name(kink.node)}: {kink.convention}", style="yellow"))
     return notes
 
@@ -157,7 +158,7 @@ def render_report(
     parts += [Text(""), trace_table(ev, rows, labels, show_constants)]
     if hidden:
         parts.append(Text(f"{hidden} more nodes not shown: use --max-rows 0 for all, or --json", style="dim"))
-    notes = _notes(ev, labels)
+    notes = diagnostic_notes(ev.anomalies, ev.kinks, labels)
     if notes:
         parts += [Text(""), *notes]
     console.print(Group(*parts))
