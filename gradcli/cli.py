@@ -8,65 +8,30 @@ message on stderr and exit code 2; output is built completely before any is writ
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import typer
 
-from gradcli import __version__
-from gradcli.errors import GradcliError, InputProblem
-
-MAIN_EXAMPLES = """\
-Examples:
-
-  gradcli eval "(3*x + 2)**2" --at x=1
-
-  gradcli eval "a = x*3; b = a + 1; c = b**2" --at x=2 --backward-order
-
-  gradcli eval "h = relu(w*x + b); loss = (h - 1)**2" --at w=0.5,x=2,b=0.1 --json
-
-  gradcli jacobian "[x0**2 + x1, x0*x1]" --at x0=2,x1=3
-
-Run 'gradcli COMMAND --help' for a command's options and more examples.
-"""
+from gradcli import __version__, help_text, limits
+from gradcli.errors import GradcliError, InputProblem, bounded
 
 APP_SETTINGS = {
     "name": "gradcli",
     "help": "Gradients you can read: evaluate a program, its gradient, and the chain rule at every node.",
-    "epilog": MAIN_EXAMPLES,
+    "epilog": help_text.help_for(""),
     "add_completion": False,
     "no_args_is_help": True,
     "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
 }
 app = typer.Typer(**APP_SETTINGS)
 
-EVAL_EXAMPLES = """\
-Examples:
-
-  gradcli eval "(3*x + 2)**2" --at x=1
-
-  gradcli eval "a = x*3; b = a + 1; c = b**2" --at x=2
-
-  gradcli eval "x*y + x**2" --at x=2,y=3 --json
-
-  gradcli eval "-x**2" --at x=1        (a program may start with '-')
-
-  gradcli eval -f net.grad --at x1=1.5 --at x2=-2
-
-  echo "sin(exp(x**2))" | gradcli eval -f - --at x=0.5
-
-  gradcli eval "(1 - x)**2 + 100*(y - x**2)**2" --at x=1,y=1 --order 2 --hvp x=1,y=0
-
-  gradcli eval "[x0**2 + x1, x0*x1]" --at x0=2,x1=3      (several outputs: the Jacobian)
-
-Syntax: numbers (2, 1.5, .5, 1e-3), names, pi, e; + - * / ** (^ too); unary - +;
-f(x) for exp log ln log2 log10 sqrt sin cos tan asin acos atan sinh cosh tanh
-sigmoid relu softplus abs sign step min max clamp pow xlogy stop_gradient (detach).
-Statements are separated by new lines or ';'; 'name = expr' binds a name; the last
-statement is the output, or a list [e1, e2] of outputs; '#' starts a comment.
-'w = 0.5' on its own declares an input w with default 0.5 (--at w=... overrides it).
-"""
+def command(name: str):
+    """Register a command with its help page's examples and one-line summary."""
+    return app.command(name, epilog=help_text.help_for(name), short_help=help_text.SUMMARIES[name])
 
 
 def _version(value: bool) -> None:
@@ -84,8 +49,14 @@ def main_options(
 
 def fail(error: GradcliError) -> None:
     """Print one error message on stderr and exit with the error's code (2)."""
-    sys.stderr.write(f"error: {error}\n")
+    sys.stderr.write(f"error: {bounded(str(error))}\n")
     raise typer.Exit(code=error.exit_code)
+
+
+def emit(text: str) -> None:
+    """Write the report on stdout (writing is not part of the timed work)."""
+    limits.stop_clock()
+    sys.stdout.write(text)
 
 
 def read_program(program: str | None, file: str | None) -> str:
@@ -99,6 +70,7 @@ def read_program(program: str | None, file: str | None) -> str:
     name = "standard input" if file == "-" else file
     try:
         data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        limits.allow_for(len(data))
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputProblem(f"cannot read {name}: not UTF-8 text (byte {error.start + 1})") from None
@@ -120,7 +92,7 @@ def to_terminal(draw) -> str:
     return buffer.getvalue()
 
 
-@app.command("eval", epilog=EVAL_EXAMPLES)
+@command("eval")
 def eval_command(
     program: str | None = typer.Argument(None, help='The program, e.g. "(3*x + 2)**2". Or use -f FILE.'),
     at: list[str] = typer.Option([], "--at", help="Input values: --at x=1 --at y=2, or --at x=1,y=2."),
@@ -165,7 +137,7 @@ def eval_command(
             raise InputProblem(f"--mode {mode}: choose reverse or forward (auto is for programs with several outputs)")
     except GradcliError as error:
         fail(error)
-    sys.stdout.write(text)
+    emit(text)
 
 
 def _check_order(order: int) -> None:
@@ -294,49 +266,7 @@ def _rows_to_show(program, constants: bool, max_rows: int) -> tuple[list[int | N
     return [*nodes[:head], None, *nodes[-tail:]], len(nodes) - max_rows
 
 
-DIFF_EXAMPLES = """\
-Examples:
-
-  gradcli diff "(3*x + 2)**2"                       prints 6*(3*x + 2)
-
-  gradcli eval "$(gradcli diff 'sin(x**2)')" --at x=1.5     the derivative is a program too
-
-  gradcli diff "x*y + x**2" --wrt x --wrt y --json
-
-  gradcli diff "f1 = sin(x)*x; f2 = sin(f1)*f1; f3 = sin(f2)*f2" --expand --latex
-
-  gradcli diff "(1 - x)**2 + 100*(y - x**2)**2" --order 2
-
-The derivative is built from the graph with the same rules as reverse mode, simplified
-as it is built. It is printed as one expression, or, when shorter, as a program that
-names the subexpressions it shares (--expand forces one expression). --json adds the
-sizes: program nodes, derivative nodes, and operations of the fully expanded tree.
-"""
-
-COMPARE_EXAMPLES = """\
-Examples:
-
-  gradcli compare "sin(x**2)" --at x=1.5
-
-  gradcli compare "x**3*sin(x)" --at x=1.5 --h 1e-4
-
-  gradcli compare "(3*x + 2)**2" --at x=1 --expect x="2*(3*x + 2)*3"
-
-  gradcli compare "relu(x)" --at x=0             (a kink is flagged, not failed)
-
-  gradcli compare "sin(x)" --at x=1 --sweep -o sweep.svg    (which step is best, and why)
-
-  gradcli compare "x**3*sin(y)" --at x=1,y=2 --order 2      (the Hessian, three ways)
-
-Relative error against reverse mode: |a - n| / max(|a|, |n|, 1e-8); PASS below 1e-5,
-WARNING below 1e-3, FAIL otherwise. Exit code 1 when something FAILs, so it can gate a
-script. The central-difference step is eps**(1/3) * max(1, |x|) (for |x| > 1, the unscaled
-eps**(1/3) when the data says it is better) unless --h is given; stop_gradient values are
-held fixed in the differences, as automatic differentiation holds them.
-"""
-
-
-@app.command("diff", epilog=DIFF_EXAMPLES)
+@command("diff")
 def diff_command(
     program: str | None = typer.Argument(None, help="The program, or use -f FILE."),
     wrt: list[str] = typer.Option([], "--wrt", help="Differentiate with respect to this input (default: all)."),
@@ -359,10 +289,10 @@ def diff_command(
             sys.stderr.write("note: the program has no inputs, so its derivative is empty\n")
     except GradcliError as error:
         fail(error)
-    sys.stdout.write(text)
+    emit(text)
 
 
-@app.command("compare", epilog=COMPARE_EXAMPLES)
+@command("compare")
 def compare_command(
     program: str | None = typer.Argument(None, help="The program, or use -f FILE."),
     at: list[str] = typer.Option([], "--at", help="Input values: --at x=1,y=2."),
@@ -382,7 +312,11 @@ def compare_command(
     from gradcli.points import parse_point
 
     if sweep:
-        _sweep(program, at, file, json_output, output)
+        given = {"--h": h is not None, "--expect": bool(expect), "--order": order != 1}
+        ignored = [name for name, present in given.items() if present]
+        if ignored:
+            fail(InputProblem(f"--sweep tries its own steps on first derivatives: leave out {', '.join(ignored)}"))
+        _sweep(program, at, file, json_output, output, of)
         return
     if output is not None:
         fail(InputProblem("-o goes with --sweep (the plot of the step sweep)"))
@@ -396,7 +330,7 @@ def compare_command(
         comparison, text = _comparison(parsed, parse_point(at), h, expect, order, json_output)
     except GradcliError as error:
         fail(error)
-    sys.stdout.write(text)
+    emit(text)
     if comparison.failed:
         raise typer.Exit(code=1)
 
@@ -423,29 +357,35 @@ def _comparison(program, point, h, expect: list[str], order: int, json_output: b
     return comparison, to_terminal(lambda console: compare_table(comparison, console))
 
 
-def _sweep(program: str | None, at: list[str], file: str | None, json_output: bool, output: str | None) -> None:
+def _sweep(
+    program: str | None, at: list[str], file: str | None, json_output: bool, output: str | None, of: str | None
+) -> None:
     """``compare --sweep``: the truncation/cancellation trade-off, as a table, a plot, JSON or SVG."""
-    from gradcli.drawing import write_files
+    from gradcli.output_files import Output, write_outputs
     from gradcli.parser import parse
     from gradcli.points import parse_point
     from gradcli.render.json_report import dumps
     from gradcli.render.sweep_plot import sweep_json, sweep_report, sweep_svg
     from gradcli.sweep import sweep
 
+    written: list[str] = []
     try:
-        parsed = parse(read_program(program, file))
+        parsed = _selected(parse(read_program(program, file)), of)
         sweeps = sweep(parsed, parse_point(at))
+        if not sweeps:
+            raise InputProblem("the program has no inputs, so there is no derivative to take differences of")
         if json_output:
             text = dumps(sweep_json(sweeps))
         else:
             text = to_terminal(lambda console: sweep_report(sweeps, console))
         if output is not None:
-            write_files([(Path(output), sweep_svg(sweeps, title=" ".join(parsed.source.split())).encode("utf-8"))])
+            svg = sweep_svg(sweeps, title=" ".join(parsed.source.split())).encode("utf-8")
+            limits.stop_clock()
+            written = write_outputs([Output("-o", output, svg)])
     except GradcliError as error:
         fail(error)
-    except OSError as error:
-        fail(InputProblem(f"cannot write {error.filename}: {error.strerror or error}"))
-    sys.stdout.write(text)
+    emit(text)
+    sys.stderr.write("".join(f"{line}\n" for line in written))
 
 
 def _expectations(items: list[str]) -> list[tuple[str, str]]:
@@ -458,24 +398,7 @@ def _expectations(items: list[str]) -> list[tuple[str, str]]:
     return expected
 
 
-JACOBIAN_EXAMPLES = """\
-Examples:
-
-  gradcli jacobian "[x0**2 + x1, x0*x1]" --at x0=2,x1=3
-
-  gradcli jacobian "s = x**2; loss1 = s*3; loss2 = s + 5; [loss1, loss2]" --at x=2 --mode forward
-
-  gradcli jacobian -f examples/22_jacobian.grad --json
-
-A program whose last statement is a list [e1, e2, ...] has several outputs. Forward
-mode builds the Jacobian a column at a time (one pass per input), reverse mode a row at
-a time (one pass per output); auto picks the mode with fewer passes and says why. Both
-modes run, so their pass counts and times are shown side by side (--skip-other: only
-the chosen one).
-"""
-
-
-@app.command("jacobian", epilog=JACOBIAN_EXAMPLES)
+@command("jacobian")
 def jacobian_command(
     program: str | None = typer.Argument(None, help='The program, e.g. "[x0**2 + x1, x0*x1]". Or use -f FILE.'),
     at: list[str] = typer.Option([], "--at", help="Input values: --at x0=2,x1=3."),
@@ -495,33 +418,10 @@ def jacobian_command(
         text = _render_outputs(parsed, parse_point(at), mode, json_output, [], both=not skip_other)
     except GradcliError as error:
         fail(error)
-    sys.stdout.write(text)
+    emit(text)
 
 
-GRAPH_EXAMPLES = """\
-Examples:
-
-  gradcli graph "a = x*3; b = a + 1; c = b**2" --at x=2 -o graph.svg
-
-  gradcli graph "(3*x + 2)**2"                          (DOT of the structure, to stdout)
-
-  gradcli graph "x*y + x**2" --at x=2,y=3 --edge-labels --highlight x -o paths.png
-
-  gradcli graph -f examples/13_two_layer_net.grad --rankdir TB -o net.pdf
-
-  gradcli graph -f examples/03_backward_trace.grad --html steps.html
-
-  gradcli graph -f examples/03_backward_trace.grad --frames slides/
-
-Nodes show their value and gradient; inputs are ellipses, the output has a double
-border, constants are plain text, nodes that do not reach the output are grey and
-dashed. Fill shows |gradient| on a log scale (see the legend). Dashed edges go into
-stop_gradient. Without --at, and without defaults like 'x = 2' for every input in the
-program, only the structure is drawn.
-"""
-
-
-@app.command("graph", epilog=GRAPH_EXAMPLES)
+@command("graph")
 def graph_command(
     program: str | None = typer.Argument(None, help="The program, or use -f FILE."),
     at: list[str] = typer.Option([], "--at", help="Input values: --at x=1,y=2. Without them: the structure only."),
@@ -532,13 +432,16 @@ def graph_command(
     edge_labels: bool = typer.Option(False, "--edge-labels", help="Label edges with their local derivative."),
     highlight: list[str] = typer.Option([], "--highlight", help="Pick out every path from this input to the output."),
     html: str | None = typer.Option(None, "--html", help="Write a step-through page (forward, then backward)."),
-    frames: str | None = typer.Option(None, "--frames", help="Write one SVG per step into this folder."),
+    frames: str | None = typer.Option(
+        None, "--frames", help="Write one SVG per step into this folder (created if missing, if its parent exists)."
+    ),
     structure: bool = typer.Option(False, "--structure", help="Draw the structure only, even with values."),
     max_nodes: int = typer.Option(1000, "--max-nodes", help="Above this many nodes, say that layout may be slow."),
     of: str | None = typer.Option(None, "--of", help="With several outputs: draw this one's gradients."),
 ) -> None:
     """Draw PROGRAM's computation graph with Graphviz: values, gradients, and the paths between them."""
-    from gradcli.drawing import GraphRequest, make_drawings, write_files
+    from gradcli.drawing import GraphRequest, make_drawings
+    from gradcli.output_files import write_outputs
 
     try:
         request = GraphRequest(
@@ -555,15 +458,15 @@ def graph_command(
             max_nodes=max_nodes,
             of=of,
         )
-        files, stdout = make_drawings(request, note=lambda text: sys.stderr.write(f"note: {text}\n"))
-        write_files(files)
+        notes: list[str] = []
+        outputs, frame_folder = make_drawings(request, note=notes.append, terminal=sys.stdout.isatty())
+        limits.stop_clock()
+        written = write_outputs(outputs, frame_folder)
     except GradcliError as error:
         fail(error)
-    except OSError as error:
-        fail(InputProblem(f"cannot write {error.filename}: {error.strerror or error}"))
-    if stdout is not None:
-        sys.stdout.buffer.write(stdout)
-        sys.stdout.flush()
+    except OSError as error:  # write_outputs names the file; this is only a guard against a traceback
+        fail(InputProblem(f"cannot write the drawing: {error.strerror or error}"))
+    sys.stderr.write("".join(f"note: {note}\n" for note in notes) + "".join(f"{line}\n" for line in written))
 
 
 def _option_names() -> tuple[set[str], set[str]]:
@@ -619,21 +522,46 @@ def app_for(argv: list[str]) -> typer.Typer:
     return single
 
 
+def input_size(argv: list[str]) -> int:
+    """Characters of input: the arguments, and the program file named by -f (stdin counts once read)."""
+    size = sum(len(arg) for arg in argv)
+    for option, value in zip(argv, argv[1:]):
+        if option in ("-f", "--file") and value != "-" and os.path.isfile(value):
+            size += os.path.getsize(value)
+    return size
+
+
+NO_COMMAND = (
+    'no command: give one of eval, diff, compare, jacobian, graph, e.g. gradcli eval "(3*x + 2)**2" --at x=1 '
+    "(see 'gradcli --help')"
+)
+
+
 def main() -> None:
     """Console-script entry point: usage errors, like input errors, are one line and exit 2."""
     argv = move_minus_program(sys.argv[1:])
+    if not argv:
+        sys.stderr.write(f"error: {NO_COMMAND}\n")
+        sys.exit(2)
+    size = input_size(argv)
     try:
-        code = app_for(argv)(args=argv, prog_name="gradcli", standalone_mode=False)
+        with limits.limited(size):
+            code = app_for(argv)(args=argv, prog_name="gradcli", standalone_mode=False)
+    except MemoryError:
+        sys.stderr.write(f"error: {limits.memory_message(size)}\n")
+        sys.exit(2)
+    except GradcliError as error:  # a limit reached outside a command's own error handling
+        sys.stderr.write(f"error: {bounded(str(error))}\n")
+        sys.exit(error.exit_code)
     except typer.Abort:
         sys.stderr.write("aborted\n")
         sys.exit(1)
     except typer.TyperException as error:
         if not hasattr(error, "format_message"):
             raise
-        if not error.format_message():  # bare `gradcli`: the help was shown
-            sys.exit(0)
         context = getattr(error, "ctx", None)
         where = context.command_path if context is not None else "gradcli"
-        sys.stderr.write(f"error: {error.format_message()} (see '{where} --help')\n")
+        message = error.format_message() or NO_COMMAND
+        sys.stderr.write(f"error: {bounded(message)} (see '{where} --help')\n")
         sys.exit(2)
     sys.exit(code or 0)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from gradcli.errors import GradcliError, InputProblem
-from gradcli.evaluation import Evaluation, evaluate, kink_on_path
+from gradcli.evaluation import Evaluation, evaluate, kink_on_path, kinks_on_path
 from gradcli.forward import forward_values
 from gradcli.forward_mode import forward_mode
 from gradcli.graph import Program
@@ -22,11 +22,13 @@ from gradcli.numeric import (  # noqa: F401 - PASS, WARNING and the thresholds a
     PASS_BELOW,
     WARN_BELOW,
     WARNING,
+    ClearStep,
     central_difference,
     choose_step,
     default_step,
     one_sided,
     relative_error,
+    step_clear_of_kinks,
     values_along,
     verdict,
 )
@@ -37,6 +39,7 @@ from gradcli.second_order import Hessian, hessian
 from gradcli.symbolic import derivative, derivative_program, second_derivative, sizes
 
 KINK = "KINK"
+NEAR_KINK = "NEAR KINK"  # the difference step cannot avoid a kink next to the point: no verdict either way
 
 
 class Row(NamedTuple):
@@ -51,6 +54,8 @@ class Row(NamedTuple):
     verdict: str
     kink: str | None = None  # the convention used, when the point is on a kink
     one_sided: tuple[float, float] | None = None
+    near_kink: int | None = None  # a node whose kink lies within the step: shortened around it, or NEAR KINK
+    usual_step: float | None = None  # the step before it was shortened to keep clear of a kink
 
 
 class Expectation(NamedTuple):
@@ -94,15 +99,29 @@ def compare(
     rows = []
     for name in program.inputs:
         node = symbolic.nodes[name]
-        sym_value = symbolic_values[node]
-        step = h if h is not None else choose_step(program, ev.point, name)
-        numerical = central_difference(program, ev.point, name, step)
-        rows.append(_row(ev, name, texts[name], sym_value, numerical, step, forward.gradient[name]))
+        usual, clearance = _step(ev, name, h)
+        numerical = central_difference(program, ev.point, name, clearance.step)
+        row = _row(ev, name, texts[name], symbolic_values[node], numerical, clearance.step, forward.gradient[name])
+        if clearance.kink is not None:
+            verdict = row.verdict if clearance.clear else NEAR_KINK
+            row = row._replace(near_kink=clearance.kink, usual_step=usual, verdict=verdict)
+        rows.append(row)
     pairs = expect.items() if isinstance(expect, Mapping) else (expect or ())
     expectations = [_expectation(ev, name, formula) for name, formula in pairs]
     n = len(program.inputs)
     passes = {"forward": n, "reverse": 1 if n else 0, "numerical": 2 * n, "symbolic": 1}
     return Comparison(ev, rows, expectations, passes)
+
+
+def _step(ev: Evaluation, name: str, h: float | None) -> tuple[float, ClearStep]:
+    """The usual central-difference step for ``name`` (or ``h``), and the step to use: the usual
+    one shortened so that ``[x - h, x + h]`` crosses no kink on the gradient's path (a step the
+    user gave is only checked). On a kink itself the usual step stays: there KINK is reported."""
+    usual = h if h is not None else choose_step(ev.program, ev.point, name)
+    if kink_on_path(ev, name) is not None:
+        return usual, ClearStep(usual, None, True)
+    kinks = kinks_on_path(ev.program, name)
+    return usual, step_clear_of_kinks(ev.program, ev.point, name, usual, kinks, shorten=h is None)
 
 
 def _row(ev: Evaluation, name: str, text: str, sym: float, num: float, step: float, fwd: float) -> Row:

@@ -1,12 +1,11 @@
 """What ``gradcli graph`` makes: a drawing, a step-through page, frames; as bytes per file.
 
 Everything is produced in memory first, so a failure (bad input, Graphviz missing)
-writes nothing at all.
+writes nothing at all; :mod:`gradcli.output_files` then writes it all or nothing.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,12 +14,15 @@ from typing import NamedTuple
 from gradcli.errors import InputProblem
 from gradcli.evaluation import Evaluation, evaluate
 from gradcli.graph import MultipleOutputs, Program
+from gradcli.output_files import STDOUT, FrameFolder, Output
 from gradcli.parser import parse
 from gradcli.points import parse_point
 from gradcli.render.dot import DotOptions, to_dot
 from gradcli.render.graphviz_render import FORMATS, render
 
 EXTENSIONS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+BINARY_FORMATS = ("png", "pdf")
+FRAME_NAME = re.compile(r"step\d+_(forward|backward)\.svg")  # also frames an earlier run left, to remove
 
 
 class GraphRequest(NamedTuple):
@@ -50,7 +52,8 @@ def output_format(output: str | None, fmt: str | None) -> str:
     suffix = Path(output).suffix.lower()
     if suffix not in EXTENSIONS:
         known = ", ".join(EXTENSIONS)
-        raise InputProblem(f"-o {output}: cannot tell the format from '{suffix}' (use {known}, or --format)")
+        what = f"'{suffix}'" if suffix else "a name without an extension"
+        raise InputProblem(f"-o {output}: cannot tell the format from {what} (use {known}, or --format)")
     return EXTENSIONS[suffix]
 
 
@@ -76,8 +79,13 @@ def subject(request: GraphRequest, note: Callable[[str], None] = lambda _: None)
     return evaluate(program, point)
 
 
-def make_drawings(request: GraphRequest, note: Callable[[str], None]) -> tuple[list[tuple[Path, bytes]], bytes | None]:
-    """The files to write and what goes to stdout (DOT when nothing else is asked for)."""
+def make_drawings(
+    request: GraphRequest, note: Callable[[str], None], terminal: bool = False
+) -> tuple[list[Output], FrameFolder | None]:
+    """The outputs to write (standard output, ``-``, gets DOT when nothing else is asked for) and the frames.
+
+    ``terminal`` says standard output is a terminal: a PNG or PDF is not sent there.
+    """
     rankdir = request.rankdir.upper()
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise InputProblem(f"--rankdir {request.rankdir}: choose LR, TB, RL or BT")
@@ -86,71 +94,54 @@ def make_drawings(request: GraphRequest, note: Callable[[str], None]) -> tuple[l
     program = drawn.program if isinstance(drawn, Evaluation) else drawn
     big = program.size > request.max_nodes
     dot = to_dot(drawn, DotOptions(rankdir, request.edge_labels, request.highlight, fast_layout=big))
-    if big and (fmt != "dot" or request.html or request.frames):
+    wants_steps = request.html is not None or request.frames is not None
+    if wants_steps and not isinstance(drawn, Evaluation):
+        raise InputProblem("--html and --frames step through values: give every input a value with --at")
+    to_stdout = request.output is None and not wants_steps
+    if to_stdout and terminal and fmt in BINARY_FORMATS:
+        raise InputProblem(
+            f"{fmt.upper()} is binary: write it to a file with -o FILE.{fmt}, "
+            f"or pipe it: gradcli graph ... --format {fmt} > g.{fmt}"
+        )
+    if big and (fmt != "dot" or wants_steps):
         note(
             f"{program.size:,} nodes (more than --max-nodes {request.max_nodes:,}): Graphviz is laying them out "
             "with its faster, rougher settings; this can still take a while"
         )
-    files: list[tuple[Path, bytes]] = []
-    wants_steps = request.html is not None or request.frames is not None
-    if wants_steps and not isinstance(drawn, Evaluation):
-        raise InputProblem("--html and --frames step through values: give every input a value with --at")
+    outputs: list[Output] = []
     if request.output is not None:
-        files.append((Path(request.output), render(dot, fmt)))
+        outputs.append(Output("-o", request.output, render(dot, fmt), fmt in BINARY_FORMATS))
+    frames = None
     if wants_steps:
-        files.extend(_step_files(drawn, dot, request, note))
-    stdout = render(dot, fmt) if request.output is None and not wants_steps else None
-    return files, stdout
+        page, frames = _step_outputs(drawn, dot, request, note)
+        outputs.extend(page)
+    if to_stdout:
+        outputs.append(Output("standard output", STDOUT, render(dot, fmt), fmt in BINARY_FORMATS))
+    return outputs, frames
 
 
-def _step_files(
+def _step_outputs(
     ev: Evaluation, dot: str, request: GraphRequest, note: Callable[[str], None]
-) -> list[tuple[Path, bytes]]:
+) -> tuple[list[Output], FrameFolder | None]:
+    """The step-through page (``--html``) and the frames (``--frames``), as asked."""
     from gradcli.render.frames import frame_svgs
     from gradcli.steps import build_steps
 
     svg = render(dot, "svg").decode("utf-8")
     steps = build_steps(ev)
-    files = []
+    frames = None
     if request.frames is not None:
-        folder = Path(request.frames)
         if len(steps) > 200:
-            note(f"writing {len(steps):,} frames into {folder}")
+            note(f"writing {len(steps):,} frames into {request.frames}")
         width = len(str(len(steps)))
-        for k, (step, frame) in enumerate(zip(steps, frame_svgs(svg, steps)), start=1):
-            files.append((folder / f"step{k:0{width}d}_{step.phase}.svg", frame.encode("utf-8")))
+        files = [
+            (f"step{k:0{width}d}_{step.phase}.svg", frame.encode("utf-8"))
+            for k, (step, frame) in enumerate(zip(steps, frame_svgs(svg, steps)), start=1)
+        ]
+        frames = FrameFolder("--frames", request.frames, files, FRAME_NAME)
+    page = []
     if request.html is not None:
         from gradcli.render.html import step_page
 
-        files.append((Path(request.html), step_page(ev, svg, steps).encode("utf-8")))
-    return files
-
-
-FRAME_NAME = re.compile(r"step\d+_(forward|backward)\.svg")
-
-
-def write_files(files: list[tuple[Path, bytes]]) -> None:
-    """Write all files or none: folders first, then temporary files, then renames.
-
-    Frames left in a folder by an earlier run (``step*_forward.svg``...) are removed
-    once the new ones are in place, so a folder never mixes two programs.
-    """
-    for path, _ in files:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    written: list[tuple[Path, Path]] = []
-    for path, data in files:
-        temporary = path.with_name(f".{path.name}.gradcli-tmp")
-        try:
-            temporary.write_bytes(data)
-        except OSError as error:
-            for done, _ in written:
-                done.unlink(missing_ok=True)
-            raise OSError(error.errno, error.strerror, str(path)) from None  # name the file asked for
-        written.append((temporary, path))
-    new = {path for _, path in written}
-    for folder in {path.parent for path in new if FRAME_NAME.fullmatch(path.name)}:
-        for old in folder.iterdir():
-            if FRAME_NAME.fullmatch(old.name) and old not in new:
-                old.unlink()
-    for temporary, path in written:
-        os.replace(temporary, path)
+        page.append(Output("--html", request.html, step_page(ev, svg, steps).encode("utf-8")))
+    return page, frames

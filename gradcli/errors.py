@@ -1,6 +1,17 @@
-"""The one exception family of the library; the CLI turns it into exit code 2."""
+"""The one exception family of the library; the CLI turns it into exit code 2.
+
+Messages echo what the user typed, so they pass through :func:`printable` (control
+characters shown escaped, never sent raw to a terminal) and :func:`bounded` (a
+10 kB program gives a message of a few lines, not 10 kB).
+"""
 
 from __future__ import annotations
+
+import re
+
+MAX_LINE = 240  # characters of one message line; the middle of a longer one is left out
+MAX_LINES = 12
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 class GradcliError(Exception):
@@ -28,6 +39,8 @@ class ProgramError(GradcliError):
         # Split the message at its first line so extra lines (hints) follow the caret.
         head, _, rest = self.detail.partition("\n")
         text, column = _window(text, self.column)
+        column = len(printable(text[: column - 1])) + 1
+        text = printable(text)
         caret = "".join("\t" if c == "\t" else " " for c in text[: column - 1]) + "^"
         out = f"{where}{head}\n  {text}\n  {caret}"
         return f"{out}\n{rest}" if rest else out
@@ -54,3 +67,29 @@ class NameProblem(ProgramError):
 
 class InputProblem(GradcliError):
     """Values given for the inputs do not fit the program."""
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (ESC, NUL, ...) and lone surrogates escaped as ``\\x1b``."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def bounded(message: str) -> str:
+    """At most :data:`MAX_LINES` lines of at most :data:`MAX_LINE` characters, escaped."""
+    lines = printable(message).split("\n")
+    if len(lines) > MAX_LINES:
+        lines = [*lines[: MAX_LINES - 1], f"... ({len(lines) - MAX_LINES + 1} more lines)"]
+    return "\n".join(clipped(line, MAX_LINE) for line in lines)
+
+
+def clipped(text: str, limit: int = 60) -> str:
+    """``text`` when short, else its start and end around ``...``: for echoing what the user typed."""
+    if len(text) <= limit:
+        return text
+    keep = limit - 5
+    return f"{text[: keep - keep // 3]} ... {text[-(keep // 3) :]}"

@@ -19,7 +19,7 @@ from gradcli.forward import forward_values
 from gradcli.gcpause import paused_gc
 from gradcli.graph import Program
 from gradcli.parser import parse
-from gradcli.reverse import adjoints
+from gradcli.reverse import adjoints, gradient_reach
 
 
 class Anomaly(NamedTuple):
@@ -67,21 +67,34 @@ class Evaluation(NamedTuple):
         return f"Evaluation(value={self.value!r}, gradient={self.gradient!r}{notes})"
 
 
-def resolve_point(program: Program, at: Mapping[str, float]) -> dict[str, float]:
-    """Check the given values against the program's inputs; fill in declared defaults."""
+class Point(dict):
+    """A value for every input of a program, checked: what :func:`resolve_point` returns."""
+
+
+def resolve_point(program: Program, at: Mapping[str, float]) -> Point:
+    """Check the given values against the program's inputs; fill in declared defaults.
+
+    A point that was resolved already (a :class:`Point` of these inputs) is taken as it is:
+    its defaults were filled in, not given by the user.
+    """
     inputs = program.inputs
+    if isinstance(at, Point) and at.keys() == inputs.keys():
+        return at
     for name in at:
         if name not in inputs:
             raise InputProblem(_not_an_input(program, name))
         if name in program.unread:
-            raise InputProblem(f"--at {name}=...: {name} is rebound before it is read, so its value would be ignored")
-    point = {name: float(at[name]) if name in at else program.defaults.get(name) for name in inputs}
+            raise InputProblem(
+                f"--at {name}=...: the program does not read {name} before it is rebound or the program ends, "
+                "so its value would be ignored"
+            )
+    point = Point((name, float(at[name]) if name in at else program.defaults.get(name)) for name in inputs)
     missing = [name for name, value in point.items() if value is None]
     if missing:
         example = ",".join(f"{name}=1" for name in missing)
         plural, pronoun = ("s", "them") if len(missing) > 1 else ("", "it")
         raise InputProblem(f"no value for input{plural} {', '.join(missing)}: give {pronoun} with --at {example}")
-    return point  # type: ignore[return-value]
+    return point
 
 
 def _not_an_input(program: Program, name: str) -> str:
@@ -137,8 +150,20 @@ def kink_on_path(ev: Evaluation, name: str) -> str | None:
     """The convention of a kink that input ``name`` feeds into, if the point sits on one."""
     if not ev.kinks:
         return None
-    below = ev.program.graph.descendants(ev.program.inputs[name])
-    return next((k.convention for k in ev.kinks if k.node in below), None)
+    on_path = set(kinks_on_path(ev.program, name))
+    return next((k.convention for k in ev.kinks if k.node in on_path), None)
+
+
+def kinks_on_path(program: Program, name: str) -> list[int]:
+    """The nodes with kinks that the gradient with respect to input ``name`` passes through.
+
+    Only paths that carry gradient count: from the input through differentiable ops, and on
+    to the output. A kink behind ``stop_gradient`` is no kink of the gradient.
+    """
+    g = program.graph
+    below = g.descendants(program.inputs[name], through=lambda op: op.differentiable)
+    carries = gradient_reach(program, program.output)
+    return [n for n in sorted(below & carries) if n < program.size and g.ops[n].kink is not None]
 
 
 def find_kinks(program: Program, values: list[float]) -> list[Kink]:
@@ -146,6 +171,6 @@ def find_kinks(program: Program, values: list[float]) -> list[Kink]:
     g = program.graph
     kinks = []
     for node, op in enumerate(g.ops[: program.size]):
-        if op.kink is not None and op.kink(*[values[a] for a in g.args[node]]):
+        if op.kink is not None and op.on_kink(*[values[a] for a in g.args[node]]):
             kinks.append(Kink(node, op.name, op.convention))
     return kinks

@@ -6,12 +6,13 @@ view calls a node the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from gradcli.algebra import FLOATS, NodeAlgebra
 from gradcli.graph import Graph, Program, per_program
 from gradcli.ops import PREC_ATOM, PREC_UNARY
-from gradcli.render.infix import Text, format_node, to_infix
+from gradcli.render.infix import MIN_SHARED_TEXT, Text, format_node, to_infix
 from gradcli.render.numbers import format_number
 
 _MAX_NAME = 24
@@ -28,60 +29,85 @@ class LocalDerivative(NamedTuple):
 class NodeTexts:
     """Each node's short name with its precedence, for printing it inside other text.
 
-    Binding names, inputs and numbers name themselves; an unnamed node is its own
-    expression on its arguments' names, or ``op#id`` when that would be long. Names
-    are worked out on first use (``texts[node]``), with an explicit stack, so a table
-    of 60 rows names a few hundred nodes of a 1e5-node graph, not all of them.
+    Binding names and inputs name themselves, numbers are their shortest text (``e`` and
+    ``pi`` by name unless the program binds those names), and an unnamed output is ``f``.
+    Any other node is its own expression on its arguments' names while that is short; a
+    long one, or a shared one of some length, is ``t1``, ``t2``, ... in topological order
+    (names the program does not use), as ``gradcli diff`` names what it shares. Every node
+    is named at once, in one loop over the program.
     """
 
     def __init__(self, program: Program) -> None:
         self.program = program
-        self._memo: dict[int, Text] = {}
+        self._texts = _name_every_node(program)
 
     def __getitem__(self, node: int) -> Text:
-        found = self._memo.get(node)
-        return found if found is not None else self._resolve(node)
+        return self._texts[node]
 
     def name(self, node: int) -> str:
-        return self[node][0]
+        return self._texts[node][0]
 
-    def fill(self) -> None:
-        """Name every node at once, in topological order (faster than one by one)."""
-        memo, g, labels, label = self._memo, self.program.graph, self.program.labels, self.program.label
-        for node in self.program.nodes:
-            if node in memo:
-                continue
-            if node in labels or not g.args[node]:
-                memo[node] = (label(node), PREC_ATOM)
-                continue
-            text = format_node(g, node, memo)
-            memo[node] = text if len(text[0]) <= _MAX_NAME else (f"{g.ops[node].name}#{node}", PREC_ATOM)
 
-    def _resolve(self, root: int) -> Text:
-        memo, g, labels = self._memo, self.program.graph, self.program.labels
-        stack = [root]
-        while stack:
-            node = stack[-1]
-            if node in memo:
-                stack.pop()
-                continue
-            if node in labels or not g.args[node]:
-                memo[node] = (self.program.label(node), PREC_ATOM)
-                stack.pop()
-                continue
-            missing = [a for a in g.args[node] if a not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            text = format_node(g, node, memo)
-            memo[node] = text if len(text[0]) <= _MAX_NAME else (f"{g.ops[node].name}#{node}", PREC_ATOM)
-            stack.pop()
-        return memo[root]
+def _name_every_node(program: Program) -> list[Text]:
+    g, constants = program.graph, program.constants
+    uses = _use_counts(program)
+    taken = set(program.inputs) | set(program.labels.values())
+    fresh = _fresh_names(taken)
+    output = program.outputs[0] if len(program.outputs) == 1 else -1
+    texts: list[Text] = []
+    for node in program.nodes:
+        name = program.name_of(node)
+        if name is not None:
+            texts.append((name, PREC_ATOM))
+        elif g.ops[node].name == "const":
+            texts.append(number_text(g.params[node], constants))
+        elif node == output:
+            texts.append((_free("f", taken), PREC_ATOM))
+        else:
+            text = format_node(g, node, texts, constants)
+            long = len(text[0]) > _MAX_NAME or (uses[node] > 1 and len(text[0]) >= MIN_SHARED_TEXT)
+            texts.append((next(fresh), PREC_ATOM) if long else text)
+    return texts
+
+
+def _use_counts(program: Program) -> list[int]:
+    uses = [0] * program.size
+    for args in program.graph.args[: program.size]:
+        for a in args:
+            uses[a] += 1
+    return uses
+
+
+def _fresh_names(taken: set[str]) -> Iterator[str]:
+    """``t1``, ``t2``, ... skipping names in ``taken``."""
+    k = 0
+    while True:
+        k += 1
+        if f"t{k}" not in taken:
+            yield f"t{k}"
+
+
+def _free(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``, ... when the program already uses it."""
+    k, free = 1, name
+    while free in taken:
+        k += 1
+        free = f"{name}_{k}"
+    return free
+
+
+def number_text(value: float, constants: Mapping[str, float]) -> Text:
+    """A number for people, with its precedence: ``-2`` binds like unary minus, so ``(-2)**x``."""
+    for name, constant in constants.items():
+        if abs(value) == constant:
+            return (name, PREC_ATOM) if value > 0 else (f"-{name}", PREC_UNARY)
+    text = format_number(value)
+    return text, (PREC_UNARY if text.startswith("-") else PREC_ATOM)
 
 
 @per_program
 def node_texts(program: Program) -> NodeTexts:
-    """The :class:`NodeTexts` of a program (one per program, filled as names are asked for)."""
+    """The :class:`NodeTexts` of a program (made once per program)."""
     return NodeTexts(program)
 
 

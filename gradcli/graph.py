@@ -10,14 +10,14 @@ topological order and every traversal is a plain loop, never recursion.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
-from gradcli.errors import InputProblem
-from gradcli.ops import OPS, Op
-from gradcli.render.numbers import format_number
+from gradcli.errors import InputProblem, clipped
+from gradcli.ops import CONSTANTS, OPS, Op
 
 _CONST = OPS["const"]
 _VAR = OPS["var"]
@@ -120,6 +120,7 @@ class Program:
         "defaults",
         "bound",
         "unread",
+        "shadowed",
         "_selected",
         "__weakref__",
     )
@@ -136,6 +137,7 @@ class Program:
         bound: frozenset[str] = frozenset(),
         unread: frozenset[str] = frozenset(),
         output_names: Sequence[str | None] | None = None,
+        shadowed: frozenset[str] = frozenset(),
     ) -> None:
         self.graph = graph
         self.outputs: tuple[int, ...] = (output,) if isinstance(output, int) else tuple(output)
@@ -149,6 +151,7 @@ class Program:
         self.defaults = defaults or {}
         self.bound = bound  # names bound to computed values (not inputs)
         self.unread = unread  # declared inputs (`w = 0.5`) rebound before any read
+        self.shadowed = shadowed  # constants (e, pi) the program uses as names of its own
         self._selected: dict[int, Program] = {}
 
     @property
@@ -167,9 +170,9 @@ class Program:
         if which in self.output_names:
             return self.output_names.index(which)
         text = which.strip().strip("[]")
-        if text.lstrip("-").isdigit() and -len(self.outputs) <= int(text) < len(self.outputs):
+        if re.fullmatch(r"-?[0-9]{1,9}", text) and -len(self.outputs) <= int(text) < len(self.outputs):
             return int(text) % len(self.outputs)
-        raise InputProblem(f"--of {which}: {_outputs_listing(self)}")
+        raise InputProblem(f"--of {clipped(which)}: {_outputs_listing(self)}")
 
     def select(self, k: int) -> Program:
         """The same program with the k-th output as its only one (shares the graph)."""
@@ -188,6 +191,7 @@ class Program:
                 self.bound,
                 self.unread,
                 (self.output_names[k],),
+                self.shadowed,
             )
         return found
 
@@ -208,23 +212,23 @@ class Program:
         outputs = f", outputs={len(self.outputs)}" if len(self.outputs) != 1 else ""
         return f"Program({source!r}, inputs={list(self.inputs)}{outputs}, nodes={self.size})"
 
-    def label(self, node: int) -> str:
-        """The name a user would call this node: binding name, input name or number."""
+    @property
+    def constants(self) -> dict[str, float]:
+        """The named constants this program can mean by their names (those it does not shadow)."""
+        return {name: value for name, value in CONSTANTS.items() if name not in self.shadowed}
+
+    def name_of(self, node: int) -> str | None:
+        """The name the program gives this node: its binding name or input name, if any."""
         name = self.labels.get(node)
-        if name is not None:
-            return name
-        g = self.graph
-        op = g.ops[node]
-        if op is _VAR:
-            return g.params[node]
-        if op is _CONST:
-            return format_number(g.params[node])
-        return f"{op.name}#{node}"
+        if name is None and self.graph.ops[node] is _VAR:
+            return self.graph.params[node]
+        return name
 
 
 def _outputs_listing(program: Program) -> str:
-    names = ", ".join(program.output_label(k) for k in range(len(program.outputs)))
-    return f"the program has {len(program.outputs)} outputs: {names} (choose one by name or position from 0)"
+    count = len(program.outputs)
+    names = clipped(", ".join(program.output_label(k) for k in range(count)), 200)
+    return f"the program has {count} output{'s' if count > 1 else ''}: {names} (choose one by name or position from 0)"
 
 
 class MultipleOutputs(InputProblem):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from gradcli.forward import forward_values
 from gradcli.graph import Program
@@ -16,14 +18,17 @@ WARN_BELOW = 1e-3
 
 
 def relative_error(a: float, n: float) -> float:
-    """|a - n| / max(|a|, |n|, 1e-8): the gradient check's measure of agreement."""
-    if a == n or (a != a and n != n):
-        return 0.0  # agreeing, also on the same infinity or on nan
+    """|a - n| / max(|a|, |n|, 1e-8): the gradient check's measure of agreement.
+
+    The same infinity agrees (0); a nan on either side is no agreement: the error is nan.
+    """
+    if a == n:
+        return 0.0
     return abs(a - n) / max(abs(a), abs(n), 1e-8)
 
 
 def verdict(error: float) -> str:
-    """PASS below 1e-5, WARNING below 1e-3, FAIL otherwise."""
+    """PASS below 1e-5, WARNING below 1e-3, FAIL otherwise (a nan error included)."""
     if error < PASS_BELOW:
         return PASS
     return WARNING if error < WARN_BELOW else FAIL
@@ -104,3 +109,44 @@ def one_sided(program: Program, point: dict[str, float], name: str, h: float) ->
     left = (here - f(x - h)) / h
     right = (f(x + h) - here) / h
     return left, right
+
+
+class ClearStep(NamedTuple):
+    """A central-difference step checked against the kinks around the point."""
+
+    step: float  # the step to use
+    kink: int | None  # the node whose kink the first step tried crossed (None: it crossed none)
+    clear: bool  # whether [x - step, x + step] crosses no kink
+
+
+def step_clear_of_kinks(
+    program: Program, point: dict[str, float], name: str, h: float, kinks: Sequence[int], shorten: bool = True
+) -> ClearStep:
+    """``h``, halved (when ``shorten``) until ``[x - h, x + h]`` crosses none of the kinks of the
+    ``kinks`` nodes, but not below ``sqrt(eps) * max(1, |x|)``, where rounding swamps the difference."""
+    if not kinks:
+        return ClearStep(h, None, True)
+    values, x = values_along(program, point, name), point[name]
+    here = values(x)
+    shortest = EPSILON**0.5 * max(1.0, abs(x))
+    first = _crossed_kink(program, kinks, (values(x - h), here, values(x + h)))
+    crossed = first
+    while crossed is not None and shorten and h / 2 >= shortest:
+        h /= 2
+        crossed = _crossed_kink(program, kinks, (values(x - h), here, values(x + h)))
+    return ClearStep(h, first, crossed is None)
+
+
+def _crossed_kink(program: Program, kinks: Sequence[int], samples: Sequence[list[float]]) -> int | None:
+    """The first node whose kink distances change sign between consecutive samples."""
+    g = program.graph
+    for node in kinks:
+        op, args = g.ops[node], g.args[node]
+        distances = [op.kink(*[values[a] for a in args]) for values in samples]
+        for side in zip(*distances):
+            if any(d != d for d in side):
+                continue
+            signs = [math.copysign(1.0, d) if d != 0 else 0.0 for d in side]
+            if any(a != b for a, b in zip(signs, signs[1:])) and 0.0 not in signs[1:2]:
+                return node
+    return None

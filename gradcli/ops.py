@@ -38,7 +38,7 @@ class Op(NamedTuple):
     precedence: int = PREC_ATOM
     latex: str | None = None
     domain: str = ""
-    kink: Callable[..., bool] | None = None
+    kink: Callable[..., tuple[float, ...]] | None = None  # signed distances to the kinks (see on_kink)
     convention: str = ""
     has_param: bool = False
     callable_as: tuple[str, ...] = ()
@@ -47,6 +47,14 @@ class Op(NamedTuple):
     @property
     def differentiable(self) -> bool:
         return self.partials is not None
+
+    def on_kink(self, *args: float) -> bool:
+        """Whether the op has no derivative at these arguments: one of its kink distances is 0.
+
+        A distance changes sign where the arguments cross that kink, which is how a finite
+        difference step is kept from straddling one.
+        """
+        return self.kink is not None and any(d == 0 for d in self.kink(*args))
 
 
 def _binary(name, fwd, rule, symbol, prec, latex, **kw) -> Op:
@@ -59,7 +67,13 @@ def _unary(name, fwd, rule, latex=None, names=None, **kw) -> Op:
 
 def _jump(name: str, fwd, convention: str, doc: str = "") -> Op:
     """A step function: derivative 0 everywhere, and no derivative at the jump (x = 0)."""
-    return _unary(name, fwd, lambda A, out, x: (A.zero,), kink=lambda x: x == 0, convention=convention, doc=doc)
+    return _unary(name, fwd, lambda A, out, x: (A.zero,), kink=lambda x: (x,), convention=convention, doc=doc)
+
+
+def _tanh_derivative(A, x):
+    """1 - tanh(x)**2, written as 4*sigmoid(2x)*sigmoid(-2x)."""
+    rising, falling = A.sigmoid(A.mul(A.const(2.0), x)), A.sigmoid(A.mul(A.const(-2.0), x))
+    return A.mul(A.const(4.0), A.mul(rising, falling))
 
 
 def _clamp_partials(A, out, x, lo, hi):
@@ -103,7 +117,7 @@ def _extremum(name, fwd, winner_sign: float) -> Op:
         fwd,
         partials,
         latex=f"\\{name}",
-        kink=lambda x, y: x == y,
+        kink=lambda x, y: (x - y,),
         convention=f"at a tie the gradient is split evenly, 0.5 to each argument (as torch.{name}imum)",
         callable_as=(name,),
     )
@@ -182,9 +196,10 @@ _OP_LIST: list[Op] = [
     _unary("atan", k.atan, lambda A, out, x: (A.div(A.one, A.add(A.one, A.powc(x, 2.0))),), latex="\\arctan"),
     _unary("sinh", k.sinh, lambda A, out, x: (A.cosh(x),), latex="\\sinh"),
     _unary("cosh", k.cosh, lambda A, out, x: (A.sinh(x),), latex="\\cosh"),
-    # tanh' = 1 - tanh(x)**2 loses every digit once tanh(x) rounds to 1 (|x| > 19);
-    # cosh(x)**-2 is the same function and stays accurate in the tails.
-    _unary("tanh", k.tanh, lambda A, out, x: (A.powc(A.cosh(x), -2.0),), latex="\\tanh"),
+    # tanh' = 1 - tanh(x)**2 loses every digit once tanh(x) rounds to 1 (|x| > 19), and
+    # cosh(x)**-2 overflows in its own derivative (inf * 0 at |x| > 710). The same function as
+    # 4*sigmoid(2x)*sigmoid(-2x) is accurate in the tails and finite at every order.
+    _unary("tanh", k.tanh, lambda A, out, x: (_tanh_derivative(A, x),), latex="\\tanh"),
     # sigmoid' = sigmoid(x)*(1 - sigmoid(x)), with 1 - sigmoid(x) = sigmoid(-x) for accuracy.
     _unary("sigmoid", k.sigmoid, lambda A, out, x: (A.mul(out, A.sigmoid(A.neg(x))),), latex="\\sigma"),
     _unary("softplus", k.softplus, lambda A, out, x: (A.sigmoid(x),)),
@@ -192,7 +207,7 @@ _OP_LIST: list[Op] = [
         "relu",
         k.relu,
         lambda A, out, x: (A.step(x),),
-        kink=lambda x: x == 0,
+        kink=lambda x: (x,),
         convention="relu'(0) = 0 (PyTorch's convention); one-sided derivatives are 0 (left) and 1 (right)",
     ),
     _unary(
@@ -200,7 +215,7 @@ _OP_LIST: list[Op] = [
         k.absolute,
         lambda A, out, x: (A.sign(x),),
         latex="\\left|",
-        kink=lambda x: x == 0,
+        kink=lambda x: (x,),
         convention="abs'(0) = 0 (PyTorch's convention); one-sided derivatives are -1 (left) and 1 (right)",
     ),
     _jump("sign", k.sign, "sign'(0) is taken as 0 (the jump has no derivative)"),
@@ -218,7 +233,7 @@ _OP_LIST: list[Op] = [
         k.clamp,
         _clamp_partials,
         latex="\\operatorname{clamp}",
-        kink=lambda x, lo, hi: x == lo or x == hi,
+        kink=lambda x, lo, hi: (x - lo, x - hi),
         convention="at a boundary (x = lo or x = hi) the gradient goes to x, as torch.clamp does",
         callable_as=("clamp",),
     ),

@@ -9,13 +9,15 @@ Python's rebinding semantics (``c = c + c + 1`` reads the old ``c``).
 from __future__ import annotations
 
 import difflib
+import keyword
+import re
 import threading
 from pathlib import Path
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from gradcli.errors import NameProblem, SyntaxProblem
+from gradcli.errors import NameProblem, SyntaxProblem, clipped
 from gradcli.gcpause import paused_gc
 from gradcli.graph import Graph, Program
 from gradcli.ops import CONSTANTS, FUNCTIONS, OPS
@@ -46,10 +48,11 @@ class _Builder(Transformer):
         self.env: dict[str, int] = {}
         self.inputs: dict[str, int] = {}
         self.defaults: dict[str, float] = {}
-        self.labels: dict[int, str] = {}
+        self.labels: dict[int, tuple[str, int]] = {}  # node -> (name, which binding of it)
         self.bind_count: dict[str, int] = {}
         self.read: set[str] = set()
         self.last_read: tuple[int, str] = (-1, "")  # the node and name of the latest name read
+        self.shadowed: set[str] = set()  # constants (e, pi) the program binds as names of its own
 
     def _error(self, cls, message: str, token: Token) -> Exception:
         return cls(message, token.line, token.column, self.source)
@@ -62,7 +65,7 @@ class _Builder(Transformer):
 
     def name(self, children) -> int | float:
         token = children[0]
-        name = str(token)
+        name = _spelled(token)
         if name in self.env:
             node = self.env[name]
             if node == self.inputs.get(name):
@@ -87,7 +90,9 @@ class _Builder(Transformer):
         token, arguments = children
         op = FUNCTIONS.get(str(token))
         if op is None:
-            raise self._error(NameProblem, _unknown_function_message(str(token)), token)
+            hint = _derivative_hint(self.source)
+            message = _unknown_function_message(str(token))
+            raise self._error(NameProblem, f"{message}\nhint: {hint}" if hint else message, token)
         count = len(arguments or ())
         if count != op.arity:
             raise self._error(NameProblem, _arity_message(str(token), op.arity, count), token)
@@ -133,10 +138,11 @@ class _Builder(Transformer):
 
     def assign(self, children) -> int:
         token, value = children
-        name = str(token)
-        if name in CONSTANTS or name in FUNCTIONS:
-            kind = "constant" if name in CONSTANTS else "function"
-            raise self._error(NameProblem, f"cannot assign to {name}: it is a built-in {kind}", token)
+        name = _spelled(token)
+        if name in FUNCTIONS:
+            raise self._error(NameProblem, f"cannot assign to {name}: it is a built-in function", token)
+        if name in CONSTANTS and name not in self.env:
+            self.shadowed.add(name)  # as in Python, a binding hides the constant from here on
         count = self.bind_count.get(name, 0) + 1
         self.bind_count[name] = count
         if value.__class__ is float and count == 1 and name not in self.inputs:
@@ -145,7 +151,7 @@ class _Builder(Transformer):
         else:
             node = self._node(value)
             if node not in self.labels and self.graph.ops[node].name != "var":
-                self.labels[node] = name if count == 1 else f"{name}#{count}"
+                self.labels[node] = (name, count)
         self.env[name] = node
         return node
 
@@ -181,6 +187,12 @@ class _OutputList(list):
         super().__init__(nodes)
         self.token = token
         self.names = names
+
+
+def _spelled(token: Token) -> str:
+    """A name as the program means it: ``π`` is ``pi``."""
+    name = str(token)
+    return "pi" if name == "π" else name
 
 
 def _unknown_function_message(name: str) -> str:
@@ -254,14 +266,34 @@ def parse(source: str) -> Program:
             b.graph,
             outputs,
             dict(b.inputs),
-            dict(b.labels),
+            _readable_labels(b.labels, b.bind_count, set(b.inputs)),
             source,
             len(b.graph),
             dict(b.defaults),
             bound=frozenset(b.env) - frozenset(b.inputs),
             unread=frozenset(b.defaults) - b.read,
             output_names=last.names if several else None,
+            shadowed=frozenset(b.shadowed),
         )
+
+
+def _readable_labels(labels: dict[int, tuple[str, int]], counts: dict[str, int], inputs: set[str]) -> dict[int, str]:
+    """Binding names as labels. A name bound more than once keeps its plain spelling for its
+    last binding (the value it has at the end, as in Python); the k-th binding before that
+    is ``name_k``, a name the program does not use otherwise, so every label reads back."""
+    taken = set(counts) | inputs
+    readable: dict[int, str] = {}
+    for node, (name, count) in labels.items():
+        if count == counts[name] and name not in inputs:
+            readable[node] = name
+            continue
+        label, k = f"{name}_{count}", 1
+        while label in taken:
+            k += 1
+            label = f"{name}_{count}_{k}"
+        taken.add(label)
+        readable[node] = label
+    return readable
 
 
 # ---------------------------------------------------------------- syntax errors
@@ -282,11 +314,13 @@ def _describe_terminal(parser: Lark, name: str) -> str:
         pattern = parser.get_terminal(name).pattern
     except KeyError:
         return name
-    return f"'{pattern.value}'" if pattern.type == "str" else name.lower()
+    if pattern.type != "str":
+        return name.lower()
+    return f"'{pattern.value}'" if pattern.value.isascii() else ""  # × and − are spellings of * and -
 
 
 def _expected(parser: Lark, names) -> str:
-    words = sorted({_describe_terminal(parser, n) for n in names})
+    words = sorted({_describe_terminal(parser, n) for n in names} - {""})
     return ", ".join(words)
 
 
@@ -313,7 +347,7 @@ def _syntax_problem(error: UnexpectedInput, source: str, parser: Lark) -> Syntax
         expected = set(expected) - {"RPAR"} - ({"COMMA"} if brackets <= 0 else set())
     if brackets <= 0:
         expected = set(expected) - {"RSQB"}
-    hint = _hint(error, source, line, column)
+    hint = _slip_hint(error, source) or _hint(error, source, line, column)
     detail = message
     if expected:
         detail += f"; expected {_expected(parser, expected)}"
@@ -337,6 +371,66 @@ def _position(error: UnexpectedInput, source: str) -> tuple[int, int]:
         lines = source.splitlines() or [""]
         return len(lines), len(lines[-1]) + 1
     return line, column
+
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_MODULES = {"math", "np", "numpy", "torch", "jnp", "jax", "sympy", "sp", "F", "nn", "cmath"}
+_DERIVATIVE_NOTATION = re.compile(r"\s*d\s*/\s*d\s*([A-Za-z_]\w*)\s*(.*)", re.DOTALL)
+
+
+def _slip_hint(error: UnexpectedInput, source: str) -> str:
+    """A hint for what people type from habit: Leibniz notation, Python, typography."""
+    before = _previous_token(error, source)
+    if isinstance(error, UnexpectedCharacters):
+        return _derivative_hint(source) or _character_hint(source, error.pos_in_stream, before)
+    token = getattr(error, "token", None)
+    if token is not None and token.type == "EQUAL" and before is not None and before.type == "RPAR":
+        return "a binding names a value, not a function: write f = x**2, then use f"
+    words = {str(t) for t in (token, before) if t is not None and t.type == "NAME"}
+    python = next((_PYTHON_WORDS[w] for w in _PYTHON_WORDS if w in words), "")
+    generic = _NOT_PYTHON if words & set(keyword.kwlist) else ""
+    return _derivative_hint(source) or python or generic
+
+
+def _character_hint(source: str, pos: int, before: Token | None) -> str:
+    """``x²`` and ``math.tanh(x)``: what to write instead."""
+    char = source[pos] if pos < len(source) else ""
+    name = str(before) if before is not None and before.type in ("NAME", "NUMBER") and before.end_pos == pos else ""
+    if char and char in _SUPERSCRIPTS_TEXT:
+        base = name or "x"
+        return f"write powers with **: {base}**{char.translate(_SUPERSCRIPTS)}, not {base}{char}"
+    if char == "." and name:
+        after = re.match(r"\.([A-Za-z_]\w*)", source[pos:])
+        function = after.group(1) if after else ""
+        if function in FUNCTIONS or name in _MODULES:
+            function = function or "tanh"
+            return f"functions are built in: call {function}(...), not {name}.{function}(...) (this is not Python)"
+        return "a name cannot contain '.'"
+    return ""
+
+
+def _derivative_hint(source: str) -> str:
+    """``d/dx x**2`` is Leibniz's notation: point to ``gradcli diff``."""
+    notation = _DERIVATIVE_NOTATION.fullmatch(source)
+    if not notation or not notation.group(2).strip():
+        return ""
+    body = " ".join(notation.group(2).split())
+    if body.startswith("(") and body.endswith(")"):
+        body = body[1:-1]
+    return f'to differentiate with respect to {notation.group(1)}, run: gradcli diff "{clipped(body)}"'
+
+
+_SUPERSCRIPTS_TEXT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_NOT_PYTHON = "gradcli reads its own small language, not Python: expressions and bindings such as y = x**2"
+_PYTHON_WORDS = {
+    "import": "there is nothing to import: every function is built in (gradcli eval --help lists them)",
+    "from": "there is nothing to import: every function is built in (gradcli eval --help lists them)",
+    "def": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
+    "lambda": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
+    "return": "there is no return: the last statement of the program is its output",
+    "if": "there is no if/else: relu, step, abs, max, min and clamp make choices (e.g. max(x, 0))",
+    "else": "there is no if/else: relu, step, abs, max, min and clamp make choices (e.g. max(x, 0))",
+}
 
 
 def _hint(error: UnexpectedInput, source: str, line: int, column: int) -> str:
@@ -388,6 +482,8 @@ def _previous_token(error: UnexpectedInput, source: str) -> Token | None:
     """The token before the one that failed: the text up to it, lexed again."""
     token = getattr(error, "token", None)
     end = token.start_pos if token is not None and token.type != "$END" else len(source)
+    if isinstance(error, UnexpectedCharacters):
+        end = error.pos_in_stream
     if end is None:
         return None
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from gradcli.errors import GradcliError, InputProblem
+from gradcli.errors import GradcliError, InputProblem, clipped
 
 _ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)", re.DOTALL)
 _NUMBER = re.compile(r"[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|nan)", re.IGNORECASE)
@@ -40,10 +40,16 @@ def number_value(text: str, name: str, option: str = "--at") -> float:
     from gradcli.evaluation import evaluate
     from gradcli.parser import parse
 
+    shown = clipped(f"{name}={text}")
+    if text.lstrip().startswith("["):
+        raise InputProblem(
+            f"{option} {shown}: values are single numbers (arrays are not supported yet); "
+            f"give each one a name of its own, e.g. {option} {name}0=1,{name}1=2"
+        )
     try:
         program = parse(text)
     except GradcliError:
         program = None
-    if program is None or program.inputs:
-        raise InputProblem(f"{option} {name}={text}: the value must be a number or an expression of numbers, e.g. pi/4")
+    if program is None or program.inputs or len(program.outputs) != 1:
+        raise InputProblem(f"{option} {shown}: the value must be a number or an expression of numbers, e.g. pi/4")
     return evaluate(program).value

@@ -101,6 +101,7 @@ def derivative_program(program: Program, nodes: int | Sequence[int], names: Sequ
         program.bound,
         program.unread,
         output_names=names,
+        shadowed=program.shadowed,
     )
 
 

@@ -52,8 +52,6 @@ def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> l
     g = program.graph
     wanted = sorted(set(program.nodes if nodes is None else nodes))
     texts = node_texts(program)
-    if nodes is None:
-        texts.fill()
     used = set(g.ancestors([program.output]))
     reached = gradient_reach(program, program.output)
     users = _users(g, used, set(wanted))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,3 +57,15 @@ def tree_strategy(arity: dict[str, int], numbers, number_odds: int):
         return (op, *[draw(trees(ops, leaves, depth - 1)) for _ in range(arity[op])])
 
     return trees
+
+
+@contextmanager
+def shallow_stack(frames: int = 200) -> Iterator[None]:
+    """Allow only ``frames`` more Python frames than the caller has: any traversal that recursed
+    once per node of a graph deeper than that raises RecursionError, whatever the machine's speed."""
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(saved)

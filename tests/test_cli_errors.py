@@ -174,8 +174,6 @@ def test_wrong_argument_count(program, fragment):
 @pytest.mark.parametrize(
     "program, fragments",
     [
-        ("pi = 3; pi*x", ["cannot assign to pi", "constant"]),
-        ("e = 3; e*x", ["cannot assign to e", "constant"]),
         ("sin = 3; sin*x", ["cannot assign to sin", "function"]),
         ("ln = x; ln", ["cannot assign to ln", "function"]),
         ("sin + 1", ["sin is a function", "sin(...)"]),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from pathlib import Path
 import pytest
 
 import gradcli
+from gradcli.output_files import human_size
 from gradcli.render.dot import escape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -341,14 +343,14 @@ def test_rankdir_tb():
 @needs_dot
 def test_kink_is_outlined(tmp_path):
     root = svg_of(tmp_path, "graph", "relu(x)", "--at", "x=0")
-    node = by_name(root)["relu(x)"]
+    node = by_name(root)["f"]  # the output, unnamed in the program
     assert any(line.startswith("kink:") for line in lines(node)), lines(node)
     assert {s.get("stroke") for s in shapes(node)} == {KINK}
 
 
 @needs_dot
 def test_nan_is_outlined(tmp_path):
-    root = svg_of(tmp_path, "graph", "log(x)", "--at", "x=-1")
+    root = svg_of(tmp_path, "graph", "log(x) + 1", "--at", "x=-1")
     node = by_name(root)["log(x)"]
     assert values_and_grads(node)[0] == "nan"
     assert "nan starts here (value)" in lines(node)
@@ -366,7 +368,7 @@ def test_inf_is_outlined(tmp_path):
 @needs_dot
 def test_highlight_keeps_the_kink_outline(tmp_path):
     root = svg_of(tmp_path, "graph", "relu(x)", "--at", "x=0", "--highlight", "x")
-    assert KINK in {s.get("stroke") for s in shapes(by_name(root)["relu(x)"])}
+    assert KINK in {s.get("stroke") for s in shapes(by_name(root)["f"])}
 
 
 def legend_swatches(root: ET.Element) -> list[tuple[str, str]]:
@@ -568,7 +570,7 @@ def test_frames_example_3(tmp_path):
 def test_html_is_written(tmp_path):
     """The page itself is tested elsewhere: here only that the command writes it, and nothing else."""
     done = ok("graph", "-f", str(EXAMPLE_3), "--html", "steps.html", cwd=tmp_path)
-    assert done.stdout == b"" and done.stderr == ""
+    assert done.stdout == b"" and re.fullmatch(r"wrote steps\.html \(\d+\.\d kB\)\n", done.stderr), done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["steps.html"]
     assert (tmp_path / "steps.html").stat().st_size > 0
 
@@ -664,7 +666,7 @@ def test_max_nodes_note(tmp_path):
     assert len(notes) == 1 and "--max-nodes 5" in notes[0], done.stderr
     parse_svg(out.read_bytes())
     quiet = ok("graph", "-f", str(EXAMPLE_13), "-o", str(out))
-    assert quiet.stderr == ""
+    assert quiet.stderr == f"wrote {out} ({human_size(out.stat().st_size)})\n"  # no note, only the report
 
 
 @pytest.mark.parametrize(

@@ -23,18 +23,30 @@ def _readme_commands() -> list[str]:
 
 
 def test_readme_opens_with_install_and_test_commands():
+    """The first command installs the tool alone and runs it; the second adds the test extra."""
     install, test = _readme_commands()
-    assert "pip install -e '.[test]'" in install
+    assert "pip install -e . &&" in install and "[test]" not in install
     assert 'gradcli eval "(3*x+2)**2" --at x=1' in install
-    assert "pytest" in test
+    assert "pip install -e '.[test]' &&" in test and test.endswith("python -m pytest")
+    assert "\n" not in install and "\n" not in test
 
 
 def test_ci_runs_the_readme_test_command():
     _, test = _readme_commands()
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test.strip() in ci.splitlines()
-    assert "apt-get install -y" in ci and "graphviz" in ci
-    assert "pip install -q -e '.[test]'" in ci
+    assert "apt-get install -y" in ci and "graphviz" in ci and "chromium" in ci
+
+
+def test_test_tools_are_only_in_the_test_extra():
+    """The tool's own dependencies leave out what only the tests use."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    needed = {re.split(r"[<>=\[ ]", d)[0] for d in project["dependencies"]}
+    testing = {re.split(r"[<>=\[ ]", d)[0] for d in project["optional-dependencies"]["test"]}
+    assert needed == {"typer", "lark", "graphviz", "numpy", "rich"}
+    assert {"pytest", "hypothesis", "sympy", "playwright", "ruff"} <= testing and not needed & testing
 
 
 def test_checkout_grammar_is_the_top_level_file():

@@ -16,7 +16,7 @@ def derivative_texts(d: Derivative, sizes: Sizes, expand: bool = False) -> dict[
     texts = {}
     for name, node in d.nodes.items():
         operations = sizes.expanded_operations[name]
-        shared = to_program(g, {name: node}, program.labels, set(program.inputs))
+        shared = to_program(g, {name: node}, program.labels, set(program.inputs), program.constants)
         if operations > MAX_EXPANDED:
             if expand:
                 raise InputProblem(
@@ -25,7 +25,7 @@ def derivative_texts(d: Derivative, sizes: Sizes, expand: bool = False) -> dict[
                 )
             texts[name] = shared
             continue
-        flat = to_infix(g, node)
+        flat = to_infix(g, node, constants=program.constants)
         texts[name] = flat if expand or len(flat) <= len(shared) else shared
     return texts
 

@@ -7,7 +7,7 @@ visited in topological order, so no recursion, whatever the depth.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from gradcli.graph import Graph
 from gradcli.ops import CONSTANTS, PREC_ATOM, PREC_POW, PREC_UNARY
@@ -18,9 +18,10 @@ _SPACED = {"+", "-"}
 IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
-def exact_number(value: float) -> str:
-    """A number as the parser reads it back to the same float (``pi`` and ``e`` by name)."""
-    for name, constant in CONSTANTS.items():
+def exact_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> str:
+    """A number as the parser reads it back to the same float (``pi`` and ``e`` by name,
+    unless the program uses those names for values of its own: see ``Program.constants``)."""
+    for name, constant in constants.items():
         if abs(value) == constant:
             return name if value > 0 else f"-{name}"
     if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
@@ -47,6 +48,7 @@ def to_infix(
     root: int,
     name_of: Callable[[int], str | None] | None = None,
     leaves: dict[int, Text] | None = None,
+    constants: Mapping[str, float] = CONSTANTS,
 ) -> str:
     """The expression at ``root``.
 
@@ -58,7 +60,7 @@ def to_infix(
         if node in text:
             continue
         name = name_of(node) if name_of is not None and node != root else None
-        text[node] = _leaf(name) if name is not None else format_node(graph, node, text)
+        text[node] = _leaf(name) if name is not None else format_node(graph, node, text, constants)
     return text[root][0]
 
 
@@ -66,19 +68,21 @@ def _wrap(part: Text, needs_parens: bool) -> str:
     return f"({part[0]})" if needs_parens else part[0]
 
 
-def format_node(graph: Graph, node: int, text: dict[int, Text] | list[Text]) -> Text:
+def format_node(
+    graph: Graph, node: int, text: dict[int, Text] | list[Text], constants: Mapping[str, float] = CONSTANTS
+) -> Text:
     """One node printed on the already printed texts of its arguments."""
     op = graph.ops[node]
     param = graph.params[node]
     if op.name == "const":
-        return exact_number(param), (PREC_UNARY if param < 0 else PREC_ATOM)
+        return exact_number(param, constants), (PREC_UNARY if param < 0 else PREC_ATOM)
     if op.name == "var":
         return _leaf(param)
     args = [text[a] for a in graph.args[node]]
     if op.name == "neg":
         return "-" + _wrap(args[0], args[0][1] <= PREC_UNARY), PREC_UNARY
     if op.name == "powc":
-        exponent = exact_number(param)
+        exponent = exact_number(param, constants)
         exponent = f"({exponent})" if param < 0 else exponent
         return f"{_wrap(args[0], args[0][1] <= PREC_POW)}**{exponent}", PREC_POW
     if op.infix is not None:
@@ -103,7 +107,13 @@ def _format_binary(symbol: str, prec: int, args: list[Text]) -> Text:
 MIN_SHARED_TEXT = 12  # a shared subexpression shorter than this is repeated, not named
 
 
-def to_program(graph: Graph, roots: dict[str, int], labels: dict[int, str], reserved: set[str]) -> str:
+def to_program(
+    graph: Graph,
+    roots: dict[str, int],
+    labels: dict[int, str],
+    reserved: set[str],
+    constants: Mapping[str, float] = CONSTANTS,
+) -> str:
     """Statements that build each root, naming labelled and shared subexpressions once.
 
     ``labels`` are the program's binding names (kept where the derivative uses those
@@ -120,7 +130,7 @@ def to_program(graph: Graph, roots: dict[str, int], labels: dict[int, str], rese
     lines: list[str] = []
     taken = _Taken(reserved)
     for node in nodes:
-        formatted = format_node(graph, node, text) if graph.args[node] else format_node(graph, node, {})
+        formatted = format_node(graph, node, text if graph.args[node] else {}, constants)
         name = _statement_name(graph, node, formatted, uses, labels, taken, roots)
         if name is None:
             text[node] = formatted

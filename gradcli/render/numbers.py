@@ -8,13 +8,14 @@ LABEL_DIGITS = 6  # significant digits in drawings, steps and the step-through p
 
 
 def format_number(value: float, digits: int = 12) -> str:
-    """Shortest faithful text for a number: ``42``, ``0.5``, ``1e-08``, ``nan``, ``-inf``."""
+    """Shortest faithful text for a number, for people: ``42``, ``0.5``, ``1e-08``, ``nan``,
+    ``-inf``; ``0`` for -0 as well (JSON keeps the sign: see :func:`json_number`)."""
     if value != value:
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     if value == int(value) and abs(value) < 1e15:
-        return str(int(value)) if value or math.copysign(1.0, value) > 0 else "-0"
+        return str(int(value))
     return f"{value:.{digits}g}"
 
 

@@ -1,0 +1,132 @@
+"""How much time and memory one run of the command may take: a backstop against blow-ups.
+
+A small input must never make a run that takes minutes or gigabytes (a 700-character
+polynomial can keep Graphviz busy for a minute; a thousand inputs make a million-entry
+Hessian). The specific checks refuse such work up front and say why; this module is the
+net under them. An input under 10 kB gets 10 s and 1 GB; a larger one proportionally
+more, so big programs are never cut short for being big. The environment variables
+``GRADCLI_TIME_LIMIT`` (seconds) and ``GRADCLI_MEMORY_LIMIT`` (megabytes) set other
+limits; 0 turns one off. Only the command line applies these limits, never the library.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from gradcli.errors import GradcliError
+
+SMALL_INPUT = 10_000  # characters: the input size the base budget is for
+BASE_SECONDS = 10.0
+BASE_MEGABYTES = 1024.0
+TIME_VARIABLE = "GRADCLI_TIME_LIMIT"
+MEMORY_VARIABLE = "GRADCLI_MEMORY_LIMIT"
+
+
+class LimitExceeded(GradcliError):
+    """The run went past its time or memory budget."""
+
+
+def budget(input_size: int) -> tuple[float, float]:
+    """Seconds and megabytes for an input of ``input_size`` characters (0: no limit)."""
+    scale = max(1.0, input_size / SMALL_INPUT)
+    return _setting(TIME_VARIABLE, BASE_SECONDS * scale), _setting(MEMORY_VARIABLE, BASE_MEGABYTES * scale)
+
+
+def _setting(variable: str, default: float) -> float:
+    text = os.environ.get(variable, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise GradcliError(f"{variable}={text}: give a number (0 for no limit)") from None
+    return value if value > 0 and value == value else 0.0
+
+
+class _Budget:
+    """The running budget: when the clock started and for what input size."""
+
+    started = 0.0
+    input_size = -1  # -1: no budget is running
+    memory_ceiling = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)  # the limits the run started with
+
+
+_RUNNING = _Budget()
+
+
+@contextmanager
+def limited(input_size: int) -> Iterator[None]:
+    """Run the body within the budget for ``input_size``; restore everything afterwards.
+
+    Going past the time raises :class:`LimitExceeded` in the body; running out of memory
+    raises MemoryError, which :func:`memory_message` turns into words.
+    """
+    saved_handler = signal.getsignal(signal.SIGALRM)
+    saved_timer = signal.getitimer(signal.ITIMER_REAL)
+    saved_memory = resource.getrlimit(resource.RLIMIT_AS)
+    _RUNNING.started, _RUNNING.input_size, _RUNNING.memory_ceiling = time.monotonic(), -1, saved_memory
+    try:
+        signal.signal(signal.SIGALRM, _out_of_time)
+        allow_for(input_size)
+        yield
+    finally:
+        _RUNNING.input_size = -1
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, saved_handler)
+        if saved_timer[0]:
+            signal.setitimer(signal.ITIMER_REAL, *saved_timer)
+        resource.setrlimit(resource.RLIMIT_AS, saved_memory)
+
+
+def allow_for(input_size: int) -> None:
+    """Grow the running budget to what an input of ``input_size`` characters gets (a program
+    read from a file or stdin is only measured once read). Outside :func:`limited`, nothing."""
+    if input_size <= _RUNNING.input_size or not _within_limits():
+        return
+    _RUNNING.input_size = input_size
+    seconds, megabytes = budget(input_size)
+    if megabytes:
+        _limit_memory(megabytes)
+    if seconds:
+        left = seconds - (time.monotonic() - _RUNNING.started)
+        signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+
+
+def _within_limits() -> bool:
+    return signal.getsignal(signal.SIGALRM) is _out_of_time
+
+
+def stop_clock() -> None:
+    """The computing is done: writing the output is not timed."""
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _limit_memory(megabytes: float) -> None:
+    """At most ``megabytes`` of address space, and never more than the limit the run started with."""
+    wanted = int(megabytes * 2**20)
+    ceiling, hard = _RUNNING.memory_ceiling
+    for limit in (ceiling, hard):
+        if limit != resource.RLIM_INFINITY:
+            wanted = min(wanted, limit)
+    resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+
+
+def _out_of_time(*_: object) -> None:
+    seconds = budget(_RUNNING.input_size)[0]
+    raise LimitExceeded(
+        f"stopped after {seconds:g} s, the time limit for an input of this size: the work grows much faster "
+        f"than the input here; set {TIME_VARIABLE}=SECONDS to allow more (0: no limit)"
+    )
+
+
+def memory_message(input_size: int) -> str:
+    """What to say when a run has run out of memory."""
+    megabytes = budget(input_size)[1]
+    limit = f"more than {megabytes:,.0f} MB, the memory limit for an input of this size" if megabytes else "more memory"
+    return (
+        f"stopped: the run needed {limit}; the work grows much faster than the input here; "
+        f"set {MEMORY_VARIABLE}=MEGABYTES to allow more (0: no limit)"
+    )

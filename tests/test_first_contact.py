@@ -1,0 +1,255 @@
+"""What a newcomer meets in the first hour: labels that agree with the syntax, names that
+shadow constants, kinks near the point, second derivatives in the tails, and the slips
+people type from habit. Every case here once went wrong (issue 9).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+from mpmath import mp
+from support import high_precision  # noqa: F401 - the fixture applies by import
+from test_cli_errors import assert_clean_error, cli, strict_json
+
+import gradcli
+from gradcli.compare import KINK, NEAR_KINK, compare
+from gradcli.explain import node_texts
+from gradcli.numeric import FAIL, PASS, relative_error, verdict
+from gradcli.parser import parse
+from gradcli.second_order import hessian
+
+# ---------------------------------------------------------------- labels
+
+
+def labels(program: str) -> list[str]:
+    parsed = parse(program)
+    return [node_texts(parsed).name(n) for n in parsed.nodes]
+
+
+def test_a_negative_base_is_parenthesised_wherever_it_is_printed():
+    assert "(-2)**x" in labels("(-2)**x + 1")
+    ev = gradcli.evaluate("(-2)**x", {"x": 1.5})
+    assert "(-2)**1.5 = nan" in ev.anomalies[0].message
+    table = cli("eval", "(-2)**x", "--at", "x=1.5").stdout
+    assert "(-2)**x" in table and "-2**x" not in table
+    dot = cli("graph", "(-2)**x", "--at", "x=2").stdout
+    assert "(-2)**x" in dot and "-2**x" not in dot
+    assert gradcli.evaluate(labels("(-2)**x")[-1].replace("f", "(-2)**x"), {"x": 3}).value == -8
+
+
+def test_no_internal_names_the_output_is_f_and_long_nodes_are_t1_t2():
+    program = "sin(x)*cos(x)*exp(x)*sqrt(x) + log(x)*tanh(x)*sigmoid(x)*atan(x)"
+    names = labels(program)
+    assert not any("#" in name for name in names), names
+    assert names[-1] == "f"
+    shared = [name for name in names if re.fullmatch(r"t\d+", name)]
+    assert shared == [f"t{k}" for k in range(1, len(shared) + 1)] and shared
+    done = cli("eval", program, "--at", "x=0.5")
+    assert done.returncode == 0 and "#" not in done.stdout and "d f / d input" in done.stdout
+
+
+def test_t_names_and_f_avoid_the_programs_own_names():
+    names = labels("t1 = x*2; f = t1 + 1; sin(f)*cos(f)*exp(f)*sqrt(f)*log(f)*tanh(f) + 1")
+    assert names.count("t1") == 1 and names.count("f") == 1
+    assert names[-1] == "f_2" and "t2" in names
+
+
+def test_a_rebound_name_keeps_its_spelling_for_its_last_binding():
+    names = labels("c = x*2\nc = c + 1\nc = c*c\nc")
+    assert "c_1" in names and "c_2" in names and names[-1] == "c"
+    assert not any("#" in name for name in names)
+    done = cli("diff", "c = x*2\nc = sin(c) + c\nc = sin(c)*c\nc")
+    assert done.returncode == 0 and "#" not in done.stdout
+    assert gradcli.evaluate(done.stdout, {"x": 0.3}).value == pytest.approx(
+        gradcli.evaluate("c = x*2\nc = sin(c) + c\nc = sin(c)*c\nc", {"x": 0.3}).gradient["x"]
+    )
+
+
+def test_e_and_pi_keep_their_names_and_minus_zero_prints_as_zero():
+    assert "e**x" in labels("e**x + 1")
+    assert "pi*x" in labels("pi*x + 1")
+    done = cli("eval", "x*y", "--at", "x=-0.0,y=1")
+    assert done.returncode == 0
+    assert not re.search(r"(?<![\w.])-0(?![\w.])", done.stdout), done.stdout
+    assert strict_json(cli("eval", "x*y", "--at", "x=-0.0,y=1", "--json").stdout)["value"] == 0.0
+
+
+# ---------------------------------------------------------------- names that shadow constants
+
+
+def test_e_may_be_bound_as_in_python():
+    """Programs translated from micrograd's tests use e as a variable."""
+    ev = gradcli.evaluate("a = 2; b = -3; c = 10; e = a*b; d = e + c; d", {})
+    assert ev.value == 4 and ev.gradient == {"a": -3, "b": 2, "c": 1}
+    assert gradcli.evaluate("e = c - d; e**2", {"c": 1, "d": 3}).gradient == {"c": -4, "d": 4}
+    assert gradcli.evaluate("y = e*x; e = 2*x; e + y", {"x": 1}).value == pytest.approx(2 + math.e)
+
+
+def test_a_shadowed_constant_is_printed_as_a_number_in_derivatives():
+    done = cli("diff", "e = x*2; e*2.718281828459045*x")
+    assert done.returncode == 0, done.stderr
+    reread = gradcli.evaluate(done.stdout, {"x": 0.7}).value
+    assert reread == pytest.approx(gradcli.evaluate("4*2.718281828459045*x", {"x": 0.7}).value)
+
+
+def test_functions_still_cannot_be_bound():
+    assert_clean_error(cli("eval", "sin = 3; sin*x", "--at", "x=1"), "cannot assign to sin")
+
+
+# ---------------------------------------------------------------- kinks and the difference step
+
+
+def test_a_step_that_straddles_a_kink_is_shortened():
+    done = cli("compare", "abs(x)", "--at", "x=1e-7", "--json")
+    assert done.returncode == 0, done.stdout
+    (row,) = strict_json(done.stdout)["inputs"]
+    assert row["verdict"] == PASS and row["step"] < 1e-7 and row["numerical"] == pytest.approx(1)
+
+
+def test_a_kink_too_close_for_any_step_is_near_kink_not_fail():
+    comparison = compare(parse("relu(x) + 1e6"), {"x": 1e-12})
+    (row,) = comparison.rows
+    assert row.verdict == NEAR_KINK and not comparison.failed
+    assert cli("compare", "relu(x) + 1e6", "--at", "x=1e-12").returncode == 0
+
+
+def test_kinks_behind_stop_gradient_are_no_kinks_of_the_gradient():
+    (row,) = compare(parse("relu(stop_gradient(x)) + x"), {"x": 0}).rows
+    assert row.verdict == PASS and row.kink is None
+    (row,) = compare(parse("relu(x) + x"), {"x": 0}).rows
+    assert row.verdict == KINK
+
+
+def test_a_nan_error_never_passes():
+    assert math.isnan(relative_error(math.nan, math.nan)) and verdict(math.nan) == FAIL
+    assert relative_error(math.inf, math.inf) == 0
+    (row,) = compare(parse("sqrt(x)"), {"x": -1}).rows
+    assert row.verdict != PASS
+
+
+def test_compare_accepts_a_program_with_an_unused_default():
+    done = cli("compare", "w = 2; x**2", "--at", "x=1", "--json")
+    assert done.returncode == 0, done.stderr
+    assert strict_json(done.stdout)["inputs"][1]["reverse"] == 2
+
+
+# ---------------------------------------------------------------- second derivatives in the tails
+
+
+def mp_second(formula, x):
+    with mp.workdps(60):
+        return mp.diff(formula, mp.mpf(x), 2)
+
+
+@pytest.mark.parametrize(
+    "program, formula",
+    [
+        ("tanh(x)", mp.tanh),
+        (
+            "0.5*x*(1 + tanh(0.7978845608*(x + 0.044715*x**3)))",
+            lambda t: t / 2 * (1 + mp.tanh(mp.mpf("0.7978845608") * (t + mp.mpf("0.044715") * t**3))),
+        ),
+        ("x*sigmoid(1.702*x)", lambda t: t / (1 + mp.exp(-mp.mpf("1.702") * t))),
+        ("x*tanh(softplus(x))", lambda t: t * mp.tanh(mp.log(1 + mp.exp(t)))),
+        ("-softplus(-x)", lambda t: -mp.log(1 + mp.exp(-t))),
+    ],
+    ids=["tanh", "gelu_tanh", "gelu_sigmoid", "mish", "log_sigmoid"],
+)
+@pytest.mark.parametrize("x", [-1000.0, -300.0, -40.0, 0.3, 40.0, 300.0, 1000.0])
+def test_second_derivatives_stay_finite_in_the_tails(program, formula, x):
+    got = hessian(parse(program), {"x": x}).matrix["x"]["x"]
+    want = mp_second(formula, x)
+    assert math.isfinite(got), (program, x, got)
+    assert abs(got - want) <= 1e-9 * max(1, abs(want)), (program, x, got, want)
+
+
+# ---------------------------------------------------------------- slips people type from habit
+
+
+@pytest.mark.parametrize(
+    "program, fragment",
+    [
+        ("d/dx x**2", 'gradcli diff "x**2"'),
+        ("d/dx (x**2 + 1)", 'gradcli diff "x**2 + 1"'),
+        ("import math", "nothing to import"),
+        ("def f(x): return x**2", "no function definitions"),
+        ("lambda x: x", "no function definitions"),
+        ("math.tanh(x)", "tanh(...), not math.tanh(...)"),
+        ("x**2 if x > 0 else 0", "no if/else"),
+        ("f(x) = x**2", "write f = x**2"),
+        ("x²", "x**2, not x²"),
+        ("for i in x", "not Python"),
+    ],
+)
+def test_habits_get_hints_that_point_the_right_way(program, fragment):
+    stderr = assert_clean_error(cli("eval", program, "--at", "x=1"), "hint:", fragment)
+    assert "missing operator" not in stderr
+
+
+@pytest.mark.parametrize(
+    "program, value", [("3×x", 6), ("x·x", 4), ("x − 1", 1), ("π*x", 2 * math.pi), ("x ÷ 4", 0.5), ("−x", -2)]
+)
+def test_typographic_signs_read_as_their_ascii_operators(program, value):
+    done = cli("eval", program, "--at", "x=2", "--json")
+    assert done.returncode == 0, done.stderr
+    assert strict_json(done.stdout)["value"] == pytest.approx(value)
+
+
+def test_an_array_value_is_not_called_an_output():
+    stderr = assert_clean_error(cli("eval", "x**2", "--at", "x=[1,2,3]"), "--at x=[1,2,3]", "single numbers")
+    assert "output" not in stderr
+
+
+def test_gradcli_without_a_command_exits_2():
+    assert_clean_error(cli(), "no command", "eval")
+
+
+@pytest.mark.parametrize("which", ["²", "1.5", "[", "", "--", "99999999999999999999", "-3", "٣"])
+def test_odd_values_of_of_are_clean_errors(which):
+    done = cli("eval", "[x, x*y]", "--at", "x=1,y=2", "--of", which)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+
+
+# ---------------------------------------------------------------- what is echoed back
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eval", "x\x1b[31m + 1", "--at", "x=1"],
+        ["eval", "x + 1", "--at", "x=1\x1b]0;owned\x07"],
+        ["eval", "\x9b31m x"],
+        ["eval", "-f", "-", "--at", "x=1"],
+        ["diff", "x", "--wrt", "\x1b[2J"],
+    ],
+)
+def test_control_characters_are_echoed_escaped(args):
+    done = cli(*args, stdin="frobnicate\x00(x)")
+    assert done.returncode == 2
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", done.stderr), repr(done.stderr)
+    assert "\\x1b" in done.stderr or "\\x9b" in done.stderr or "\\x00" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["eval", "x" * 20_000 + " +", "--at", "x=1"],
+        ["eval", "frobnicate" * 2000 + "(x)"],
+        ["eval", "x", "--at", "x=" + "1" * 20_000 + "q"],
+        ["eval", "[x, y]", "--at", "x=1,y=2", "--of", "z" * 20_000],
+        ["eval", "\n".join(["x +"] * 5000)],
+    ],
+)
+def test_error_messages_stay_small_whatever_the_input(args):
+    done = cli(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr) < 3000 and len(done.stderr.splitlines()) <= 12, len(done.stderr)
+
+
+def test_sweep_json_is_strict_at_infinity():
+    done = cli("compare", "x**2", "--at", "x=inf", "--sweep", "--json")
+    assert done.returncode == 0, done.stderr
+    json.loads(done.stdout, parse_constant=lambda c: pytest.fail(f"non-strict {c}"))
