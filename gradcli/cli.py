@@ -85,11 +85,13 @@ def to_terminal(draw) -> str:
     """
     from rich.console import Console
 
+    from gradcli.render.layout import MIN_WIDTH, strip_trailing
+
     buffer = io.StringIO()
-    width = max(shutil.get_terminal_size((120, 24)).columns, 60)
+    width = max(shutil.get_terminal_size((120, 24)).columns, MIN_WIDTH)
     terminal = sys.stdout.isatty()
     draw(Console(file=buffer, width=width, force_terminal=terminal, highlight=False, markup=False, emoji=False))
-    return buffer.getvalue()
+    return strip_trailing(buffer.getvalue())
 
 
 @command("eval")

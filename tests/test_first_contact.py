@@ -88,6 +88,12 @@ def test_e_may_be_bound_as_in_python():
     assert gradcli.evaluate("y = e*x; e = 2*x; e + y", {"x": 1}).value == pytest.approx(2 + math.e)
 
 
+def test_the_trace_says_when_a_constant_is_shadowed():
+    done = cli("eval", "e = c - d; e**2", "--at", "c=1,d=3")
+    assert done.returncode == 0 and "e is bound in this program" in " ".join(done.stdout.split())
+    assert "bound in this program" not in cli("eval", "e*x", "--at", "x=1").stdout
+
+
 def test_a_shadowed_constant_is_printed_as_a_number_in_derivatives():
     done = cli("diff", "e = x*2; e*2.718281828459045*x")
     assert done.returncode == 0, done.stderr
@@ -107,6 +113,11 @@ def test_a_step_that_straddles_a_kink_is_shortened():
     assert done.returncode == 0, done.stdout
     (row,) = strict_json(done.stdout)["inputs"]
     assert row["verdict"] == PASS and row["step"] < 1e-7 and row["numerical"] == pytest.approx(1)
+
+
+def test_the_report_says_why_a_step_was_shortened():
+    text = " ".join(cli("compare", "abs(x)", "--at", "x=1e-7").stdout.split())
+    assert "the step was shortened from 6.1e-06 to 9.5e-08" in text and "kink of f" in text
 
 
 def test_a_kink_too_close_for_any_step_is_near_kink_not_fail():
@@ -253,3 +264,14 @@ def test_sweep_json_is_strict_at_infinity():
     done = cli("compare", "x**2", "--at", "x=inf", "--sweep", "--json")
     assert done.returncode == 0, done.stderr
     json.loads(done.stdout, parse_constant=lambda c: pytest.fail(f"non-strict {c}"))
+
+
+def test_sweep_without_inputs_is_an_error_not_an_empty_success():
+    assert_clean_error(cli("compare", "2", "--sweep"), "no inputs")
+
+
+def test_sweep_follows_of_and_refuses_what_it_would_ignore():
+    report = strict_json(cli("compare", "[x*y, x + y]", "--at", "x=1,y=2", "--sweep", "--of", "0", "--json").stdout)
+    assert [item["exact"] for item in report["inputs"]] == [2, 1]  # d(x*y)/dx = y, d(x*y)/dy = x
+    assert_clean_error(cli("compare", "x", "--at", "x=1", "--sweep", "--order", "2"), "--order")
+    assert_clean_error(cli("compare", "x", "--at", "x=1", "--sweep", "--h", "0.1"), "--h")

@@ -88,3 +88,11 @@ def test_every_example_runs_as_printed(tmp_path):
         assert "error:" not in done.stderr and "Traceback" not in done.stderr, where
         written = [word for word in shlex.split(line, comments=True) if (tmp_path / word).exists()]
         assert done.stdout or written, where
+
+
+def test_readme_lists_every_function_of_the_op_table():
+    """The README's list is the help's list, generated from the op table: a new op must appear in both."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"<!-- functions -->`(.*?)`<!-- /functions -->", readme)
+    assert listed, "README.md lost its <!-- functions --> marker"
+    assert listed.group(1) == help_text.function_names(), f"paste into README.md: {help_text.function_names()}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from gradcli.compare import KINK, Comparison
+from gradcli.compare import KINK, NEAR_KINK, Comparison
 from gradcli.graph import Program
 from gradcli.render.derivative_text import derivative_latex, derivative_texts
 from gradcli.render.json_report import dumps
@@ -105,8 +105,10 @@ def _by_key(texts: dict[str, str], order: int) -> dict[str, Any]:
 
 
 def output_name(program) -> str:
-    """The output's binding name, or f."""
-    return program.labels.get(program.output, "f").replace("#", "_")
+    """The output's name in every report: its binding name, or f (see :class:`NodeTexts`)."""
+    from gradcli.explain import node_texts
+
+    return node_texts(program).name(program.output)
 
 
 def _num(value: float) -> str:
@@ -117,59 +119,103 @@ def _error(value: float) -> str:
     return f"{value:.1e}"
 
 
+COMPARE_COLUMNS = (  # (header in the table, label in a block)
+    ("symbolic", "symbolic"),
+    ("numerical (central)", "numerical"),
+    ("forward", "forward"),
+    ("reverse", "reverse"),
+    ("rel. error vs reverse", "rel. error"),
+)
+SYMBOLIC_SHOWN = 40  # characters of a symbolic derivative shown in a table
+
+
+def shortened(text: str) -> str:
+    """A derivative's text cut to :data:`SYMBOLIC_SHOWN` characters (``...`` marks the cut)."""
+    return text if len(text) <= SYMBOLIC_SHOWN else text[: SYMBOLIC_SHOWN - 3] + "..."
+
+
+def _compared(row):
+    """One input's :class:`~gradcli.render.layout.Verdict`: the symbolic derivative and its value,
+    the central difference and its step, forward and reverse mode, the relative errors against
+    reverse mode."""
+    from gradcli.render.layout import Packed, Verdict
+
+    cells = (
+        f"{shortened(row.symbolic)}\n= {_num(row.symbolic_value)}",
+        f"{_num(row.numerical)}\n(h = {row.step:.2g})",
+        _num(row.forward),
+        _num(row.reverse),
+        Packed([f"{method} {_error(e)}" for method, e in row.errors.items()]),
+    )
+    return Verdict(row.name, row.verdict, cells)
+
+
 def compare_table(comparison: Comparison, console) -> None:
-    """The side-by-side table, the pass counts, kinks and expectations, to a rich console."""
-    from rich.table import Table
+    """The side-by-side table (one block per input where it does not fit), the pass counts, kinks
+    and expectations, to a rich console."""
+    from rich.console import Group
     from rich.text import Text
+
+    from gradcli.render.layout import VERDICT_STYLES, Column, Stripped, listing, verdict_report
 
     ev = comparison.evaluation
     out = output_name(ev.program)
-    point = ", ".join(f"{name} = {_num(v)}" for name, v in ev.point.items())
-    console.print(Text(f"{out} = {_num(ev.value)}   at {point or '(no inputs)'}"))
-    table = Table(title=f"d {out} / d input, four ways", title_justify="left", show_lines=True)
-    headers = ("input", "symbolic", "numerical (central)", "forward", "reverse", "rel. error vs reverse", "verdict")
-    for header in headers:
-        table.add_column(header, overflow="fold")
-    styles = {"PASS": "green", "WARNING": "yellow", "FAIL": "bold red", KINK: "yellow"}
-    for row in comparison.rows:
-        symbolic = row.symbolic if len(row.symbolic) <= 40 else row.symbolic[:37] + "..."
-        errors = "\n".join(f"{method} {_error(e)}" for method, e in row.errors.items())
-        table.add_row(
-            row.name,
-            f"{symbolic}\n= {_num(row.symbolic_value)}",
-            f"{_num(row.numerical)}\n(h = {row.step:.2g})",
-            _num(row.forward),
-            _num(row.reverse),
-            errors,
-            Text(row.verdict, style=styles[row.verdict]),
-        )
-    console.print(table)
+    point = [f"{name} = {_num(v)}" for name, v in ev.point.items()]
     passes = comparison.passes
-    console.print(
+    parts: list = [
+        listing(f"{out} = {_num(ev.value)}   at ", point),
+        verdict_report(
+            f"d {out} / d input, four ways",
+            "relative errors are against reverse mode",
+            "input",
+            [Column(header, label) for header, label in COMPARE_COLUMNS],
+            [_compared(row) for row in comparison.rows],
+        ),
         Text(
             f"passes over the graph: forward mode {passes['forward']} (one per input), "
             f"reverse mode {passes['reverse']}, central differences {passes['numerical']} extra evaluations",
             style="dim",
-        )
-    )
+        ),
+    ]
     for row in comparison.rows:
         if row.verdict == KINK:
             left, right = row.one_sided
-            console.print(
+            parts.append(
                 Text(
                     f"~ {row.name} sits on a kink: {row.kink}; slopes here: left {_num(left)}, right {_num(right)}",
                     style="yellow",
                 )
             )
+        elif row.near_kink is not None:
+            parts.append(Text(f"~ {row.name}: {_near_kink_note(ev.program, row)}", style="yellow"))
     for e in comparison.expectations:
-        style = styles[e.verdict]
-        console.print(
+        parts.append(
             Text(
                 f"expect d{out}/d{e.name} = {e.formula}: {_num(e.value)} vs reverse mode {_num(e.reverse)}, "
                 f"relative error {_error(e.error)}: {e.verdict}",
-                style=style,
+                style=VERDICT_STYLES.get(e.verdict, "yellow"),
             )
         )
+    console.print(Stripped(Group(*parts)))
+
+
+def _near_kink_data(program, row) -> dict[str, Any]:
+    from gradcli.explain import node_texts
+
+    return {"near_kink": node_texts(program).name(row.near_kink), "usual_step": row.usual_step}
+
+
+def _near_kink_note(program, row) -> str:
+    """Why the step of ``row`` was shortened, or why it gives no verdict (NEAR KINK)."""
+    from gradcli.explain import node_texts
+
+    kink = f"the kink of {node_texts(program).name(row.near_kink)}"
+    if row.verdict == NEAR_KINK:
+        return (
+            f"{kink} lies closer than the shortest usable step (h = {row.step:.2g}): every central difference "
+            "here straddles it, so this is no check either way"
+        )
+    return f"the step was shortened from {row.usual_step:.2g} to {row.step:.2g} to keep {kink} out of [x - h, x + h]"
 
 
 def compare_json(comparison: Comparison) -> str:
@@ -193,6 +239,7 @@ def compare_json(comparison: Comparison) -> str:
                     "relative_errors": {k: json_number(v) for k, v in r.errors.items()},
                     "verdict": r.verdict,
                     **({"kink": r.kink, "one_sided": [json_number(s) for s in r.one_sided]} if r.kink else {}),
+                    **(_near_kink_data(ev.program, r) if r.near_kink is not None else {}),
                 }
                 for r in comparison.rows
             ],

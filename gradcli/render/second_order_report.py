@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, NamedTuple
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
-from gradcli.compare import KINK, SecondComparison
+from gradcli.compare import SecondComparison
 from gradcli.explain import expression, node_texts
 from gradcli.jacobian import Jacobian
+from gradcli.render.derivative_report import shortened
 from gradcli.render.json_report import diagnostics_data
+from gradcli.render.layout import (
+    Adaptive,
+    Block,
+    Column,
+    Packed,
+    Stripped,
+    Verdict,
+    listing,
+    plain_table,
+    records,
+    render_blocks,
+    title,
+    titled,
+    verdict_report,
+)
 from gradcli.render.numbers import format_number, json_number
 from gradcli.render.table import diagnostic_notes
 from gradcli.second_order import Hessian, HessianVectorProduct
 
 DIGITS = 10
-STYLES = {"PASS": "green", "WARNING": "yellow", "FAIL": "bold red", KINK: "yellow"}
 
 
 def num(value: float) -> str:
@@ -29,16 +45,11 @@ MAX_ROWS = 40  # rows down; longer tables show their first and last rows
 MAX_POINT = 12  # inputs listed on the "at" line
 
 
-def point_line(point: dict[str, float]) -> Text:
+def point_line(point: dict[str, float]) -> Adaptive:
     items = [f"{name} = {num(v)}" for name, v in point.items()]
     if len(items) > MAX_POINT:
         items = [*items[: MAX_POINT - 2], "…", items[-1], f"({len(items)} inputs)"]
-    return Text("at  " + (", ".join(items) or "(no inputs)"))
-
-
-def titled(title: str, table: Table) -> Group:
-    """A table under a title that keeps to one line (a table's own title wraps at its width)."""
-    return Group(Text(title, style="italic"), table)
+    return listing("at  ", items)
 
 
 def _kept(count: int, limit: int) -> list[int | None]:
@@ -49,48 +60,122 @@ def _kept(count: int, limit: int) -> list[int | None]:
     return [*range(head), None, *range(count - (limit - head - 1) - 1, count)]
 
 
-def _matrix_table(title: str, corner: str, row_labels: list[str], column_labels: list[str], cell) -> Group:
-    """``cell(i, j)`` for every row and column, the middle left out when there are many."""
-    table = Table(show_edge=False, box=None, padding=(0, 2))
-    table.add_column(corner, style="bold")
-    columns = _kept(len(column_labels), MAX_COLUMNS)
-    rows = _kept(len(row_labels), MAX_ROWS)
-    for j in columns:
-        table.add_column("…" if j is None else column_labels[j], justify="right")
-    for i in rows:
+def _adaptive_table(
+    heading: str, columns: Sequence[Column], rows: Sequence[Sequence[str]], pieces: Callable[[Sequence[str]], list[str]]
+) -> Stripped:
+    """A table of ``rows`` under ``heading``; where it does not fit, one line of ``pieces(row)`` per row."""
+
+    def wide(width: int) -> Group:
+        table = plain_table(columns)
+        for row in rows:
+            table.add_row(*row)
+        return titled(heading, table, width)
+
+    def narrow(width: int) -> Group:
+        return Group(title(heading, width), records([pieces(row) for row in rows], width))
+
+    return Stripped(Adaptive(wide, narrow))
+
+
+def _matrix_table(heading: str, corner: str, row_labels: list[str], column_labels: list[str], cell) -> Stripped:
+    """``cell(i, j)`` for every row and column under ``heading``, the middle left out when there are many."""
+    return Stripped(Adaptive(*_Matrix(heading, corner, row_labels, column_labels, cell).layouts()))
+
+
+class _Matrix(NamedTuple):
+    """A matrix to print: its heading, the header over its row labels, its labels and entries."""
+
+    heading: str
+    corner: str
+    row_labels: list[str]
+    column_labels: list[str]
+    cell: Callable[[int, int], float]
+
+    def layouts(self) -> list[Callable[[int], Group]]:
+        """Widest first: as many columns as fit (at most :data:`MAX_COLUMNS`, at least the first and
+        last); then a line per entry; then a block per row."""
+        most = min(MAX_COLUMNS, len(self.column_labels))
+        grids = [partial(self.grid, limit) for limit in [most, *range(most - 1, 1, -1)]]
+        return [*grids, self.entries, self.blocks]
+
+    def grid(self, limit: int, width: int) -> Group:
+        columns = _kept(len(self.column_labels), limit)
+        headers = [Column(self.corner, style="bold")]
+        headers += [Column("…" if j is None else self.column_labels[j], numeric=True) for j in columns]
+        table = plain_table(headers)
+        for i in self.rows():
+            if i is None:
+                table.add_row("…", *["" for _ in columns])
+            else:
+                table.add_row(self.row_labels[i], *["…" if j is None else num(self.cell(i, j)) for j in columns])
+        return self.framed(table, columns, width)
+
+    def entries(self, width: int) -> Group:
+        table = plain_table([Column("", style="bold"), Column(""), Column("", numeric=True)])
+        table.show_header = False
+        for i in self.rows():
+            for k, j in enumerate([None] if i is None else self.columns()):
+                table.add_row(*self.entry(i, j, k == 0))
+        return self.framed(table, self.columns(), width)
+
+    def blocks(self, width: int) -> Group:
+        blocks = [None if i is None else Block(self.row_labels[i], rows=self.block_rows(i)) for i in self.rows()]
+        return self.framed(render_blocks(blocks, width), self.columns(), width)
+
+    def block_rows(self, i: int) -> list[tuple[str, list[str]]]:
+        return [(column, [value]) for _, column, value in (self.entry(i, j, False) for j in self.columns())]
+
+    def entry(self, i: int | None, j: int | None, first: bool) -> tuple[str, str, str]:
+        """A line of :meth:`entries`: the row's label on its first line, the column's, the number."""
         if i is None:
-            table.add_row("…", *["" for _ in columns])
-            continue
-        table.add_row(row_labels[i], *["…" if j is None else num(cell(i, j)) for j in columns])
-    parts = [Text(title, style="italic"), table]
-    if None in columns or None in rows:
-        shown = f"{len(row_labels)} × {len(column_labels)}"
-        parts.append(Text(f"({shown}: the middle is left out here; --json has every number)", style="dim"))
-    return Group(*parts)
+            return ("…", "", "")
+        label = self.row_labels[i] if first else ""
+        return (label, "…", "") if j is None else (label, self.column_labels[j], num(self.cell(i, j)))
+
+    def rows(self) -> list[int | None]:
+        return _kept(len(self.row_labels), MAX_ROWS)
+
+    def columns(self) -> list[int | None]:
+        return _kept(len(self.column_labels), MAX_COLUMNS)
+
+    def framed(self, body, columns: list[int | None], width: int) -> Group:
+        """``body`` under the heading, with a note when rows or columns are left out."""
+        parts = [title(self.heading, width), body]
+        if None in columns or None in self.rows():
+            shown = f"{len(self.row_labels)} × {len(self.column_labels)}"
+            parts.append(Text(f"({shown}: the middle is left out here; --json has every number)", style="dim"))
+        return Group(*parts)
 
 
 # ---------------------------------------------------------------- Jacobian
 
 
-def output_rows(j: Jacobian) -> Group:
+def output_rows(j: Jacobian) -> Stripped:
     """Each output: how it is called, what it computes, its value."""
     program = j.program
     texts = node_texts(program)
-    table = Table(show_edge=False, box=None, padding=(0, 2))
-    table.add_column("output", style="bold")
-    table.add_column("expression")
-    table.add_column("value", justify="right")
+    rows = []
     for k in _kept(len(program.outputs), MAX_ROWS):
         if k is None:
-            table.add_row("…", "", "")
+            rows.append(("…", "", ""))
             continue
         node = program.outputs[k]
         shown = expression(program.graph, node, texts) if program.graph.args[node] else texts.name(node)
-        table.add_row(program.output_label(k), shown, num(j.values[k]))
-    return titled("outputs", table)
+        rows.append((program.output_label(k), shown, num(j.values[k])))
+    columns = [Column("output", style="bold"), Column("expression"), Column("value", numeric=True)]
+    return _adaptive_table("outputs", columns, rows, _labelled_pieces("", "", "value"))
 
 
-def jacobian_table(j: Jacobian) -> Group:
+def _labelled_pieces(*labels: str) -> Callable[[Sequence[str]], list[str]]:
+    """A row's cells as pieces of a line, each after its label (a cell without one as it is)."""
+
+    def pieces(row: Sequence[str]) -> list[str]:
+        return [f"{label} {cell}" if label else cell for label, cell in zip(labels, row) if cell]
+
+    return pieces
+
+
+def jacobian_table(j: Jacobian) -> Stripped:
     """Rows are outputs; with many inputs and fewer outputs, rows are inputs instead."""
     labels = [j.program.output_label(k) for k in range(len(j.outputs))]
     if len(j.inputs) > MAX_COLUMNS and len(j.outputs) < len(j.inputs):
@@ -101,17 +186,28 @@ def jacobian_table(j: Jacobian) -> Group:
     return _matrix_table(title, "output", labels, columns, lambda k, i: j.rows[k][i])
 
 
-def mode_costs(j: Jacobian) -> Group:
+def mode_costs(j: Jacobian) -> Stripped:
     """Both modes side by side: passes, time, which one gave the numbers."""
     n, m = len(j.inputs), len(j.outputs)
-    table = Table(show_edge=False, box=None, padding=(0, 2))
-    for header, justify in (("mode", "left"), ("passes", "right"), ("per", "left"), ("time", "right"), ("", "left")):
-        table.add_column(header, justify=justify)
+    rows = []
     for mode, per in (("forward", f"input (n = {n})"), ("reverse", f"output (m = {m})")):
         cost = j.costs[mode]
         seconds = "—" if cost.seconds is None else _duration(cost.seconds)
-        table.add_row(mode, str(cost.passes), per, seconds, "← used" if mode == j.mode else "")
-    return titled("cost of each mode: passes after the one evaluation, and their time (best of a few runs)", table)
+        rows.append((mode, str(cost.passes), per, seconds, "← used" if mode == j.mode else ""))
+    columns = [
+        Column("mode"),
+        Column("passes", numeric=True),
+        Column("per"),
+        Column("time", numeric=True),
+        Column(""),
+    ]
+    heading = "cost of each mode: passes after the one evaluation, and their time (best of a few runs)"
+    return _adaptive_table(heading, columns, rows, _cost_pieces)
+
+
+def _cost_pieces(row: Sequence[str]) -> list[str]:
+    mode, passes, per, seconds, used = row
+    return [piece for piece in (mode, f"{passes} passes", seconds, used, f"one per {per}") if piece]
 
 
 def _duration(seconds: float) -> str:
@@ -130,16 +226,9 @@ def jacobian_notes(j: Jacobian) -> list[Text]:
 
 
 def jacobian_parts(j: Jacobian) -> list:
-    return [
-        point_line(j.point),
-        Text(""),
-        output_rows(j),
-        Text(""),
-        jacobian_table(j),
-        Text(""),
-        mode_costs(j),
-        *jacobian_notes(j),
-    ]
+    """The outputs, the Jacobian, each mode's cost and the notes, in order (no line ends in spaces)."""
+    parts = [point_line(j.point), Text(""), output_rows(j), Text(""), jacobian_table(j), Text(""), mode_costs(j)]
+    return [Stripped(part) for part in parts + jacobian_notes(j)]
 
 
 def jacobian_data(j: Jacobian) -> dict[str, Any]:
@@ -163,7 +252,7 @@ def jacobian_data(j: Jacobian) -> dict[str, Any]:
 # ---------------------------------------------------------------- Hessian and H v
 
 
-def hessian_table(h: Hessian, title: str = "Hessian") -> Group:
+def hessian_table(h: Hessian, title: str = "Hessian") -> Stripped:
     names = list(h.matrix)
     heading = (
         f"{title} (forward-over-reverse: {h.passes} tangent pass{'' if h.passes == 1 else 'es'} over the gradient)"
@@ -176,18 +265,18 @@ def hessian_data(h: Hessian) -> dict[str, dict[str, float | str]]:
     return {a: {b: json_number(v) for b, v in row.items()} for a, row in h.matrix.items()}
 
 
-def hvp_table(r: HessianVectorProduct, title: str = "Hessian-vector product") -> Group:
-    table = Table(show_edge=False, box=None, padding=(0, 2))
-    for header in ("input", "v", "gradient", "(H v)"):
-        table.add_column(header, justify="left" if header == "input" else "right")
+def hvp_table(r: HessianVectorProduct, title: str = "Hessian-vector product") -> Stripped:
     names = list(r.product)
+    rows = []
     for k in _kept(len(names), MAX_ROWS):
         if k is None:
-            table.add_row("…", "", "", "")
+            rows.append(("…", "", "", ""))
             continue
         name = names[k]
-        table.add_row(name, num(r.direction[name]), num(r.gradient[name]), num(r.product[name]))
-    return titled(f"{title} H v (forward-over-reverse: {r.passes} pass, the Hessian is not formed)", table)
+        rows.append((name, num(r.direction[name]), num(r.gradient[name]), num(r.product[name])))
+    columns = [Column("input"), *(Column(header, numeric=True) for header in ("v", "gradient", "(H v)"))]
+    heading = f"{title} H v (forward-over-reverse: {r.passes} pass, the Hessian is not formed)"
+    return _adaptive_table(heading, columns, rows, _labelled_pieces("", "v =", "gradient =", "H v ="))
 
 
 def hvp_data(r: HessianVectorProduct) -> dict[str, Any]:
@@ -201,30 +290,41 @@ def hvp_data(r: HessianVectorProduct) -> dict[str, Any]:
 # ---------------------------------------------------------------- compare --order 2
 
 
+SECOND_COLUMNS = (
+    Column("symbolic", "symbolic"),
+    Column("numerical (central, of the gradient)", "numerical"),
+    Column("forward-over-reverse", "forward-over-reverse"),
+    Column("rel. error", "rel. error"),
+)
+
+
 def compare_second_table(c: SecondComparison, out: str) -> list:
-    """The Hessian three ways, entry by entry, with the verdicts."""
+    """The Hessian three ways, entry by entry, with the verdicts (one block per entry where the
+    table does not fit)."""
     h = c.hessian
-    table = Table(title=f"d2 {out} / d a d b, three ways", title_justify="left", show_lines=True)
-    headers = ("a, b", "symbolic", "numerical (central, of the gradient)", "forward-over-reverse", "rel. error", "")
-    for header in headers:
-        table.add_column(header, overflow="fold")
-    for r in c.rows:
-        symbolic = r.symbolic if len(r.symbolic) <= 40 else r.symbolic[:37] + "..."
-        errors = "\n".join(f"{method} {e:.1e}" for method, e in r.errors.items())
-        table.add_row(
+    items = [
+        Verdict(
             f"{r.first}, {r.second}",
-            f"{symbolic}\n= {num(r.symbolic_value)}",
-            f"{num(r.numerical)}\n(h = {r.step:.2g})",
-            num(r.automatic),
-            errors,
-            Text(r.verdict, style=STYLES[r.verdict]),
+            r.verdict,
+            (
+                f"{shortened(r.symbolic)}\n= {num(r.symbolic_value)}",
+                f"{num(r.numerical)}\n(h = {r.step:.2g})",
+                num(r.automatic),
+                Packed([f"{method} {e:.1e}" for method, e in r.errors.items()]),
+            ),
         )
+        for r in c.rows
+    ]
     passes = c.passes
     parts: list = [
-        Text(
-            f"{out} = {num(h.value)}   at {', '.join(f'{k} = {num(v)}' for k, v in h.point.items()) or '(no inputs)'}"
+        listing(f"{out} = {num(h.value)}   at ", [f"{k} = {num(v)}" for k, v in h.point.items()]),
+        verdict_report(
+            f"d2 {out} / d a d b, three ways",
+            "numerical: central differences of the gradient",
+            "a, b",
+            SECOND_COLUMNS,
+            items,
         ),
-        table,
         Text(
             f"passes: forward-over-reverse {passes['forward_over_reverse']} (one per input, over the gradient graph); "
             f"central differences of the gradient {passes['numerical']} forward + {passes['numerical']} reverse; "
@@ -233,7 +333,7 @@ def compare_second_table(c: SecondComparison, out: str) -> list:
         ),
     ]
     parts += [Text(f"~ {r.first}, {r.second}: at a kink ({r.kink})", style="yellow") for r in c.rows if r.kink]
-    return parts
+    return [Stripped(part) for part in parts]
 
 
 def compare_second_data(c: SecondComparison) -> dict[str, Any]:

@@ -9,7 +9,7 @@ each method draws a V: cancellation (slope -1) on the left, truncation on the ri
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -43,32 +43,84 @@ def _heading(s: Sweep) -> str:
 # ---------------------------------------------------------------- rich table
 
 
+METHODS = ("forward", "central")  # the differences a sweep compares, in table order
+
+
 def sweep_table(sweeps: Sequence[Sweep], console) -> None:
     """One table per input: h, forward difference and its relative error, central
-    difference and its relative error; the best step of each method marked."""
+    difference and its relative error; the best step of each method marked. Where that does
+    not fit the console, a table per method, then a line per step."""
+    from rich.text import Text
+
+    from gradcli.render.layout import Adaptive, Stripped
+
+    for s in sweeps:
+        console.print(Stripped(Adaptive(*_sweep_layouts(s))))
+        if s.kink:
+            console.print(Stripped(Text(f"~ {s.name} sits on a kink: {s.kink}", style="yellow")))
+    if sweeps:
+        console.print(Stripped(Text(_explanation(), style="dim")))
+
+
+def _sweep_layouts(s: Sweep) -> list[Callable[[int], Any]]:
+    """Widest first: both methods in one table; a table per method, boxed, then compact; a line per step."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from gradcli.render.layout import records, title
+
+    def tables(*groups: Sequence[str], boxed: bool) -> Callable[[int], Group]:
+        def make(width: int) -> Group:
+            grids = [_sweep_grid(s, methods, boxed) for methods in groups]
+            spaced = [part for grid in grids for part in (Text(""), grid)][1:]
+            return Group(title(_heading(s), width), *spaced)
+
+        return make
+
+    apart = [(method,) for method in METHODS]
+    return [
+        tables(METHODS, boxed=True),
+        tables(*apart, boxed=True),
+        tables(*apart, boxed=False),
+        lambda width: Group(title(_heading(s), width), records(_sweep_lines(s), width)),
+    ]
+
+
+def _sweep_grid(s: Sweep, methods: Sequence[str], boxed: bool):
+    """h, then each method's difference and relative error: boxed with full headers, or compact."""
     from rich.table import Table
     from rich.text import Text
 
-    for s in sweeps:
-        table = Table(title=_heading(s), title_justify="left")
-        table.add_column("h", justify="right")
-        table.add_column("forward difference", justify="right", overflow="fold")
-        table.add_column("rel. error", justify="right")
-        table.add_column("central difference", justify="right", overflow="fold")
-        table.add_column("rel. error", justify="right")
-        for row in s.rows:
-            table.add_row(
-                _step(row.step),
-                _num(row.forward),
-                _error_cell(Text, row.forward_error, _is(row, s.best_forward)),
-                _num(row.central),
-                _error_cell(Text, row.central_error, _is(row, s.best_central)),
-            )
-        console.print(table)
-        if s.kink:
-            console.print(Text(f"~ {s.name} sits on a kink: {s.kink}", style="yellow"))
-    if sweeps:
-        console.print(Text(_explanation(), style="dim"))
+    from gradcli.render.layout import Column, add_columns
+
+    columns = [Column("h", numeric=True)]
+    for method in methods:
+        columns += [
+            Column(f"{method} difference" if boxed else method, numeric=True),
+            Column("rel. error", numeric=True),
+        ]
+    table = Table() if boxed else Table(box=None, show_edge=False, padding=(0, 1), pad_edge=False)
+    add_columns(table, columns)
+    for row in s.rows:
+        cells = [_step(row.step)]
+        for method in methods:
+            best = _is(row, getattr(s, f"best_{method}"))
+            cells += [_num(getattr(row, method)), _error_cell(Text, getattr(row, f"{method}_error"), best)]
+        table.add_row(*cells)
+    return table
+
+
+def _sweep_lines(s: Sweep) -> list[list[str]]:
+    """A line per step: h, then each method's difference with its relative error."""
+    lines = []
+    for row in s.rows:
+        pieces = [f"h = {_step(row.step)}"]
+        for method in METHODS:
+            error = _err(getattr(row, f"{method}_error"))
+            best = f" {BEST}" if _is(row, getattr(s, f"best_{method}")) else ""
+            pieces.append(f"{method} {_num(getattr(row, method))} ({error}{best})")
+        lines.append(pieces)
+    return lines
 
 
 def _is(row: SweepRow, best: SweepRow | None) -> bool:
@@ -391,7 +443,7 @@ def sweep_json(sweeps: Sequence[Sweep]) -> dict[str, Any]:
                 "forward": _best_json(s.best_forward, "forward_error"),
                 "central": _best_json(s.best_central, "central_error"),
             },
-            "theory_steps": {"forward": fwd, "central": cen},
+            "theory_steps": {"forward": json_number(fwd), "central": json_number(cen)},
             "rows": [
                 {
                     "step": json_number(r.step),
