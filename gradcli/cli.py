@@ -8,6 +8,7 @@ message on stderr and exit code 2; output is built completely before any is writ
 from __future__ import annotations
 
 import io
+import math
 import os
 import shutil
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import typer
 
 from gradcli import __version__, help_text, limits
-from gradcli.errors import GradcliError, InputProblem, bounded
+from gradcli.errors import GradcliError, InputProblem, bounded, printable
 
 APP_SETTINGS = {
     "name": "gradcli",
@@ -57,6 +58,11 @@ def emit(text: str) -> None:
     """Write the report on stdout (writing is not part of the timed work)."""
     limits.stop_clock()
     sys.stdout.write(text)
+
+
+def report(*lines: str) -> None:
+    """Lines for stderr after a run that succeeded (``wrote g.svg (5.1 kB)``), control characters escaped."""
+    sys.stderr.write("".join(f"{printable(line)}\n" for line in lines))
 
 
 def read_program(program: str | None, file: str | None) -> str:
@@ -169,6 +175,9 @@ def _second_order(program, point, order: int, direction) -> list[tuple[str, obje
     return results
 
 
+MAX_SECOND_ORDER_TABLES = 8  # Hessians (or H v) of several outputs shown in the terminal; --json has all
+
+
 def _second_order_parts(second) -> list:
     if not second:
         return []
@@ -178,8 +187,14 @@ def _second_order_parts(second) -> list:
     from gradcli.second_order import Hessian
 
     parts: list = []
+    if len(second) > MAX_SECOND_ORDER_TABLES:
+        left_out = len(second) - MAX_SECOND_ORDER_TABLES + 1
+        note = Text(f"… {left_out} more left out here: --json has them all, --of picks one output", style="dim")
+        second = [*second[: MAX_SECOND_ORDER_TABLES - 2], (None, note), second[-1]]
     for label, result in second:
-        if isinstance(result, Hessian):
+        if label is None:
+            parts += [Text(""), result]
+        elif isinstance(result, Hessian):
             parts += [Text(""), hessian_table(result, f"Hessian of {label}" if label else "Hessian")]
         else:
             parts += [
@@ -286,9 +301,12 @@ def diff_command(
     try:
         _check_order(order)
         parsed = _selected(parse(read_program(program, file)), of)
+        if not parsed.inputs and not json_output:  # JSON can say so: an empty "derivative"
+            raise InputProblem("the program has no inputs, so there is nothing to differentiate it by")
+        if order == 2:
+            n = len(set(wrt)) or len(parsed.inputs)
+            limits.check_second_derivatives(len(parsed.outputs) * n * (n + 1) // 2, "choose inputs with --wrt")
         text = diff_report(parsed, DiffRequest(tuple(wrt), order, expand, latex, json_output))
-        if not text and not parsed.inputs:
-            sys.stderr.write("note: the program has no inputs, so its derivative is empty\n")
     except GradcliError as error:
         fail(error)
     emit(text)
@@ -323,8 +341,8 @@ def compare_command(
     if output is not None:
         fail(InputProblem("-o goes with --sweep (the plot of the step sweep)"))
     try:
-        if h is not None and not h > 0:
-            raise InputProblem(f"--h {h}: the step must be a positive number")
+        if h is not None and not 0 < h < math.inf:
+            raise InputProblem(f"--h {h}: the step must be a positive finite number")
         _check_order(order)
         if order == 2 and expect:
             raise InputProblem("--expect checks first derivatives: leave out --order 2")
@@ -345,6 +363,8 @@ def _comparison(program, point, h, expect: list[str], order: int, json_output: b
         from gradcli.render.json_report import dumps
         from gradcli.render.second_order_report import compare_second_data, compare_second_table
 
+        n = len(program.inputs)
+        limits.check_second_derivatives(n * (n + 1) // 2, "compare fewer inputs (bind the others to numbers)")
         comparison = compare_second(program, point, h)
         if json_output:
             return comparison, dumps(compare_second_data(comparison))
@@ -363,7 +383,7 @@ def _sweep(
     program: str | None, at: list[str], file: str | None, json_output: bool, output: str | None, of: str | None
 ) -> None:
     """``compare --sweep``: the truncation/cancellation trade-off, as a table, a plot, JSON or SVG."""
-    from gradcli.output_files import Output, write_outputs
+    from gradcli.output_files import Output, write_outputs, writes_to_stdout
     from gradcli.parser import parse
     from gradcli.points import parse_point
     from gradcli.render.json_report import dumps
@@ -372,6 +392,9 @@ def _sweep(
 
     written: list[str] = []
     try:
+        plot_only = output is not None and writes_to_stdout(output)
+        if plot_only and json_output:
+            raise InputProblem(f"-o {output} and --json both write to standard output: choose one")
         parsed = _selected(parse(read_program(program, file)), of)
         sweeps = sweep(parsed, parse_point(at))
         if not sweeps:
@@ -379,7 +402,7 @@ def _sweep(
         if json_output:
             text = dumps(sweep_json(sweeps))
         else:
-            text = to_terminal(lambda console: sweep_report(sweeps, console))
+            text = "" if plot_only else to_terminal(lambda console: sweep_report(sweeps, console))
         if output is not None:
             svg = sweep_svg(sweeps, title=" ".join(parsed.source.split())).encode("utf-8")
             limits.stop_clock()
@@ -387,7 +410,7 @@ def _sweep(
     except GradcliError as error:
         fail(error)
     emit(text)
-    sys.stderr.write("".join(f"{line}\n" for line in written))
+    report(*written)
 
 
 def _expectations(items: list[str]) -> list[tuple[str, str]]:
@@ -468,7 +491,7 @@ def graph_command(
         fail(error)
     except OSError as error:  # write_outputs names the file; this is only a guard against a traceback
         fail(InputProblem(f"cannot write the drawing: {error.strerror or error}"))
-    sys.stderr.write("".join(f"note: {note}\n" for note in notes) + "".join(f"{line}\n" for line in written))
+    report(*[f"note: {note}" for note in notes], *written)
 
 
 def _option_names() -> tuple[set[str], set[str]]:

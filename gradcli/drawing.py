@@ -66,9 +66,9 @@ def subject(request: GraphRequest, note: Callable[[str], None] = lambda _: None)
     program = parse(request.source)
     if request.of is not None:
         program = program.select(program.output_index(request.of))
+    point = parse_point(request.at)  # checked even when only the structure is drawn
     if request.structure:
         return program
-    point = parse_point(request.at)
     if not (point or all(name in program.defaults for name in program.inputs)):
         return program
     if len(program.outputs) > 1:

@@ -86,19 +86,20 @@ class Graph:
         return below
 
     def ancestors(self, roots: Iterable[int]) -> list[int]:
-        """Ids of every node the roots depend on (roots included), in topological order."""
-        roots = list(roots)
-        if not roots:
-            return []
-        needed = bytearray(max(roots) + 1)
-        for r in roots:
-            needed[r] = 1
+        """Ids of every node the roots depend on (roots included), in topological order.
+
+        A walk of just those nodes: its cost is the size of the answer, not of the graph
+        (printing thousands of small second derivatives of one big graph stays cheap).
+        """
+        seen = set(roots)
+        stack = list(seen)
         args = self.args
-        for node in range(len(needed) - 1, -1, -1):
-            if needed[node]:
-                for a in args[node]:
-                    needed[a] = 1
-        return [node for node, flag in enumerate(needed) if flag]
+        while stack:
+            for a in args[stack.pop()]:
+                if a not in seen:
+                    seen.add(a)
+                    stack.append(a)
+        return sorted(seen)
 
 
 class Program:

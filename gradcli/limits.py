@@ -27,8 +27,11 @@ TIME_VARIABLE = "GRADCLI_TIME_LIMIT"
 MEMORY_VARIABLE = "GRADCLI_MEMORY_LIMIT"
 
 
+MAX_SECOND_DERIVATIVES = 50_000  # symbolic entries d2f/da db within the base time budget
+
+
 class LimitExceeded(GradcliError):
-    """The run went past its time or memory budget."""
+    """The run went past its time or memory budget, or would."""
 
 
 def budget(input_size: int) -> tuple[float, float]:
@@ -120,6 +123,23 @@ def _out_of_time(*_: object) -> None:
         f"stopped after {seconds:g} s, the time limit for an input of this size: the work grows much faster "
         f"than the input here; set {TIME_VARIABLE}=SECONDS to allow more (0: no limit)"
     )
+
+
+def check_second_derivatives(count: int, advice: str) -> None:
+    """Refuse, before any work, more symbolic second derivatives than the time budget allows.
+
+    Their number grows with the square of the inputs (a 10 kB sum of products of 700 inputs
+    has 245,000), so it is counted first; the allowance grows with the time limit.
+    """
+    if _RUNNING.input_size < 0:
+        return  # not under limited(): the library itself never refuses
+    seconds = budget(_RUNNING.input_size)[0]
+    allowed = int(MAX_SECOND_DERIVATIVES * seconds / BASE_SECONDS)
+    if seconds and count > allowed:
+        raise LimitExceeded(
+            f"that is {count:,} second derivatives, more than the {allowed:,} the time limit allows; {advice}, "
+            f"or set {TIME_VARIABLE}=SECONDS to allow more (0: no limit)"
+        )
 
 
 def memory_message(input_size: int) -> str:

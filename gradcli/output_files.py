@@ -113,6 +113,14 @@ def _plan(outputs: Sequence[Output], frames: FrameFolder | None) -> _Plan:
     return plan
 
 
+def writes_to_stdout(path: str) -> bool:
+    """Whether ``path`` names this process's standard output (``-``, ``/dev/stdout``, ``/dev/fd/1``)."""
+    if path == STDOUT:
+        return True
+    match = _DESCRIPTOR.fullmatch(path)
+    return match is not None and (match.group(1) is not None or "1" in (match.group(3), match.group(4)))
+
+
 def human_size(size: int) -> str:
     """A byte count as ``812 B``, ``5.1 kB`` or ``2.3 MB`` (decimal units)."""
     if size < 1000:

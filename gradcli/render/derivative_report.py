@@ -233,7 +233,7 @@ def compare_json(comparison: Comparison) -> str:
                     "symbolic": r.symbolic,
                     "symbolic_value": json_number(r.symbolic_value),
                     "numerical": json_number(r.numerical),
-                    "step": r.step,
+                    "step": json_number(r.step),
                     "forward": json_number(r.forward),
                     "reverse": json_number(r.reverse),
                     "relative_errors": {k: json_number(v) for k, v in r.errors.items()},

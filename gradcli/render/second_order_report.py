@@ -353,7 +353,7 @@ def compare_second_data(c: SecondComparison) -> dict[str, Any]:
                 "symbolic": r.symbolic,
                 "symbolic_value": json_number(r.symbolic_value),
                 "numerical": json_number(r.numerical),
-                "step": r.step,
+                "step": json_number(r.step),
                 "forward_over_reverse": json_number(r.automatic),
                 "relative_errors": {k: json_number(v) for k, v in r.errors.items()},
                 "verdict": r.verdict,
