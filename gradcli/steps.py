@@ -86,6 +86,7 @@ def backward_steps(evaluation: Evaluation) -> list[Step]:
     reached = gradient_reach(program, output)
     plan = {step[1]: step for step in reverse_plan(program, output)}
     running: dict[int, list[tuple[int, float]]] = {}  # node -> contributions received so far
+    totals: dict[int, float] = {}  # node -> their sum, added up in the order the reverse sweep adds them
     steps = []
     for node in sorted(reached, reverse=True):
         if g.ops[node].name == "const":
@@ -100,10 +101,10 @@ def backward_steps(evaluation: Evaluation) -> list[Step]:
                     continue
                 amount = local.value * grads[node]
                 running.setdefault(arg, []).append((node, amount))
-                total = sum(a for _, a in running[arg])
-                merged = total if len(running[arg]) > 1 else None
+                totals[arg] = totals.get(arg, 0.0) + amount
+                merged = totals[arg] if len(running[arg]) > 1 else None
                 lines.append(_send_line(name, texts.name(arg), local, grads[node], merged))
-                updates[arg] = total
+                updates[arg] = totals[arg]
         elif g.args[node] and not g.ops[node].differentiable:
             lines.append(f"{name} is stop_gradient: nothing flows to {', '.join(texts.name(a) for a in g.args[node])}")
         steps.append(Step(BACKWARD, node, f"backward: {name}", tuple(lines), {}, updates))

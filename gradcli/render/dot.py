@@ -4,13 +4,21 @@ Deterministic: the same input gives byte-identical DOT (node ``node{id}``, edge
 ``edge{consumer}_{position}``, numbers through one formatter). Each node's label has
 fixed lines, so a viewer can find them in the SVG: its name (with its operation),
 then ``value …`` and ``grad …`` when values are known. Nodes are shaded by the
-magnitude of their gradient on a log scale, with a legend.
+magnitude of their gradient on a log scale, with a legend. Every string is valid XML
+once Graphviz copies it into SVG: characters XML forbids are shown as ``\x01``.
+
+The layout settings follow the graph's shape (:func:`plan_layout`): Graphviz's ``dot``
+spends its time and memory on the points it adds where an edge spans several ranks,
+so a node used all along a long chain (``x`` in ``x + x + ... + x``) is drawn again,
+as a dashed ``proxy``, next to the uses that are far from it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
 from gradcli.evaluation import Evaluation
@@ -35,17 +43,32 @@ class DotOptions(NamedTuple):
     edge_labels: bool = False
     highlight: tuple[str, ...] = ()
     title: bool = True
-    fast_layout: bool = False  # big graphs: cap Graphviz's optimisation passes (minutes -> seconds)
+    fast_layout: bool = False  # use the fast settings even when the graph's shape does not call for them
 
 
 # Network-simplex and crossing-minimisation limits: a 2,000-node graph whose edges span
-# many ranks goes from about 100 s to 4 s, at the price of a few more crossings.
-FAST_LAYOUT = {"nslimit": "1", "nslimit1": "1", "mclimit": "0.1"}
+# many ranks goes from about 100 s to 4 s, at the price of a few more crossings; and the
+# newer ranking, which takes a 10,000-node chain from 8 s to under 1 s in Graphviz 2.43
+# (it ignores rank=sink, so the legend is tied to the outputs by invisible edges instead).
+FAST_LAYOUT = {"newrank": "true", "nslimit": "1", "nslimit1": "1", "mclimit": "0.1"}
+
+# Characters XML 1.0 forbids, and the other control characters (CR, DEL, C1): shown escaped.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every character XML cannot hold written as ``\\x01`` or ``\\ud800``."""
+    return _NOT_XML.sub(_escaped_character, text)
+
+
+def _escaped_character(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def escape(text: str) -> str:
     """Text inside a double-quoted DOT string (Graphviz escapes it again for SVG)."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def quoted(text: str) -> str:
@@ -64,15 +87,16 @@ def to_dot(subject: Program | Evaluation, options: DotOptions = DotOptions()) ->
     """DOT text for a program's structure, or for an evaluation with its numbers."""
     evaluation = subject if isinstance(subject, Evaluation) else None
     program = evaluation.program if evaluation is not None else subject
-    drawing = _Drawing(program, evaluation, options)
+    drawing = _Drawing(program, evaluation, options, plan_layout(program, options.fast_layout))
     return drawing.render()
 
 
 class _Drawing:
-    def __init__(self, program: Program, evaluation: Evaluation | None, options: DotOptions) -> None:
+    def __init__(self, program: Program, evaluation: Evaluation | None, options: DotOptions, plan: LayoutPlan) -> None:
         self.program = program
         self.ev = evaluation
         self.options = options
+        self.plan = plan
         self.g = program.graph
         self.texts = node_texts(program)
         self.used = set(self.g.ancestors(program.outputs))
@@ -88,18 +112,25 @@ class _Drawing:
         graph = {"rankdir": self.options.rankdir, "fontname": '"Helvetica"', "nodesep": "0.25", "ranksep": "0.35"}
         if self.options.title:
             graph.update(label=quoted(self._title()), labelloc="t", fontsize="12")
-        if self.options.fast_layout:
+        if self.plan.fast:
             graph.update(FAST_LAYOUT)
         lines.append(f"  graph [{_attrs(graph)}];")
         lines.append('  node [fontname="Helvetica", fontsize="10", margin="0.08,0.04"];')
         lines.append('  edge [fontname="Helvetica", fontsize="9", arrowsize="0.6"];')
         for node in self.program.nodes:
             lines.append(f"  node{node} [{_attrs(self._node_attrs(node))}];")
+        for arg, consumer in sorted(self.plan.proxied):
+            lines.append(f"  {proxy_id(arg, consumer)} [{_attrs(self._proxy_attrs(arg, consumer))}];")
         for node in self.program.nodes:
             for pos, arg in enumerate(self.g.args[node]):
-                lines.append(f"  node{arg} -> node{node} [{_attrs(self._edge_attrs(node, pos, arg))}];")
+                tail = proxy_id(arg, node) if (arg, node) in self.plan.proxied else f"node{arg}"
+                lines.append(f"  {tail} -> node{node} [{_attrs(self._edge_attrs(node, pos, arg))}];")
         if self.scale is not None and self.scale.has_range:
-            lines.extend(self.scale.legend())
+            lines.append(self.scale.legend())
+            if self.plan.fast:
+                lines.extend(f"  node{out} -> legend [style=invis];" for out in self.program.outputs)
+            else:
+                lines.append("  { rank=sink; legend; }")
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -162,6 +193,17 @@ class _Drawing:
             attrs.update(color=quoted(ANOMALY_COLOR), penwidth="2.5")
         if self.g.ops[node].name == "stop_gradient":
             attrs["style"] = '"rounded,filled,dashed"'
+        return attrs
+
+    def _proxy_attrs(self, arg: int, consumer: int) -> dict[str, str]:
+        """``arg`` drawn again next to ``consumer``: its name only, dashed, unfilled."""
+        name = self.texts.name(arg)
+        attrs = {"id": quoted(proxy_id(arg, consumer)), "class": '"proxy"', "label": quoted(name)}
+        attrs.update({k: v for k, v in _ROLE_STYLE[self.role(arg)].items() if k != "style"})
+        attrs["style"] = '"rounded,dashed"' if attrs.get("shape") == "box" else '"dashed"'
+        attrs["tooltip"] = quoted(f"{name} again, next to this use: its own node is far away")
+        if arg in self.on_path:
+            attrs.update(color=quoted(HIGHLIGHT_COLOR), penwidth="2.5")
         return attrs
 
     # ------------------------------------------------------------------ edges
@@ -227,18 +269,115 @@ _ROLE_STYLE = {
 }
 
 
+# ---------------------------------------------------------------------- layout
+# dot gives each rank an edge crosses a point of its own (a virtual node), and its time and
+# memory grow with nodes + points: x + x + ... + x with 1,000 terms has 500,000 points,
+# needs 1.6 GB and runs for minutes; with 100 terms (5,000 points), 15 s on default settings
+# and still seconds on the fast ones, as a degree-60 Horner polynomial (3,500 points).
+QUALITY_SIZE = 2_000  # nodes + points up to which dot runs on its own (slow, best) settings
+PROXY_POINTS = 1_000  # above this many points, far uses of the most spread-out nodes get proxies
+PROXY_SPAN = 3  # an edge gets a proxy when it crosses at least this many ranks
+MAX_PROXY_ROUNDS = 8
+
+
+class LayoutPlan(NamedTuple):
+    """How ``dot`` is asked to lay a graph out, and the size of the graph it gets."""
+
+    nodes: int  # proxies included
+    edges: int
+    ranks: int
+    points: int  # one per rank an edge crosses: the virtual nodes dot adds
+    proxied: frozenset[tuple[int, int]]  # (argument, consumer): the edge starts at a proxy of the argument
+    fast: bool  # Graphviz's optimisation passes capped (FAST_LAYOUT)
+
+
+def proxy_id(arg: int, consumer: int) -> str:
+    return f"proxy{arg}_{consumer}"
+
+
+def plan_layout(program: Program, fast: bool = False) -> LayoutPlan:
+    """The layout for ``program``'s drawing, chosen from its shape (ranks, fan-out, edge spans), not its size alone.
+
+    Ranks are estimated as dot sets them: every edge at least one rank long, a node used
+    more often than it uses others pulled next to its first use. While the edges cross
+    more than :data:`PROXY_POINTS` ranks in all, the nodes whose far uses cross the most
+    are drawn again, as proxies, next to those uses. Above :data:`QUALITY_SIZE` nodes and
+    points, dot's optimisation passes are capped (:data:`FAST_LAYOUT`).
+    """
+    args = program.graph.args[: program.size]
+    proxied: set[tuple[int, int]] = set()
+    for _ in range(MAX_PROXY_ROUNDS):
+        ranks, consumers = _ranks(args, proxied)
+        points = _points(ranks, consumers)
+        if points <= PROXY_POINTS:
+            break
+        proxied |= _far_uses(ranks, consumers, points - PROXY_POINTS)
+    else:
+        ranks, consumers = _ranks(args, proxied)
+        points = _points(ranks, consumers)
+    nodes = len(args) + len(proxied)
+    return LayoutPlan(
+        nodes=nodes,
+        edges=sum(len(a) for a in args),
+        ranks=max(ranks, default=-1) + 1,
+        points=points,
+        proxied=frozenset(proxied),
+        fast=fast or nodes + points > QUALITY_SIZE,
+    )
+
+
+def _ranks(args: Sequence[tuple[int, ...]], proxied: set[tuple[int, int]]) -> tuple[list[int], list[list[int]]]:
+    """Each node's rank (dot's, estimated) and its consumers, one per edge; proxied edges left out."""
+    ranks = [0] * len(args)
+    consumers: list[list[int]] = [[] for _ in args]
+    uses = [0] * len(args)
+    for node, node_args in enumerate(args):
+        for arg in node_args:
+            if (arg, node) not in proxied:
+                consumers[arg].append(node)
+                uses[node] += 1
+                ranks[node] = max(ranks[node], ranks[arg] + 1)
+    for node in reversed(range(len(args))):
+        if len(consumers[node]) > uses[node]:
+            ranks[node] = min(ranks[c] for c in consumers[node]) - 1
+    return ranks, consumers
+
+
+def _points(ranks: list[int], consumers: list[list[int]]) -> int:
+    return sum(ranks[c] - ranks[node] - 1 for node, uses in enumerate(consumers) for c in uses)
+
+
+def _far_uses(ranks: list[int], consumers: list[list[int]], excess: int) -> set[tuple[int, int]]:
+    """The far uses of the nodes that save the most points, until they save ``excess``."""
+    far = [[c for c in uses if ranks[c] - ranks[node] >= PROXY_SPAN] for node, uses in enumerate(consumers)]
+    saving = [sum(ranks[c] - ranks[node] - 2 for c in uses) for node, uses in enumerate(far)]
+    chosen: set[tuple[int, int]] = set()
+    for node in sorted(range(len(far)), key=lambda n: (-saving[n], n)):
+        if excess <= 0 or saving[node] <= 0:
+            break
+        chosen.update((node, c) for c in far[node])
+        excess -= saving[node]
+    return chosen
+
+
 def _finite(*numbers: float) -> bool:
     return all(math.isfinite(x) for x in numbers)
 
 
 class _GradientScale:
-    """|gradient| -> fill colour, on a log scale between the smallest and largest."""
+    """|gradient| -> fill colour, on a log scale between the smallest and largest.
+
+    Any floats at all: subnormal, near the top of the range, of either sign, nan or inf
+    (those two are drawn darkest and left out of the scale).
+    """
 
     def __init__(self, grads: list[float]) -> None:
-        logs = [math.log10(abs(g)) for g in grads if g != 0 and math.isfinite(g)]
-        self.lo = min(logs) if logs else 0.0
-        self.hi = max(logs) if logs else 0.0
-        self.has_range = bool(logs)
+        sizes = [abs(g) for g in grads if g != 0 and math.isfinite(g)]
+        self.smallest = min(sizes, default=0.0)
+        self.largest = max(sizes, default=0.0)
+        self.has_range = bool(sizes)
+        self.lo = math.log10(self.smallest) if sizes else 0.0
+        self.hi = math.log10(self.largest) if sizes else 0.0
 
     def color(self, grad: float) -> str:
         if grad == 0 or not self.has_range:
@@ -247,15 +386,15 @@ class _GradientScale:
             return PALETTE[-1]
         span = self.hi - self.lo
         t = 1.0 if span < 1e-12 else (math.log10(abs(grad)) - self.lo) / span
-        return PALETTE[min(len(PALETTE) - 1, int(t * len(PALETTE)))]
+        return PALETTE[min(len(PALETTE) - 1, max(0, int(t * len(PALETTE))))]
 
-    def legend(self) -> list[str]:
-        """A key: one swatch per colour with the smallest |gradient| it stands for."""
+    def legend(self) -> str:
+        """A key: one swatch per colour with the smallest |gradient| it stands for (the DOT node)."""
         span = self.hi - self.lo
         if span <= 1e-12:
-            fills = [(PALETTE[-1], format_number(10**self.hi, 3))]
+            fills = [(PALETTE[-1], format_number(self.largest, 3))]
         else:
-            lows = [10 ** (self.lo + span * k / len(PALETTE)) for k in range(len(PALETTE))]
+            lows = [self._power_of_ten(self.lo + span * k / len(PALETTE)) for k in range(len(PALETTE))]
             fills = [(fill, f"≥ {_round_down(low)}") for fill, low in zip(PALETTE, lows)]
         cells = [_swatch(fill, text) for fill, text in fills]
         white = '<TD BGCOLOR="#ffffff"><FONT POINT-SIZE="9">0</FONT></TD>'
@@ -264,10 +403,15 @@ class _GradientScale:
             f'<TR><TD COLSPAN="{len(cells) + 1}"><FONT POINT-SIZE="9">|gradient|, log scale</FONT></TD></TR>'
             f"<TR>{white}{''.join(cells)}</TR></TABLE>>"
         )
-        return [
-            f'  legend [id="legend", class="legend", shape=plaintext, label={label}];',
-            "  { rank=sink; legend; }",
-        ]
+        return f'  legend [id="legend", class="legend", shape=plaintext, label={label}];'
+
+    def _power_of_ten(self, exponent: float) -> float:
+        """10**exponent, kept between the smallest and largest |gradient| (no underflow to 0, no overflow)."""
+        try:
+            value = 10.0**exponent
+        except OverflowError:
+            value = self.largest
+        return min(max(value, self.smallest), self.largest)
 
 
 def _swatch(fill: str, text: str) -> str:
@@ -276,6 +420,11 @@ def _swatch(fill: str, text: str) -> str:
 
 
 def _round_down(value: float, digits: int = 2) -> str:
-    """``value`` to ``digits`` significant digits, rounded toward zero (a lower bound stays one)."""
-    exponent = math.floor(math.log10(value)) - digits + 1
-    return format_number(math.floor(value / 10**exponent) * 10**exponent, digits)
+    """``value`` (positive, finite) to ``digits`` significant digits, rounded toward zero (a lower bound stays one).
+
+    Worked out in decimal on the number as it is written (``repr``), so subnormal and huge
+    values round like any other, and 0.29 stays 0.29.
+    """
+    written = Decimal(repr(value))
+    step = Decimal(1).scaleb(written.adjusted() - digits + 1)
+    return format_number(float(written.quantize(step, rounding=ROUND_DOWN)), digits)

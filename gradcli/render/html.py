@@ -7,10 +7,12 @@ every number in place; the script replays the steps on that drawing the way
 are known, a node gets its shade only once its gradient is final, the current node is
 outlined. Nothing moves between steps.
 
-User text reaches the page in three ways, each escaped: the program (HTML-escaped),
-the steps (JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` etc., so no string
-can close the script element), and the SVG (Graphviz escapes its labels). A content
-security policy allows no network at all and only this page's own script.
+User text reaches the page in three ways, each escaped: the program (HTML-escaped, with
+control characters and lone surrogates shown as ``\\x01``, ``\\udc80``), the steps (ASCII
+JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` etc., so no string can close the
+script element, and U+2028/U+2029 escaped too), and the SVG (the DOT's labels are made
+XML-safe, and Graphviz escapes them). A content security policy allows no network at all
+and only this page's own script.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 
 from gradcli.evaluation import Evaluation
 from gradcli.explain import node_texts
+from gradcli.render.dot import visible
 from gradcli.render.numbers import LABEL_DIGITS, format_number
 from gradcli.steps import Step
 
@@ -174,7 +177,8 @@ SCRIPT = r"""
   }
   for (const g of svg ? svg.querySelectorAll("g.edge") : []) {
     const id = /^edge(\d+)_\d+$/.exec(g.id);
-    const ends = /^node(\d+)->node(\d+)/.exec(g.querySelector("title")?.textContent || "");
+    // An argument drawn again next to a far use is a proxy: "proxy3_7->node7" starts at node 3.
+    const ends = /^(?:node|proxy)(\d+)(?:_\d+)?->node(\d+)/.exec(g.querySelector("title")?.textContent || "");
     if (!id || !ends) continue;
     const parts = Array.from(g.querySelectorAll("path, polygon"), (el) => keep(el, ["stroke", "fill", "stroke-width"]));
     edges.push({ to: Number(id[1]), from: Number(ends[1]), parts });
@@ -347,12 +351,12 @@ def step_page(ev: Evaluation, svg: str, steps: list[Step]) -> str:
     script = SCRIPT.strip()
     parts = {
         "POLICY": _policy(script),
-        "TITLE": html.escape(f"gradcli steps: {short}"),
+        "TITLE": _text(f"gradcli steps: {short}"),
         "CSS": CSS.strip(),
         "PROGRAM": _program_html(program.source),
-        "POINT": html.escape(f"at {point}" if point else "no inputs"),
+        "POINT": _text(f"at {point}" if point else "no inputs"),
         "SVG": inline_svg(svg),
-        "SUMMARY": html.escape(_summary(ev)),
+        "SUMMARY": _text(_summary(ev)),
         "DATA": script_json(_data(steps)),
         "SCRIPT": script,
     }
@@ -360,14 +364,17 @@ def step_page(ev: Evaluation, svg: str, steps: list[Step]) -> str:
     return re.sub(r"@@(\w+)@@", lambda m: parts[m.group(1)], TEMPLATE)
 
 
+def _text(text: str) -> str:
+    """Text for the page: HTML-escaped, and every character XML cannot hold shown as an escape."""
+    return html.escape(visible(text))
+
+
 def _program_html(source: str) -> str:
     """The program as written, escaped, with its comments dimmed."""
     lines = []
     for line in source.strip("\n").split("\n"):
         code, mark, comment = line.partition("#")
-        lines.append(
-            html.escape(code) + (f'<span class="comment">{html.escape(mark + comment)}</span>' if mark else "")
-        )
+        lines.append(_text(code) + (f'<span class="comment">{_text(mark + comment)}</span>' if mark else ""))
     return "\n".join(lines)
 
 
@@ -397,7 +404,8 @@ def _summary(ev: Evaluation) -> str:
 
 
 def script_json(data: object) -> str:
-    """JSON that is safe inside <script>: no string in it can end the element."""
+    """JSON that is safe inside <script>: ASCII only (lone surrogates, U+2028 and U+2029 escaped),
+    and no string in it can end the element."""
     text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
