@@ -130,13 +130,23 @@ def _mul(A: NodeAlgebra, args, consts, param) -> int | None:
         return A.neg(A.mul(x, A._operand(y)))  # x*(-y) -> -(x*y): signs gather in front
     if A._is(x, "neg"):
         return A.neg(A.mul(A._operand(x), y))
-    if cx is None and A._is(y, "mul") and A._const_value(A.graph.args[y][0]) is not None:
+    if cx is None and _scaled(A, y) and not _scaled(A, A.graph.args[y][1]):
         factor, rest = A.graph.args[y]
         return A.mul(factor, A.mul(x, rest))  # x*(2*z) -> 2*(x*z): constants gather in front
-    if cx is None and cy is None and A._is(x, "mul") and A._const_value(A.graph.args[x][0]) is not None:
+    if cx is None and cy is None and _scaled(A, x) and not _scaled(A, A.graph.args[x][1]):
         factor, rest = A.graph.args[x]
         return A.mul(factor, A.mul(rest, y))  # (2*x)*z -> 2*(x*z)
     return None
+
+
+def _scaled(A: NodeAlgebra, node: int) -> bool:
+    """``node`` is a number times something (``2*z``).
+
+    Constants gather in front only past one such layer: two stacked layers (``4*(c*z)``)
+    are numbers that would not fold into one, and pulling them through every level of
+    a deep product would cost the square of its depth.
+    """
+    return A._is(node, "mul") and A._const_value(A.graph.args[node][0]) is not None
 
 
 def _div(A: NodeAlgebra, args, consts, param) -> int | None:

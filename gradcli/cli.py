@@ -30,6 +30,7 @@ APP_SETTINGS = {
 }
 app = typer.Typer(**APP_SETTINGS)
 
+
 def command(name: str):
     """Register a command with its help page's examples and one-line summary."""
     return app.command(name, epilog=help_text.help_for(name), short_help=help_text.SUMMARIES[name])
@@ -326,6 +327,7 @@ def compare_command(
     output: str | None = typer.Option(None, "--output", "-o", help="With --sweep: also write the plot as SVG."),
     order: int = typer.Option(1, "--order", help="2: the Hessian, against central differences of the gradient."),
     of: str | None = typer.Option(None, "--of", help="With several outputs: compare this one (name or position)."),
+    wrt: list[str] = typer.Option([], "--wrt", help="Compare the derivative by this input only (default: all)."),
 ) -> None:
     """Symbolic, numerical, forward and reverse derivatives side by side, with a verdict."""
     from gradcli.parser import parse
@@ -336,7 +338,7 @@ def compare_command(
         ignored = [name for name, present in given.items() if present]
         if ignored:
             fail(InputProblem(f"--sweep tries its own steps on first derivatives: leave out {', '.join(ignored)}"))
-        _sweep(program, at, file, json_output, output, of)
+        _sweep(program, at, file, json_output, output, of, tuple(wrt))
         return
     if output is not None:
         fail(InputProblem("-o goes with --sweep (the plot of the step sweep)"))
@@ -347,7 +349,7 @@ def compare_command(
         if order == 2 and expect:
             raise InputProblem("--expect checks first derivatives: leave out --order 2")
         parsed = _selected(parse(read_program(program, file)), of)
-        comparison, text = _comparison(parsed, parse_point(at), h, expect, order, json_output)
+        comparison, text = _comparison(parsed, parse_point(at), h, expect, order, json_output, tuple(wrt))
     except GradcliError as error:
         fail(error)
     emit(text)
@@ -355,7 +357,7 @@ def compare_command(
         raise typer.Exit(code=1)
 
 
-def _comparison(program, point, h, expect: list[str], order: int, json_output: bool):
+def _comparison(program, point, h, expect: list[str], order: int, json_output: bool, wrt: tuple[str, ...]):
     """The comparison of the first or second derivatives, and its report."""
     if order == 2:
         from gradcli.compare import compare_second
@@ -363,9 +365,9 @@ def _comparison(program, point, h, expect: list[str], order: int, json_output: b
         from gradcli.render.json_report import dumps
         from gradcli.render.second_order_report import compare_second_data, compare_second_table
 
-        n = len(program.inputs)
-        limits.check_second_derivatives(n * (n + 1) // 2, "compare fewer inputs (bind the others to numbers)")
-        comparison = compare_second(program, point, h)
+        n = len(set(wrt)) or len(program.inputs)
+        limits.check_second_derivatives(n * (n + 1) // 2, "choose inputs with --wrt")
+        comparison = compare_second(program, point, h, wrt)
         if json_output:
             return comparison, dumps(compare_second_data(comparison))
         parts = compare_second_table(comparison, output_name(program))
@@ -373,14 +375,20 @@ def _comparison(program, point, h, expect: list[str], order: int, json_output: b
     from gradcli.compare import compare
     from gradcli.render.derivative_report import compare_json, compare_table
 
-    comparison = compare(program, point, h, _expectations(expect))
+    comparison = compare(program, point, h, _expectations(expect), wrt)
     if json_output:
         return comparison, compare_json(comparison)
     return comparison, to_terminal(lambda console: compare_table(comparison, console))
 
 
 def _sweep(
-    program: str | None, at: list[str], file: str | None, json_output: bool, output: str | None, of: str | None
+    program: str | None,
+    at: list[str],
+    file: str | None,
+    json_output: bool,
+    output: str | None,
+    of: str | None,
+    wrt: tuple[str, ...],
 ) -> None:
     """``compare --sweep``: the truncation/cancellation trade-off, as a table, a plot, JSON or SVG."""
     from gradcli.output_files import Output, write_outputs, writes_to_stdout
@@ -388,7 +396,8 @@ def _sweep(
     from gradcli.points import parse_point
     from gradcli.render.json_report import dumps
     from gradcli.render.sweep_plot import sweep_json, sweep_report, sweep_svg
-    from gradcli.sweep import sweep
+    from gradcli.sweep import SWEEP_EVALUATIONS, sweep
+    from gradcli.symbolic import checked_names
 
     written: list[str] = []
     try:
@@ -396,7 +405,9 @@ def _sweep(
         if plot_only and json_output:
             raise InputProblem(f"-o {output} and --json both write to standard output: choose one")
         parsed = _selected(parse(read_program(program, file)), of)
-        sweeps = sweep(parsed, parse_point(at))
+        names = checked_names(parsed, wrt)
+        limits.check_work(len(names) * SWEEP_EVALUATIONS * parsed.size, "sweep fewer inputs with --wrt")
+        sweeps = sweep(parsed, parse_point(at), names)
         if not sweeps:
             raise InputProblem("the program has no inputs, so there is no derivative to take differences of")
         if json_output:

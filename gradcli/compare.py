@@ -36,7 +36,7 @@ from gradcli.parser import parse
 from gradcli.render.derivative_text import derivative_texts
 from gradcli.reverse import adjoints
 from gradcli.second_order import Hessian, hessian
-from gradcli.symbolic import derivative, derivative_program, second_derivative, sizes
+from gradcli.symbolic import checked_names, derivative, derivative_program, second_derivative, sizes
 
 KINK = "KINK"
 NEAR_KINK = "NEAR KINK"  # the difference step cannot avoid a kink next to the point: no verdict either way
@@ -83,21 +83,24 @@ def compare(
     at: Mapping[str, float] | None = None,
     h: float | None = None,
     expect: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+    wrt: Sequence[str] | None = None,
 ) -> Comparison:
-    """Every input's derivative four ways, and any hand-derived formulas checked against them.
+    """Every input's derivative (each of ``wrt``) four ways, and any hand-derived formulas
+    checked against them.
 
     The numerical difference holds every ``stop_gradient`` value fixed, as automatic
     differentiation does, so both measure the same thing.
     """
     ev = evaluate(program, at)
-    forward = forward_mode(program, ev.point)
-    symbolic = derivative(program)
+    names = checked_names(program, wrt)
+    forward = forward_mode(program, ev.point, names)
+    symbolic = derivative(program, names)
     texts = derivative_texts(symbolic, sizes(symbolic))
     grown = symbolic.program
     last = max(symbolic.nodes.values(), default=program.output)
     symbolic_values = forward_values(derivative_program(grown, last), ev.point)  # every derivative, one pass
     rows = []
-    for name in program.inputs:
+    for name in names:
         node = symbolic.nodes[name]
         usual, clearance = _step(ev, name, h)
         numerical = central_difference(program, ev.point, name, clearance.step)
@@ -108,7 +111,7 @@ def compare(
         rows.append(row)
     pairs = expect.items() if isinstance(expect, Mapping) else (expect or ())
     expectations = [_expectation(ev, name, formula) for name, formula in pairs]
-    n = len(program.inputs)
+    n = len(names)
     passes = {"forward": n, "reverse": 1 if n else 0, "numerical": 2 * n, "symbolic": 1}
     return Comparison(ev, rows, expectations, passes)
 
@@ -178,13 +181,16 @@ class SecondComparison(NamedTuple):
         return any(r.verdict == FAIL for r in self.rows)
 
 
-def compare_second(program: Program, at: Mapping[str, float] | None = None, h: float | None = None) -> SecondComparison:
-    """The Hessian by forward-over-reverse, against the symbolic second derivatives and
-    central differences of the reverse-mode gradient (stop_gradient held fixed)."""
+def compare_second(
+    program: Program, at: Mapping[str, float] | None = None, h: float | None = None, wrt: Sequence[str] | None = None
+) -> SecondComparison:
+    """The Hessian (its entries among ``wrt``) by forward-over-reverse, against the symbolic
+    second derivatives and central differences of the reverse-mode gradient (stop_gradient
+    held fixed)."""
     H = hessian(program, at)
     ev = evaluate(program, H.point)
-    names = list(program.inputs)
-    second = second_derivative(program)
+    names = checked_names(program, wrt)
+    second = second_derivative(program, names)
     texts = derivative_texts(second, sizes(second))
     symbolic_values = forward_values(
         derivative_program(program, list(second.nodes.values()) or program.outputs), H.point

@@ -11,7 +11,8 @@ import re
 
 MAX_LINE = 240  # characters of one message line; the middle of a longer one is left out
 MAX_LINES = 12
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Control characters (ESC, NUL, CR, DEL, C1), line separators, lone surrogates, and what XML forbids.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 class GradcliError(Exception):
@@ -70,7 +71,8 @@ class InputProblem(GradcliError):
 
 
 def printable(text: str) -> str:
-    """``text`` with control characters (ESC, NUL, ...) and lone surrogates escaped as ``\\x1b``."""
+    """``text`` with control characters (ESC, NUL, ...), lone surrogates and the characters XML
+    cannot hold written as ``\\x1b`` or ``\\ud800``: safe for a terminal and for SVG, HTML, DOT."""
     return _CONTROL.sub(_escaped, text)
 
 

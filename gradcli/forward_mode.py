@@ -110,10 +110,13 @@ def tangents(program: Program, values: Sequence[float], seed_node: int) -> list[
     return [0.0 if t is None else t for t in tangent_sweep(program, values, {seed_node: 1.0})]
 
 
-def forward_mode(program: Program, at: Mapping[str, float] | None = None) -> ForwardResult:
-    """Value and gradient by forward mode: one dual-number pass per input."""
+def forward_mode(
+    program: Program, at: Mapping[str, float] | None = None, wrt: Sequence[str] | None = None
+) -> ForwardResult:
+    """Value and gradient by forward mode: one dual-number pass per input (per input of ``wrt``)."""
     point = resolve_point(program, at or {})
+    names = program.inputs if wrt is None else wrt
     with paused_gc():
         values = forward_values(program, point)
-        result = {name: tangents(program, values, node) for name, node in program.inputs.items()}
+        result = {name: tangents(program, values, program.inputs[name]) for name in names}
     return ForwardResult(program, point, values, result, len(result))

@@ -19,6 +19,7 @@ from weakref import WeakKeyDictionary
 from gradcli.errors import InputProblem, clipped
 from gradcli.ops import CONSTANTS, OPS, Op
 
+T = TypeVar("T")
 _CONST = OPS["const"]
 _VAR = OPS["var"]
 
@@ -100,6 +101,28 @@ class Graph:
                     seen.add(a)
                     stack.append(a)
         return sorted(seen)
+
+
+    def fold(self, root: int, visit: Callable[[int, dict[int, T]], T], known: dict[int, T] | None = None) -> T:
+        """``visit(node, results)`` for ``root`` and every node below it, arguments first.
+
+        ``results`` holds what the arguments gave (and the ``known`` results, which are not
+        visited); each result is dropped after its last use, so printing a deep expression
+        keeps the texts being built, not every text ever built.
+        """
+        results: dict[int, T] = dict(known or {})
+        order = [node for node in self.ancestors([root]) if node not in results]
+        uses: dict[int, int] = {}
+        for node in order:
+            for a in self.args[node]:
+                uses[a] = uses.get(a, 0) + 1
+        for node in order:
+            results[node] = visit(node, results)
+            for a in self.args[node]:
+                uses[a] -= 1
+                if uses[a] == 0 and a != root:
+                    del results[a]
+        return results[root]
 
 
 class Program:
@@ -237,9 +260,6 @@ class MultipleOutputs(InputProblem):
 
     def __init__(self, program: Program) -> None:
         super().__init__(f"{_outputs_listing(program)}; pick one with --of, or use gradcli jacobian")
-
-
-T = TypeVar("T")
 
 
 def per_program(build: Callable[[Program], T]) -> Callable[[Program], T]:

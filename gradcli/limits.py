@@ -11,7 +11,6 @@ limits; 0 turns one off. Only the command line applies these limits, never the l
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import time
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from gradcli.errors import GradcliError
+from gradcli.settings import number_setting
 
 SMALL_INPUT = 10_000  # characters: the input size the base budget is for
 BASE_SECONDS = 10.0
@@ -28,6 +28,7 @@ MEMORY_VARIABLE = "GRADCLI_MEMORY_LIMIT"
 
 
 MAX_SECOND_DERIVATIVES = 50_000  # symbolic entries d2f/da db within the base time budget
+MAX_NODE_STEPS = 15_000_000  # node evaluations within the base time budget (a few million a second)
 
 
 class LimitExceeded(GradcliError):
@@ -37,16 +38,9 @@ class LimitExceeded(GradcliError):
 def budget(input_size: int) -> tuple[float, float]:
     """Seconds and megabytes for an input of ``input_size`` characters (0: no limit)."""
     scale = max(1.0, input_size / SMALL_INPUT)
-    return _setting(TIME_VARIABLE, BASE_SECONDS * scale), _setting(MEMORY_VARIABLE, BASE_MEGABYTES * scale)
-
-
-def _setting(variable: str, default: float) -> float:
-    text = os.environ.get(variable, "").strip()
-    try:
-        value = float(text) if text else default
-    except ValueError:
-        raise GradcliError(f"{variable}={text}: give a number (0 for no limit)") from None
-    return value if value > 0 and value == value else 0.0
+    seconds = number_setting(TIME_VARIABLE, BASE_SECONDS * scale, "a number of seconds (0: no limit)", True)
+    megabytes = number_setting(MEMORY_VARIABLE, BASE_MEGABYTES * scale, "a number of megabytes (0: no limit)", True)
+    return seconds, megabytes
 
 
 class _Budget:
@@ -131,13 +125,22 @@ def check_second_derivatives(count: int, advice: str) -> None:
     Their number grows with the square of the inputs (a 10 kB sum of products of 700 inputs
     has 245,000), so it is counted first; the allowance grows with the time limit.
     """
+    _refuse_beyond(count, MAX_SECOND_DERIVATIVES, "second derivatives", advice)
+
+
+def check_work(node_steps: int, advice: str) -> None:
+    """Refuse, before any work, more node evaluations than the time budget allows."""
+    _refuse_beyond(node_steps, MAX_NODE_STEPS, "node evaluations", advice)
+
+
+def _refuse_beyond(count: int, base: int, what: str, advice: str) -> None:
     if _RUNNING.input_size < 0:
         return  # not under limited(): the library itself never refuses
     seconds = budget(_RUNNING.input_size)[0]
-    allowed = int(MAX_SECOND_DERIVATIVES * seconds / BASE_SECONDS)
+    allowed = int(base * seconds / BASE_SECONDS)
     if seconds and count > allowed:
         raise LimitExceeded(
-            f"that is {count:,} second derivatives, more than the {allowed:,} the time limit allows; {advice}, "
+            f"that is {count:,} {what}, more than the {allowed:,} the time limit allows; {advice}, "
             f"or set {TIME_VARIABLE}=SECONDS to allow more (0: no limit)"
         )
 

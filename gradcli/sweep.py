@@ -39,6 +39,7 @@ from gradcli.numeric import central_difference, forward_difference
 EPSILON = sys.float_info.epsilon
 DEFAULT_STEPS: tuple[float, ...] = tuple(float(f"1e-{k}") for k in range(1, 17))  # 1e-1 ... 1e-16
 ERROR_FLOOR = 1e-17  # where plots draw an error of exactly 0 (log scale has no 0)
+SWEEP_EVALUATIONS = 4 * len(DEFAULT_STEPS)  # evaluations of the program per input: f(x), f(x + h), f(x - h) per step
 
 
 class SweepRow(NamedTuple):

@@ -26,7 +26,7 @@ class Derivative(NamedTuple):
 
 def derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
     """Build d output / d name for each name in ``wrt`` (default: every input)."""
-    names = _checked_names(program, wrt)
+    names = checked_names(program, wrt)
     gradient = gradient_program(program)
     nodes = dict(zip(program.inputs, gradient.outputs))
     return Derivative(program, {name: nodes[name] for name in names})
@@ -35,7 +35,7 @@ def derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative
 def second_derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
     """d2 output / d a d b for each pair a <= b (in input order) of ``wrt``: reverse mode
     run on the gradient's own nodes. Keys are ``"a,b"``."""
-    wanted = set(_checked_names(program, wrt))
+    wanted = set(checked_names(program, wrt))
     names = [name for name in program.inputs if name in wanted]  # pairs in input order
     gradient = gradient_program(program)
     first = dict(zip(program.inputs, gradient.outputs))
@@ -48,7 +48,8 @@ def second_derivative(program: Program, wrt: Sequence[str] | None = None) -> Der
     return Derivative(program, nodes)
 
 
-def _checked_names(program: Program, wrt: Sequence[str] | None) -> list[str]:
+def checked_names(program: Program, wrt: Sequence[str] | None) -> list[str]:
+    """The inputs named in ``wrt`` (all inputs when it is empty), once each; an unknown name is refused."""
     names = list(program.inputs) if not wrt else list(dict.fromkeys(wrt))
     for name in names:
         if name not in program.inputs:

@@ -275,3 +275,76 @@ def test_sweep_follows_of_and_refuses_what_it_would_ignore():
     assert [item["exact"] for item in report["inputs"]] == [2, 1]  # d(x*y)/dx = y, d(x*y)/dy = x
     assert_clean_error(cli("compare", "x", "--at", "x=1", "--sweep", "--order", "2"), "--order")
     assert_clean_error(cli("compare", "x", "--at", "x=1", "--sweep", "--h", "0.1"), "--h")
+
+
+# ---------------------------------------------------------------- work that grows faster than the input
+
+
+def sum_of_products(n: int) -> str:
+    return " + ".join(f"x{k}*x{(k + 1) % n}" for k in range(n))
+
+
+def every_input(n: int) -> str:
+    return ",".join(f"x{k}=1" for k in range(n))
+
+
+def test_too_many_second_derivatives_are_refused_before_any_work():
+    stderr = assert_clean_error(cli("diff", sum_of_products(400), "--order", "2"), "80,200 second derivatives", "--wrt")
+    assert "GRADCLI_TIME_LIMIT" in stderr
+    done = cli("diff", sum_of_products(400), "--order", "2", "--wrt", "x1", "--wrt", "x2")
+    assert done.returncode == 0 and "# d2f/dx1dx2\n1" in done.stdout
+    args = ("compare", sum_of_products(400), "--at", every_input(400), "--order", "2")
+    assert_clean_error(cli(*args), "second derivatives", "--wrt")
+    assert cli(*args, "--wrt", "x5", "--json").returncode == 0
+
+
+def test_a_sweep_of_every_input_of_a_big_program_is_refused_and_wrt_picks_some():
+    args = ("compare", sum_of_products(493), "--at", every_input(493), "--sweep")
+    assert_clean_error(cli(*args), "node evaluations", "--wrt")
+    report = strict_json(cli(*args, "--wrt", "x3", "--json").stdout)
+    assert [item["name"] for item in report["inputs"]] == ["x3"] and report["inputs"][0]["exact"] == 2
+
+
+def test_compare_wrt_compares_only_those_inputs():
+    report = strict_json(cli("compare", "x*y + z", "--at", "x=2,y=3,z=1", "--wrt", "y", "--json").stdout)
+    assert [row["name"] for row in report["inputs"]] == ["y"] and report["inputs"][0]["reverse"] == 2
+    assert_clean_error(cli("compare", "x*y", "--at", "x=2,y=3", "--wrt", "q"), "no input q")
+
+
+@pytest.mark.parametrize("function", ["sigmoid", "tanh", "softplus", "log"])
+def test_deep_derivatives_print_in_little_memory(function):
+    """The LaTeX of a 430-deep chain once held every partial text: a gigabyte for a 4 kB input."""
+    program = f"{function}(" * 430 + "x" + ")" * 430
+    done = cli("diff", program, "--latex", env={"GRADCLI_MEMORY_LIMIT": "300"})
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout) > 100_000
+
+
+def test_the_second_derivative_of_a_deep_chain_stays_linear():
+    """Numbers that would not fold used to be pulled through every level of a deep product."""
+    from gradcli.symbolic import second_derivative
+
+    sizes = []
+    for depth in (100, 200, 400):
+        program = parse("tanh(" * depth + "x" + ")" * depth)
+        sizes.append(len(second_derivative(program).program.graph))
+    assert sizes[2] - sizes[1] <= 2.2 * (sizes[1] - sizes[0]), sizes
+    assert cli("diff", "tanh(" * 800 + "x" + ")" * 800, "--order", "2").returncode == 0
+
+
+def test_the_time_limit_stops_a_run_and_names_itself():
+    program = "v = x\n" + "v = sin(v) + x\n" * 200_000 + "v"
+    stderr = assert_clean_error(cli("eval", "-f", "-", stdin=program, env={"GRADCLI_TIME_LIMIT": "0.3"}))
+    assert "stopped after 0.3 s" in stderr and "GRADCLI_TIME_LIMIT" in stderr
+
+
+def test_the_memory_limit_stops_a_run_and_names_itself():
+    program = "v = x\n" + "v = sin(v) + x\n" * 100_000 + "v"
+    done = cli("eval", "-f", "-", "--at", "x=1", "--json", stdin=program, env={"GRADCLI_MEMORY_LIMIT": "150"})
+    stderr = assert_clean_error(done, "150 MB", "GRADCLI_MEMORY_LIMIT")
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
+def test_a_bad_limit_setting_is_an_input_error(value):
+    assert_clean_error(cli("eval", "x", "--at", "x=1", env={"GRADCLI_TIME_LIMIT": value}), "GRADCLI_TIME_LIMIT")

@@ -16,11 +16,11 @@ as a dashed ``proxy``, next to the uses that are far from it.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
+from gradcli.errors import printable
 from gradcli.evaluation import Evaluation
 from gradcli.explain import expression, local_derivatives, node_texts
 from gradcli.graph import Program
@@ -52,23 +52,10 @@ class DotOptions(NamedTuple):
 # (it ignores rank=sink, so the legend is tied to the outputs by invisible edges instead).
 FAST_LAYOUT = {"newrank": "true", "nslimit": "1", "nslimit1": "1", "mclimit": "0.1"}
 
-# Characters XML 1.0 forbids, and the other control characters (CR, DEL, C1): shown escaped.
-_NOT_XML = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def visible(text: str) -> str:
-    """``text`` with every character XML cannot hold written as ``\\x01`` or ``\\ud800``."""
-    return _NOT_XML.sub(_escaped_character, text)
-
-
-def _escaped_character(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
 
 def escape(text: str) -> str:
     """Text inside a double-quoted DOT string (Graphviz escapes it again for SVG)."""
-    return visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def quoted(text: str) -> str:

@@ -22,8 +22,8 @@ from typing import NamedTuple
 from xml.sax.saxutils import escape
 
 from gradcli.errors import InputProblem
-from gradcli.render.graphviz_render import positive_setting
 from gradcli.render.numbers import LABEL_DIGITS, format_number
+from gradcli.settings import number_setting
 from gradcli.steps import BACKWARD, Step
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -81,7 +81,7 @@ def frame_svgs(svg: str, steps: list[Step]) -> list[str]:
 
 def _check_weight(total_chars: int, count: int) -> None:
     """Refuse frames heavier in all than the limit, before any is made."""
-    limit = positive_setting(FRAMES_VARIABLE, DEFAULT_FRAMES_MEGABYTES, "a number of megabytes, e.g. 1000")
+    limit = number_setting(FRAMES_VARIABLE, DEFAULT_FRAMES_MEGABYTES, "a number of megabytes, e.g. 1000")
     megabytes = total_chars / 2**20
     if megabytes > limit:
         raise InputProblem(

@@ -14,14 +14,14 @@ from __future__ import annotations
 import errno
 import hashlib
 import math
-import os
 import re
 import shutil
 import signal
 import subprocess
 from typing import NamedTuple
 
-from gradcli.errors import GradcliError, InputProblem, printable
+from gradcli.errors import GradcliError
+from gradcli.settings import number_setting
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -69,8 +69,8 @@ class DotLimits(NamedTuple):
 def dot_limits() -> DotLimits:
     """The limits from ``GRADCLI_DOT_SECONDS`` and ``GRADCLI_DOT_MEGABYTES``, or the defaults;
     the time never past what is left of the command's own limit (less :data:`RUN_RESERVE`)."""
-    seconds = positive_setting(SECONDS_VARIABLE, DEFAULT_SECONDS, "a number of seconds, e.g. 60")
-    megabytes = positive_setting(MEGABYTES_VARIABLE, DEFAULT_MEGABYTES, "a number of megabytes, e.g. 4096")
+    seconds = number_setting(SECONDS_VARIABLE, DEFAULT_SECONDS, "a number of seconds, e.g. 60")
+    megabytes = number_setting(MEGABYTES_VARIABLE, DEFAULT_MEGABYTES, "a number of megabytes, e.g. 4096")
     return DotLimits(min(seconds, _run_time_left()), int(megabytes))
 
 
@@ -78,20 +78,6 @@ def _run_time_left() -> float:
     """Seconds until the command's time limit (:mod:`gradcli.limits` runs a timer), less the reserve."""
     left = signal.getitimer(signal.ITIMER_REAL)[0] if hasattr(signal, "getitimer") else 0.0
     return max(left - RUN_RESERVE, 0.1) if left > 0 else math.inf
-
-
-def positive_setting(variable: str, default: float, example: str) -> float:
-    """The positive number in the environment variable ``variable``, or ``default`` when it is unset."""
-    text = os.environ.get(variable, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (value > 0 and math.isfinite(value)):
-        raise InputProblem(f"{variable}={printable(text)}: give {example}")
-    return value
 
 
 _made: dict[tuple[bytes, str], bytes] = {}  # the last drawing, by (DOT digest, format)

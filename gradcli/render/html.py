@@ -23,9 +23,9 @@ import html
 import json
 import re
 
+from gradcli.errors import printable
 from gradcli.evaluation import Evaluation
 from gradcli.explain import node_texts
-from gradcli.render.dot import visible
 from gradcli.render.numbers import LABEL_DIGITS, format_number
 from gradcli.steps import Step
 
@@ -366,7 +366,7 @@ def step_page(ev: Evaluation, svg: str, steps: list[Step]) -> str:
 
 def _text(text: str) -> str:
     """Text for the page: HTML-escaped, and every character XML cannot hold shown as an escape."""
-    return html.escape(visible(text))
+    return html.escape(printable(text))
 
 
 def _program_html(source: str) -> str:

@@ -55,13 +55,12 @@ def to_infix(
     Nodes for which ``name_of`` gives a name print as that name; nodes in ``leaves``
     print as the given text, parenthesised by its precedence.
     """
-    text: dict[int, Text] = dict(leaves or {})
-    for node in graph.ancestors([root]):
-        if node in text:
-            continue
+
+    def visit(node: int, text: dict[int, Text]) -> Text:
         name = name_of(node) if name_of is not None and node != root else None
-        text[node] = _leaf(name) if name is not None else format_node(graph, node, text, constants)
-    return text[root][0]
+        return _leaf(name) if name is not None else format_node(graph, node, text, constants)
+
+    return graph.fold(root, visit, leaves)[0]
 
 
 def _wrap(part: Text, needs_parens: bool) -> str:
@@ -129,16 +128,20 @@ def to_program(
     names: dict[int, str] = {}
     lines: list[str] = []
     taken = _Taken(reserved)
+    left, kept = dict(uses), set(roots.values())
     for node in nodes:
         formatted = format_node(graph, node, text if graph.args[node] else {}, constants)
         name = _statement_name(graph, node, formatted, uses, labels, taken, roots)
-        if name is None:
-            text[node] = formatted
-            continue
-        names[node] = name
-        taken.add(name)
-        lines.append(f"{name} = {formatted[0]}")
-        text[node] = (name, PREC_ATOM)
+        if name is not None:
+            names[node] = name
+            taken.add(name)
+            lines.append(f"{name} = {formatted[0]}")
+            formatted = (name, PREC_ATOM)
+        text[node] = formatted
+        for arg in graph.args[node]:  # an inlined text is dropped after its last use (deep chains)
+            left[arg] -= 1
+            if not left[arg] and arg not in kept:
+                del text[arg]
     if len(roots) == 1:
         (root,) = roots.values()
         if root in names and lines and lines[-1].startswith(f"{names[root]} = "):

@@ -90,7 +90,4 @@ def _format(graph: Graph, node: int, text: dict[int, Text]) -> Text:
 
 def to_latex(graph: Graph, root: int) -> str:
     """The expression at ``root`` in LaTeX (math mode, without the dollars)."""
-    text: dict[int, Text] = {}
-    for node in graph.ancestors([root]):
-        text[node] = _format(graph, node, text)
-    return text[root][0]
+    return graph.fold(root, lambda node, text: _format(graph, node, text))[0]
