@@ -102,7 +102,6 @@ class Graph:
                     stack.append(a)
         return sorted(seen)
 
-
     def fold(self, root: int, visit: Callable[[int, dict[int, T]], T], known: dict[int, T] | None = None) -> T:
         """``visit(node, results)`` for ``root`` and every node below it, arguments first.
 
