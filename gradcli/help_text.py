@@ -66,6 +66,7 @@ EXAMPLES: dict[str, list[str]] = {
         'gradcli compare "relu(x)" --at x=0        # a kink is flagged, not failed',
         'gradcli compare "sin(x)" --at x=1 --sweep -o sweep.svg   # the best step',
         'gradcli compare "x**3*sin(y)" --at x=1,y=2 --order 2     # the Hessian',
+        'gradcli compare "x*y + exp(z)" --at x=1,y=2,z=0 --wrt z   # one input',
     ],
     "jacobian": [
         'gradcli jacobian "[x0**2 + x1, x0*x1]" --at x0=2,x1=3',

@@ -28,7 +28,7 @@ MIN_VALUE_WIDTH = 20  # narrower than this beside its label, a value goes under 
 VERDICT_STYLES = {"PASS": "green", "WARNING": "yellow", "FAIL": "bold red", "KINK": "yellow", "NEAR KINK": "yellow"}
 NATURAL = 100_000  # a width no table needs: measuring at it gives the width a table wants
 
-_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|-?inf|nan")
+_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|-?inf|nan")
 _FINE_BREAK = re.compile(r"(?<!\*)\*(?!\*)|[/,(]")  # a single `*` (not `**`), `/`, `,`, `(`
 _SPACES = re.compile(r" +")
 _TRAILING = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+$")
