@@ -575,6 +575,9 @@ NO_COMMAND = (
 
 def main() -> None:
     """Console-script entry point: usage errors, like input errors, are one line and exit 2."""
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show ∂ or → gets \u2202, not a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     argv = move_minus_program(sys.argv[1:])
     if not argv:
         sys.stderr.write(f"error: {NO_COMMAND}\n")

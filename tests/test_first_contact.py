@@ -349,12 +349,17 @@ def test_the_time_limit_stops_a_run_and_names_itself():
 
 
 def test_the_memory_limit_stops_a_run_and_names_itself():
-    program = "v = x\n" + "v = sin(v) + x\n" * 100_000 + "v"
-    done = cli("eval", "-f", "-", "--at", "x=1", "--json", stdin=program, env={"GRADCLI_MEMORY_LIMIT": "150"})
-    stderr = assert_clean_error(done, "150 MB", "GRADCLI_MEMORY_LIMIT")
+    program = "v = x\n" + "v = sin(v) + x\n" * 20_000 + "v"
+    done = cli("eval", "-f", "-", "--at", "x=1", "--json", stdin=program, env={"GRADCLI_MEMORY_LIMIT": "80"})
+    stderr = assert_clean_error(done, "80 MB", "GRADCLI_MEMORY_LIMIT")
     assert "Traceback" not in stderr
 
 
 @pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
 def test_a_bad_limit_setting_is_an_input_error(value):
     assert_clean_error(cli("eval", "x", "--at", "x=1", env={"GRADCLI_TIME_LIMIT": value}), "GRADCLI_TIME_LIMIT")
+
+
+def test_a_terminal_that_cannot_show_the_symbols_gets_escapes_not_a_traceback():
+    done = cli("eval", "x**2", "--at", "x=1", env={"PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 0 and "\\u2202f/\\u2202x" in done.stdout and "Traceback" not in done.stderr
