@@ -149,6 +149,11 @@ def eval_command(
     emit(text)
 
 
+def names_listed(items: list[str]) -> tuple[str, ...]:
+    """``--wrt x,y --wrt z`` as ``("x", "y", "z")``."""
+    return tuple(name.strip() for item in items for name in item.split(",") if name.strip())
+
+
 def _check_order(order: int) -> None:
     if order not in (1, 2):
         raise InputProblem(f"--order {order}: choose 1 (first derivatives) or 2 (second derivatives too)")
@@ -287,7 +292,7 @@ def _rows_to_show(program, constants: bool, max_rows: int) -> tuple[list[int | N
 @command("diff")
 def diff_command(
     program: str | None = typer.Argument(None, help="The program, or use -f FILE."),
-    wrt: list[str] = typer.Option([], "--wrt", help="Differentiate with respect to this input (default: all)."),
+    wrt: list[str] = typer.Option([], "--wrt", help="Only by these inputs: --wrt x,y (default: all)."),
     file: str | None = typer.Option(None, "--file", "-f", help="Read the program from FILE ('-' for stdin)."),
     expand: bool = typer.Option(False, "--expand", help="One flat expression, even when it is much longer."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of gradcli syntax."),
@@ -304,10 +309,11 @@ def diff_command(
         parsed = _selected(parse(read_program(program, file)), of)
         if not parsed.inputs and not json_output:  # JSON can say so: an empty "derivative"
             raise InputProblem("the program has no inputs, so there is nothing to differentiate it by")
+        names = names_listed(wrt)
         if order == 2:
-            n = len(set(wrt)) or len(parsed.inputs)
+            n = len(set(names)) or len(parsed.inputs)
             limits.check_second_derivatives(len(parsed.outputs) * n * (n + 1) // 2, "choose inputs with --wrt")
-        text = diff_report(parsed, DiffRequest(tuple(wrt), order, expand, latex, json_output))
+        text = diff_report(parsed, DiffRequest(names, order, expand, latex, json_output))
     except GradcliError as error:
         fail(error)
     emit(text)
@@ -327,7 +333,7 @@ def compare_command(
     output: str | None = typer.Option(None, "--output", "-o", help="With --sweep: also write the plot as SVG."),
     order: int = typer.Option(1, "--order", help="2: the Hessian, against central differences of the gradient."),
     of: str | None = typer.Option(None, "--of", help="With several outputs: compare this one (name or position)."),
-    wrt: list[str] = typer.Option([], "--wrt", help="Compare the derivative by this input only (default: all)."),
+    wrt: list[str] = typer.Option([], "--wrt", help="Only by these inputs: --wrt x,y (default: all)."),
 ) -> None:
     """Symbolic, numerical, forward and reverse derivatives side by side, with a verdict."""
     from gradcli.parser import parse
@@ -338,7 +344,7 @@ def compare_command(
         ignored = [name for name, present in given.items() if present]
         if ignored:
             fail(InputProblem(f"--sweep tries its own steps on first derivatives: leave out {', '.join(ignored)}"))
-        _sweep(program, at, file, json_output, output, of, tuple(wrt))
+        _sweep(program, at, file, json_output, output, of, names_listed(wrt))
         return
     if output is not None:
         fail(InputProblem("-o goes with --sweep (the plot of the step sweep)"))
@@ -349,7 +355,7 @@ def compare_command(
         if order == 2 and expect:
             raise InputProblem("--expect checks first derivatives: leave out --order 2")
         parsed = _selected(parse(read_program(program, file)), of)
-        comparison, text = _comparison(parsed, parse_point(at), h, expect, order, json_output, tuple(wrt))
+        comparison, text = _comparison(parsed, parse_point(at), h, expect, order, json_output, names_listed(wrt))
     except GradcliError as error:
         fail(error)
     emit(text)

@@ -8,6 +8,7 @@ disagree, and the row names the convention and the one-sided slopes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -56,6 +57,7 @@ class Row(NamedTuple):
     one_sided: tuple[float, float] | None = None
     near_kink: int | None = None  # a node whose kink lies within the step: shortened around it, or NEAR KINK
     usual_step: float | None = None  # the step before it was shortened to keep clear of a kink
+    step_given: bool = False  # the step is the user's (--h): checked against kinks, never shortened
 
 
 class Expectation(NamedTuple):
@@ -107,13 +109,19 @@ def compare(
         row = _row(ev, name, texts[name], symbolic_values[node], numerical, clearance.step, forward.gradient[name])
         if clearance.kink is not None:
             verdict = row.verdict if clearance.clear else NEAR_KINK
-            row = row._replace(near_kink=clearance.kink, usual_step=usual, verdict=verdict)
+            row = row._replace(near_kink=clearance.kink, usual_step=usual, verdict=verdict, step_given=h is not None)
         rows.append(row)
     pairs = expect.items() if isinstance(expect, Mapping) else (expect or ())
     expectations = [_expectation(ev, name, formula) for name, formula in pairs]
     n = len(names)
     passes = {"forward": n, "reverse": 1 if n else 0, "numerical": 2 * n, "symbolic": 1}
     return Comparison(ev, rows, expectations, passes)
+
+
+def worst_error(errors: Mapping[str, float]) -> float:
+    """The largest error, or nan when any is nan (``max`` would skip a nan that is not first)."""
+    values = list(errors.values())
+    return math.nan if any(e != e for e in values) else max(values, default=0.0)
 
 
 def _step(ev: Evaluation, name: str, h: float | None) -> tuple[float, ClearStep]:
@@ -135,8 +143,7 @@ def _row(ev: Evaluation, name: str, text: str, sym: float, num: float, step: flo
     if kink is not None:
         slopes = one_sided(ev.program, ev.point, name, step)
         return Row(name, text, sym, num, step, fwd, rev, errors, KINK, kink, slopes)
-    worst = max(errors.values())
-    return Row(name, text, sym, num, step, fwd, rev, errors, verdict(worst))
+    return Row(name, text, sym, num, step, fwd, rev, errors, verdict(worst_error(errors)))
 
 
 def _expectation(ev: Evaluation, name: str, formula: str) -> Expectation:
@@ -169,6 +176,7 @@ class SecondRow(NamedTuple):
     errors: dict[str, float]  # against forward-over-reverse
     verdict: str
     kink: str | None = None
+    near_kink: int | None = None  # a node whose kink the difference step along ``second`` cannot avoid
 
 
 class SecondComparison(NamedTuple):
@@ -187,15 +195,16 @@ def compare_second(
     """The Hessian (its entries among ``wrt``) by forward-over-reverse, against the symbolic
     second derivatives and central differences of the reverse-mode gradient (stop_gradient
     held fixed)."""
-    H = hessian(program, at)
-    ev = evaluate(program, H.point)
     names = checked_names(program, wrt)
+    H = hessian(program, at, names)
+    ev = evaluate(program, H.point)
     second = second_derivative(program, names)
     texts = derivative_texts(second, sizes(second))
     symbolic_values = forward_values(
         derivative_program(program, list(second.nodes.values()) or program.outputs), H.point
     )
-    steps = {b: h if h is not None else default_step(H.point[b]) for b in names}
+    clear = {b: _gradient_step(ev, b, h) for b in names}
+    steps = {b: step.step for b, step in clear.items()}
     columns = {b: gradient_difference(program, H.point, b, steps[b]) for b in names}
     rows = []
     for key, node in second.nodes.items():
@@ -208,7 +217,8 @@ def compare_second(
             "symmetry": relative_error(H.matrix[b][a], automatic),
         }
         kink = kink_on_path(ev, a) or kink_on_path(ev, b)
-        outcome = KINK if kink is not None else verdict(max(errors.values()))
+        near = None if clear[b].clear else clear[b].kink
+        outcome = KINK if kink is not None else NEAR_KINK if near is not None else verdict(worst_error(errors))
         rows.append(
             SecondRow(
                 a,
@@ -222,11 +232,22 @@ def compare_second(
                 errors,
                 outcome,
                 kink,
+                near,
             )
         )
     n = len(names)
     passes = {"forward_over_reverse": n, "numerical": 2 * n, "symbolic": 1 if n else 0}
     return SecondComparison(H, rows, passes)
+
+
+def _gradient_step(ev: Evaluation, name: str, h: float | None) -> ClearStep:
+    """The step for differences of the gradient along ``name``: the usual one (or ``h``), shortened
+    so that it crosses no kink (where the gradient jumps), as for first derivatives."""
+    usual = h if h is not None else default_step(ev.point[name])
+    if kink_on_path(ev, name) is not None:
+        return ClearStep(usual, None, True)
+    kinks = kinks_on_path(ev.program, name)
+    return step_clear_of_kinks(ev.program, ev.point, name, usual, kinks, shorten=h is None)
 
 
 def gradient_difference(program: Program, point: dict[str, float], name: str, h: float) -> dict[str, float]:

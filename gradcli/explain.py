@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from gradcli.algebra import FLOATS, NodeAlgebra
 from gradcli.graph import Graph, Program, per_program
-from gradcli.ops import PREC_ATOM, PREC_UNARY
+from gradcli.ops import CONSTANTS, PREC_ATOM, PREC_UNARY
 from gradcli.render.infix import MIN_SHARED_TEXT, Text, format_node, to_infix
 from gradcli.render.numbers import format_number
 
@@ -122,15 +122,17 @@ def as_symbol(label: str) -> str:
     return label
 
 
-def expression_at(graph: Graph, node: int, values: list[float], digits: int = 12) -> str:
+def expression_at(
+    graph: Graph, node: int, values: list[float], digits: int = 12, constants: Mapping[str, float] = CONSTANTS
+) -> str:
     """The node's operation written on its arguments' values: ``log(-1)``, ``2*3``."""
     at = {a: (format_number(values[a], digits), PREC_UNARY if values[a] < 0 else PREC_ATOM) for a in graph.args[node]}
-    return format_node(graph, node, at)[0]
+    return format_node(graph, node, at, constants)[0]
 
 
 def expression(graph: Graph, node: int, texts: NodeTexts) -> str:
     """The node's operation written on its arguments' names: ``a + 1``, ``sin(x)``."""
-    return format_node(graph, node, texts)[0]
+    return format_node(graph, node, texts, texts.program.constants)[0]
 
 
 def local_derivatives(
@@ -177,14 +179,15 @@ def _templates(graph: Graph, node: int, texts: NodeTexts) -> tuple[str, ...]:
             shape.append(("const", graph.params[a]))
         else:
             shape.append(("name", texts[a][1], args.index(a)))
-    key = (op.name, param, tuple(shape), texts[node][1])
+    constants = texts.program.constants
+    key = (op.name, param, tuple(shape), texts[node][1], tuple(constants))
     found = _TEMPLATES.get(key)
     if found is None:
-        found = _TEMPLATES[key] = _print_templates(op, param, shape, texts[node][1])
+        found = _TEMPLATES[key] = _print_templates(op, param, shape, texts[node][1], constants)
     return found
 
 
-def _print_templates(op, param, shape, out_precedence: int) -> tuple[str, ...]:
+def _print_templates(op, param, shape, out_precedence: int, constants: Mapping[str, float]) -> tuple[str, ...]:
     scratch = Graph()
     leaves: dict[int, Text] = {}
     stand_ins = []
@@ -199,7 +202,7 @@ def _print_templates(op, param, shape, out_precedence: int) -> tuple[str, ...]:
     leaves[out] = (_slot("out"), out_precedence)
     extra = (param,) if op.has_param else ()
     symbolic = op.partials(NodeAlgebra(scratch), out, *stand_ins, *extra)
-    return tuple(to_infix(scratch, s, leaves=leaves) for s in symbolic)
+    return tuple(to_infix(scratch, s, leaves=leaves, constants=constants) for s in symbolic)
 
 
 def _fill(templates: tuple[str, ...], arg_names: list[str], out_name: str) -> list[str]:
@@ -224,7 +227,7 @@ def explain_bad_value(program: Program, node: int, values: list[float]) -> str:
     if not g.args[node]:
         return f"{number} first appears at input {name} (given as {number})"
     op = g.ops[node]
-    shown = expression_at(g, node, values)
+    shown = expression_at(g, node, values, constants=program.constants)
     domain = f" ({op.name} needs {op.domain})" if op.domain else ""
     where = name if name == expression(g, node, texts) else f"{name} = {expression(g, node, texts)}"
     return f"{number} first appears at {where}: {shown} = {number}{domain}"

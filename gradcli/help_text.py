@@ -11,7 +11,7 @@ from __future__ import annotations
 from gradcli.ops import OPS
 
 NO_REWRAP = "  \b"  # click keeps this paragraph's lines as they are, indented by two more
-MAX_EXAMPLE = 76  # characters: with the help's indentation of 4, an example fits 80 columns (tested)
+MAX_EXAMPLE = 76  # characters: with the help's indentation of 4, an example fits 80 columns
 
 
 def epilog(examples: list[str], notes: str = "") -> str:

@@ -69,10 +69,10 @@ def _es(k: int) -> str:
     return "" if k == 1 else "es"
 
 
-def forward_rows(program: Program, values: Sequence[float]) -> list[list[float]]:
-    """The Jacobian by forward mode: one tangent pass per input gives a column."""
+def forward_rows(program: Program, values: Sequence[float], wrt: Sequence[str] | None = None) -> list[list[float]]:
+    """The Jacobian by forward mode: one tangent pass per input (per input of ``wrt``) gives a column."""
     columns = []
-    for node in program.inputs.values():
+    for node in (program.inputs[name] for name in (program.inputs if wrt is None else wrt)):
         tangent = tangent_sweep(program, values, {node: 1.0})
         columns.append([tangent[out] or 0.0 for out in program.outputs])
     return [list(row) for row in zip(*columns)] if columns else [[] for _ in program.outputs]

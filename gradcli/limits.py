@@ -11,6 +11,8 @@ limits; 0 turns one off. Only the command line applies these limits, never the l
 
 from __future__ import annotations
 
+import math
+import os
 import resource
 import signal
 import time
@@ -23,6 +25,7 @@ from gradcli.settings import number_setting
 SMALL_INPUT = 10_000  # characters: the input size the base budget is for
 BASE_SECONDS = 10.0
 BASE_MEGABYTES = 1024.0
+MIN_MEGABYTES = 64
 TIME_VARIABLE = "GRADCLI_TIME_LIMIT"
 MEMORY_VARIABLE = "GRADCLI_MEMORY_LIMIT"
 
@@ -40,7 +43,16 @@ def budget(input_size: int) -> tuple[float, float]:
     scale = max(1.0, input_size / SMALL_INPUT)
     seconds = number_setting(TIME_VARIABLE, BASE_SECONDS * scale, "a number of seconds (0: no limit)", True)
     megabytes = number_setting(MEMORY_VARIABLE, BASE_MEGABYTES * scale, "a number of megabytes (0: no limit)", True)
+    if 0 < megabytes < MIN_MEGABYTES:  # below this, Python cannot even load the modules a command needs
+        raise GradcliError(f"{MEMORY_VARIABLE}={megabytes:g}: give at least {MIN_MEGABYTES} megabytes (0: no limit)")
     return seconds, megabytes
+
+
+def _which_limit(variable: str, kind: str) -> str:
+    """How a message names the limit: the setting the user made, or the default for this input."""
+    if os.environ.get(variable, "").strip():
+        return f"the {kind} limit {variable}={os.environ[variable].strip()} sets"
+    return f"the {kind} limit for an input of this size: the work grows much faster than the input here"
 
 
 class _Budget:
@@ -96,6 +108,12 @@ def _within_limits() -> bool:
     return signal.getsignal(signal.SIGALRM) is _out_of_time
 
 
+def seconds_left() -> float:
+    """Seconds until the running time limit stops the command (infinite when none runs)."""
+    left = signal.getitimer(signal.ITIMER_REAL)[0] if _within_limits() else 0.0
+    return left if left > 0 else math.inf
+
+
 def stop_clock() -> None:
     """The computing is done: writing the output is not timed."""
     signal.setitimer(signal.ITIMER_REAL, 0)
@@ -114,8 +132,8 @@ def _limit_memory(megabytes: float) -> None:
 def _out_of_time(*_: object) -> None:
     seconds = budget(_RUNNING.input_size)[0]
     raise LimitExceeded(
-        f"stopped after {seconds:g} s, the time limit for an input of this size: the work grows much faster "
-        f"than the input here; set {TIME_VARIABLE}=SECONDS to allow more (0: no limit)"
+        f"stopped after {seconds:g} s, {_which_limit(TIME_VARIABLE, 'time')}; "
+        f"set {TIME_VARIABLE}=SECONDS to allow more (0: no limit)"
     )
 
 
@@ -148,8 +166,5 @@ def _refuse_beyond(count: int, base: int, what: str, advice: str) -> None:
 def memory_message(input_size: int) -> str:
     """What to say when a run has run out of memory."""
     megabytes = budget(input_size)[1]
-    limit = f"more than {megabytes:,.0f} MB, the memory limit for an input of this size" if megabytes else "more memory"
-    return (
-        f"stopped: the run needed {limit}; the work grows much faster than the input here; "
-        f"set {MEMORY_VARIABLE}=MEGABYTES to allow more (0: no limit)"
-    )
+    limit = f"more than {megabytes:,.0f} MB, {_which_limit(MEMORY_VARIABLE, 'memory')}" if megabytes else "more memory"
+    return f"stopped: the run needed {limit}; set {MEMORY_VARIABLE}=MEGABYTES to allow more (0: no limit)"

@@ -52,6 +52,7 @@ class _Builder(Transformer):
         self.bind_count: dict[str, int] = {}
         self.read: set[str] = set()
         self.last_read: tuple[int, str] = (-1, "")  # the node and name of the latest name read
+        self.last_named: tuple[int, str] = (-1, "")  # ... of the latest bound name read or binding made
         self.shadowed: set[str] = set()  # constants (e, pi) the program binds as names of its own
 
     def _error(self, cls, message: str, token: Token) -> Exception:
@@ -70,7 +71,7 @@ class _Builder(Transformer):
             node = self.env[name]
             if node == self.inputs.get(name):
                 self.read.add(name)
-            self.last_read = (node, name)
+            self.last_read = self.last_named = (node, name)
             return node
         if name in CONSTANTS:
             return CONSTANTS[name]
@@ -153,6 +154,7 @@ class _Builder(Transformer):
             if node not in self.labels and self.graph.ops[node].name != "var":
                 self.labels[node] = (name, count)
         self.env[name] = node
+        self.last_named = (node, name)
         return node
 
     def output(self, children) -> tuple[int, str | None]:
@@ -176,7 +178,17 @@ class _Builder(Transformer):
                 raise self._error(
                     SyntaxProblem, "a list of outputs [...] must be the program's last statement", statement.token
                 )
-        return [c if isinstance(c, _OutputList) else self._node(c) for c in children]
+        statements = [c if isinstance(c, _OutputList) else self._node(c) for c in children]
+        if statements and not isinstance(statements[-1], _OutputList):
+            self._name_the_output(statements[-1])
+        return statements
+
+    def _name_the_output(self, output: int) -> None:
+        """An output written as a name (``...; d``, or bound last, ``y = d``) is called by that name,
+        even when the node first got another one (``d = c``) or an earlier binding of it."""
+        node, name = self.last_named
+        if node == output and name in self.bind_count and self.graph.args[output]:
+            self.labels[output] = (name, self.bind_count[name])
 
 
 class _OutputList(list):

@@ -10,7 +10,7 @@ Hessian; along a vector v, one pass gives H v without forming H, as JAX's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from gradcli.errors import InputProblem
@@ -48,15 +48,17 @@ def _gradient_values(program: Program, at: Mapping[str, float] | None) -> tuple[
     return gradient, point, forward_values(gradient, point)
 
 
-def hessian(program: Program, at: Mapping[str, float] | None = None) -> Hessian:
-    """The Hessian of a single-output program: one forward-over-reverse pass per input."""
+def hessian(program: Program, at: Mapping[str, float] | None = None, wrt: Sequence[str] | None = None) -> Hessian:
+    """The Hessian of a single-output program: one forward-over-reverse pass per input. With
+    ``wrt``, only the columns of those inputs (every row): one pass each."""
+    names = list(program.inputs)
+    columns = names if wrt is None else list(wrt)
     with paused_gc():
         gradient, point, values = _gradient_values(program, at)
-        rows = forward_rows(gradient, values)
-    names = list(program.inputs)
-    matrix = {a: dict(zip(names, row)) for a, row in zip(names, rows)}
+        rows = forward_rows(gradient, values, columns)
+    matrix = {a: dict(zip(columns, row)) for a, row in zip(names, rows)}
     grads = {name: values[node] for name, node in zip(names, gradient.outputs)}
-    return Hessian(program, point, values[program.output], grads, matrix, len(names))
+    return Hessian(program, point, values[program.output], grads, matrix, len(columns))
 
 
 def hvp(program: Program, at: Mapping[str, float] | None, direction: Mapping[str, float]) -> HessianVectorProduct:

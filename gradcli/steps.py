@@ -70,7 +70,7 @@ def _computation(evaluation: Evaluation, node: int, texts: NodeTexts) -> str:
     g, values = evaluation.program.graph, evaluation.values
     name = texts.name(node)
     symbolic = expression(g, node, texts)
-    numeric = expression_at(g, node, values, LABEL_DIGITS)
+    numeric = expression_at(g, node, values, LABEL_DIGITS, evaluation.program.constants)
     parts = [name] if name == symbolic else [name, symbolic]
     if numeric not in parts:
         parts.append(numeric)
@@ -129,7 +129,7 @@ def _gradient_line(
 ) -> str:
     if node == output:
         return f"d{as_symbol(name)}/d{as_symbol(name)} = 1 (the seed)"
-    parts = [f"{num(amount)} from {texts.name(source)}" for source, amount in received]
+    parts = [f"{num(amount)} from {as_symbol(texts.name(source))}" for source, amount in received]
     if len(parts) == 1:
         return f"gradient of {name} = {parts[0]}"
     return f"gradient of {name} = {' + '.join(parts)} = {num(grad)}"

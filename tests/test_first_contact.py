@@ -17,7 +17,7 @@ from support import GRADCLI, high_precision  # noqa: F401 - the fixture applies 
 from test_cli_errors import assert_clean_error, cli, strict_json
 
 import gradcli
-from gradcli.compare import KINK, NEAR_KINK, compare
+from gradcli.compare import KINK, NEAR_KINK, compare, compare_second
 from gradcli.explain import node_texts
 from gradcli.numeric import FAIL, PASS, relative_error, verdict
 from gradcli.parser import parse
@@ -363,3 +363,65 @@ def test_a_bad_limit_setting_is_an_input_error(value):
 def test_a_terminal_that_cannot_show_the_symbols_gets_escapes_not_a_traceback():
     done = cli("eval", "x**2", "--at", "x=1", env={"PYTHONIOENCODING": "ascii"})
     assert done.returncode == 0 and "\\u2202f/\\u2202x" in done.stdout and "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- found in review
+
+
+@pytest.mark.parametrize("program, at", [("log(x)", "x=-1"), ("x*2", "x=inf"), ("sqrt(x)", "x=0")])
+def test_a_nan_in_any_column_fails(program, at):
+    """max() skipped a nan that was not the first error: only the numerical one was nan here."""
+    done = cli("compare", program, "--at", at, "--json")
+    (row,) = strict_json(done.stdout)["inputs"]
+    assert row["verdict"] == FAIL and done.returncode == 1, row
+
+
+def test_a_constant_used_before_it_is_shadowed_is_printed_as_its_value():
+    table = cli("eval", "y = x**pi; pi = 2; y*pi", "--at", "x=2").stdout
+    assert "x**3.141592653589793" in table and "x**pi" not in table
+    assert "∂y/∂x = 3.141592653589793*x**2.141592653589793" in table
+    dot = cli("graph", "y = x**pi; pi = 2; y*pi", "--at", "x=2").stdout
+    assert 'label="y = x**3.141592653589793\\n' in dot and 'label="y = x**pi\\n' not in dot
+    latex = cli("diff", "y = e**x; e = 3; y*e", "--latex").stdout
+    assert "2.718281828459045^{x}" in latex and "e^{x}" not in latex
+
+
+def test_second_derivatives_near_a_kink_take_a_step_clear_of_it():
+    (row,) = compare_second(parse("abs(x)*x"), {"x": 1e-7}).rows
+    assert row.verdict == PASS and row.step < 1e-7 and row.numerical == pytest.approx(2 * 1e-7 / abs(1e-7))
+    comparison = compare_second(parse("abs(x)*x + 1e6"), {"x": 1e-12})
+    assert comparison.rows[0].verdict == NEAR_KINK and not comparison.failed
+    assert cli("compare", "abs(x)*x", "--at", "x=1e-7", "--order", "2").returncode == 0
+
+
+def test_kink_notes_name_the_input_and_the_users_step():
+    text = " ".join(cli("compare", "max(x, y)", "--at", "x=1,y=1.0000001").stdout.split())
+    assert "[y - h, y + h]" in text and "[x - h, x + h]" in text
+    text = " ".join(cli("compare", "abs(x)", "--at", "x=1", "--h", "2").stdout.split())
+    assert "the step --h 2 puts the kink of f inside [x - h, x + h]" in text
+
+
+@pytest.mark.parametrize(
+    "program, output",
+    [
+        ("c = x*2; c = x*2; c", "c"),
+        ("c = x*2; d = c; c = d + 1; d", "d"),
+        ("a = x*2; b = x*2; b", "b"),
+        ("u = x*2; y = u", "y"),
+    ],
+)
+def test_the_output_is_called_by_the_name_it_is_written_as(program, output):
+    parsed = parse(program)
+    assert node_texts(parsed).name(parsed.output) == output
+
+
+def test_limits_the_user_set_are_named_as_theirs():
+    stderr = assert_clean_error(cli("eval", "x", "--at", "x=1", env={"GRADCLI_TIME_LIMIT": "0.000001"}))
+    assert "the time limit GRADCLI_TIME_LIMIT=0.000001 sets" in stderr
+    assert_clean_error(cli("eval", "x", "--at", "x=1", env={"GRADCLI_MEMORY_LIMIT": "20"}), "at least 64")
+
+
+def test_wrt_takes_a_list():
+    report = strict_json(cli("compare", "x*y + z", "--at", "x=1,y=2,z=3", "--wrt", "x,z", "--json").stdout)
+    assert [row["name"] for row in report["inputs"]] == ["x", "z"]
+    assert cli("diff", "x*y + z", "--wrt", "y,z").stdout == "# df/dy\nx\n\n# df/dz\n1\n"

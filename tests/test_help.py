@@ -50,6 +50,12 @@ def test_examples_print_exactly_as_written(command, columns):
     assert printed_examples(help_page(command, columns)) == help_text.EXAMPLES[command]
 
 
+def test_every_example_is_short_enough_for_80_columns():
+    """The help prints examples 4 columns in and never wraps them: each fits an 80-column terminal."""
+    for examples in help_text.EXAMPLES.values():
+        assert all(len(line) <= help_text.MAX_EXAMPLE for line in examples), examples
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_fits_80_columns_without_trailing_spaces(command):
     for line in help_page(command).splitlines():

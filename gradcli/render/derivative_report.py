@@ -210,12 +210,15 @@ def _near_kink_note(program, row) -> str:
     from gradcli.explain import node_texts
 
     kink = f"the kink of {node_texts(program).name(row.near_kink)}"
+    interval = f"[{row.name} - h, {row.name} + h]"
+    if row.step_given:
+        return f"the step --h {row.step:.2g} puts {kink} inside {interval}, so this is no check either way"
     if row.verdict == NEAR_KINK:
         return (
             f"{kink} lies closer than the shortest usable step (h = {row.step:.2g}): every central difference "
             "here straddles it, so this is no check either way"
         )
-    return f"the step was shortened from {row.usual_step:.2g} to {row.step:.2g} to keep {kink} out of [x - h, x + h]"
+    return f"the step was shortened from {row.usual_step:.2g} to {row.step:.2g} to keep {kink} out of {interval}"
 
 
 def compare_json(comparison: Comparison) -> str:

@@ -40,4 +40,4 @@ def derivative_latex(d: Derivative, sizes: Sizes) -> dict[str, str]:
                 f"--latex: d/d{name} has {operations:,} operations as one expression, too many to print; "
                 "leave out --latex for the program with shared names"
             )
-    return {name: to_latex(d.program.graph, node) for name, node in d.nodes.items()}
+    return {name: to_latex(d.program.graph, node, d.program.constants) for name, node in d.nodes.items()}

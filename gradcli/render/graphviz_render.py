@@ -20,6 +20,7 @@ import signal
 import subprocess
 from typing import NamedTuple
 
+from gradcli import limits as run_limits  # the whole command's time limit, which dot's sits inside
 from gradcli.errors import GradcliError
 from gradcli.settings import number_setting
 
@@ -37,7 +38,6 @@ INSTALL_HINT = (
     "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; conda: conda install graphviz), "
     "or write DOT instead (-o FILE.dot or --format dot; --html and --frames need dot)"
 )
-RUN_TIME_VARIABLE = "GRADCLI_TIME_LIMIT"  # the whole command's time limit (gradcli.limits), which dot's sits inside
 
 # What dot (or the loader, or GLib) says when its address space runs out; how it dies when an
 # allocation fails without a word (and how the kernel's out-of-memory killer ends it).
@@ -71,13 +71,7 @@ def dot_limits() -> DotLimits:
     the time never past what is left of the command's own limit (less :data:`RUN_RESERVE`)."""
     seconds = number_setting(SECONDS_VARIABLE, DEFAULT_SECONDS, "a number of seconds, e.g. 60")
     megabytes = number_setting(MEGABYTES_VARIABLE, DEFAULT_MEGABYTES, "a number of megabytes, e.g. 4096")
-    return DotLimits(min(seconds, _run_time_left()), int(megabytes))
-
-
-def _run_time_left() -> float:
-    """Seconds until the command's time limit (:mod:`gradcli.limits` runs a timer), less the reserve."""
-    left = signal.getitimer(signal.ITIMER_REAL)[0] if hasattr(signal, "getitimer") else 0.0
-    return max(left - RUN_RESERVE, 0.1) if left > 0 else math.inf
+    return DotLimits(min(seconds, max(run_limits.seconds_left() - RUN_RESERVE, 0.1)), int(megabytes))
 
 
 _made: dict[tuple[bytes, str], bytes] = {}  # the last drawing, by (DOT digest, format)
@@ -167,7 +161,7 @@ def _too_slow(job: _Job) -> GraphvizLimit:
     more = max(60, math.ceil(job.limits.seconds * 4))
     return GraphvizLimit(
         f"Graphviz took longer than {job.limits.seconds:.3g} s to draw the graph ({_size(job.data)}); "
-        f"{_workaround(job)}, or allow more time with {SECONDS_VARIABLE}={more} {RUN_TIME_VARIABLE}={more + 30}"
+        f"{_workaround(job)}, or allow more time with {SECONDS_VARIABLE}={more} {run_limits.TIME_VARIABLE}={more + 30}"
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 from gradcli.graph import Graph
-from gradcli.ops import PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY
+from gradcli.ops import CONSTANTS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY
 
 Text = tuple[str, int]
 
@@ -33,11 +34,14 @@ def _escape(text: str) -> str:
     return text.replace("_", "\\_")
 
 
-def latex_number(value: float) -> str:
-    if abs(value) == math.pi:
-        return "\\pi" if value > 0 else "-\\pi"
-    if abs(value) == math.e:
-        return "e" if value > 0 else "-e"
+_NAMED = {"pi": "\\pi", "e": "e"}
+
+
+def latex_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> str:
+    """A number in LaTeX: ``\\pi`` and ``e`` by name (unless the program binds those names)."""
+    for name, constant in constants.items():
+        if abs(value) == constant:
+            return _NAMED[name] if value > 0 else f"-{_NAMED[name]}"
     if math.isinf(value):
         return "\\infty" if value > 0 else "-\\infty"
     if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
@@ -53,10 +57,10 @@ def _wrap(part: Text, needs: bool) -> str:
     return f"\\left({part[0]}\\right)" if needs else part[0]
 
 
-def _format(graph: Graph, node: int, text: dict[int, Text]) -> Text:
+def _format(graph: Graph, node: int, text: dict[int, Text], constants: Mapping[str, float]) -> Text:
     op, param = graph.ops[node], graph.params[node]
     if op.name == "const":
-        text = latex_number(param)
+        text = latex_number(param, constants)
         return text, (PREC_UNARY if param < 0 else PREC_MUL if "\\times" in text else PREC_ATOM)
     if op.name == "var":
         return latex_name(param), PREC_ATOM
@@ -74,7 +78,7 @@ def _format(graph: Graph, node: int, text: dict[int, Text]) -> Text:
     if name == "neg":
         return "-" + _wrap(args[0], args[0][1] <= PREC_UNARY), PREC_UNARY
     if name in ("pow", "powc"):
-        exponent = latex_number(param) if name == "powc" else args[1][0]
+        exponent = latex_number(param, constants) if name == "powc" else args[1][0]
         if name == "powc" and param == 0.5:
             return f"\\sqrt{{{args[0][0]}}}", PREC_ATOM
         return f"{_wrap(args[0], args[0][1] <= PREC_POW)}^{{{exponent}}}", PREC_POW
@@ -88,6 +92,6 @@ def _format(graph: Graph, node: int, text: dict[int, Text]) -> Text:
     return f"{command}\\left({', '.join(a[0] for a in args)}\\right)", PREC_ATOM
 
 
-def to_latex(graph: Graph, root: int) -> str:
+def to_latex(graph: Graph, root: int, constants: Mapping[str, float] = CONSTANTS) -> str:
     """The expression at ``root`` in LaTeX (math mode, without the dollars)."""
-    return graph.fold(root, lambda node, text: _format(graph, node, text))[0]
+    return graph.fold(root, lambda node, text: _format(graph, node, text, constants))[0]

@@ -333,6 +333,16 @@ def compare_second_table(c: SecondComparison, out: str) -> list:
         ),
     ]
     parts += [Text(f"~ {r.first}, {r.second}: at a kink ({r.kink})", style="yellow") for r in c.rows if r.kink]
+    texts = node_texts(c.hessian.program)
+    parts += [
+        Text(
+            f"~ {r.first}, {r.second}: the kink of {texts.name(r.near_kink)} lies closer to {r.second} than the "
+            f"shortest usable step (h = {r.step:.2g}), so the differences of the gradient straddle it: no check",
+            style="yellow",
+        )
+        for r in c.rows
+        if r.near_kink is not None
+    ]
     return [Stripped(part) for part in parts]
 
 
@@ -358,6 +368,7 @@ def compare_second_data(c: SecondComparison) -> dict[str, Any]:
                 "relative_errors": {k: json_number(v) for k, v in r.errors.items()},
                 "verdict": r.verdict,
                 **({"kink": r.kink} if r.kink else {}),
+                **({"near_kink": node_texts(h.program).name(r.near_kink)} if r.near_kink is not None else {}),
             }
             for r in c.rows
         ],

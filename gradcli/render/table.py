@@ -93,7 +93,8 @@ def _incoming_cell(row: TraceRow, labels: NodeTexts, seed: bool) -> str:
     if seed:
         return "1 (seed)"
     parts = [
-        f"{num(c.amount)} from {labels.name(c.consumer)}" + (" (blocked)" if c.blocked else "") for c in row.incoming
+        f"{num(c.amount)} from {as_symbol(labels.name(c.consumer))}" + (" (blocked)" if c.blocked else "")
+        for c in row.incoming
     ]
     if not parts:
         return "0 (does not reach the output)" if row.role == "unused" else "0"
