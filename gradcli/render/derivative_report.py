@@ -156,12 +156,13 @@ def compare_table(comparison: Comparison, console) -> None:
     from rich.console import Group
     from rich.text import Text
 
-    from gradcli.render.layout import VERDICT_STYLES, Column, Stripped, listing, verdict_report
+    from gradcli.render.layout import VERDICT_STYLES, Column, Stripped, listing, most_telling, verdict_report
 
     ev = comparison.evaluation
     out = output_name(ev.program)
     point = [f"{name} = {_num(v)}" for name, v in ev.point.items()]
     passes = comparison.passes
+    shown, left_out = most_telling(comparison.rows)
     parts: list = [
         listing(f"{out} = {_num(ev.value)}   at ", point),
         verdict_report(
@@ -169,8 +170,9 @@ def compare_table(comparison: Comparison, console) -> None:
             "relative errors are against reverse mode",
             "input",
             [Column(header, label) for header, label in COMPARE_COLUMNS],
-            [_compared(row) for row in comparison.rows],
+            [_compared(row) for row in shown],
         ),
+        *([left_out] if left_out else []),
         Text(
             f"passes over the graph: forward mode {passes['forward']} (one per input), "
             f"reverse mode {passes['reverse']}, central differences {passes['numerical']} extra evaluations",

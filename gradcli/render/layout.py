@@ -10,6 +10,7 @@ the spaces rich pads lines with.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -361,3 +362,33 @@ def _cell_text(cell: Item) -> str | Text:
     if isinstance(cell, Packed):
         return Text("\n").join(Text(p) if isinstance(p, str) else p for p in cell.pieces)
     return cell
+
+
+MAX_VERDICT_ROWS = 40  # entries a comparison shows in the terminal; --json has them all
+_SEVERITY = {"FAIL": 0, "NEAR KINK": 1, "KINK": 2, "WARNING": 3, "PASS": 4}
+
+
+def most_telling(rows: Sequence, limit: int = MAX_VERDICT_ROWS) -> tuple[list, Text | None]:
+    """At most ``limit`` of a comparison's rows (each with ``verdict`` and ``errors``): the worst
+    verdicts and largest errors first, shown in their own order, and a note saying what is left out."""
+    if len(rows) <= limit:
+        return list(rows), None
+    order = sorted(range(len(rows)), key=lambda k: (_SEVERITY.get(rows[k].verdict, 1), -_largest(rows[k].errors)))
+    kept = sorted(order[:limit])
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.verdict] = counts.get(row.verdict, 0) + 1
+    tally = ", ".join(
+        f"{count:,} {verdict}" for verdict, count in sorted(counts.items(), key=lambda v: _SEVERITY.get(v[0], 1))
+    )
+    note = Text(
+        f"{len(rows):,} entries ({tally}); the {limit} with the worst verdicts and largest errors are shown; "
+        "--json has every entry",
+        style="dim",
+    )
+    return [rows[k] for k in kept], note
+
+
+def _largest(errors: dict[str, float]) -> float:
+    values = [e for e in errors.values() if e == e]
+    return math.inf if len(values) < len(errors) else max(values, default=0.0)

@@ -22,6 +22,7 @@ from gradcli.render.layout import (
     Stripped,
     Verdict,
     listing,
+    most_telling,
     plain_table,
     records,
     render_blocks,
@@ -302,6 +303,7 @@ def compare_second_table(c: SecondComparison, out: str) -> list:
     """The Hessian three ways, entry by entry, with the verdicts (one block per entry where the
     table does not fit)."""
     h = c.hessian
+    shown, left_out = most_telling(c.rows)
     items = [
         Verdict(
             f"{r.first}, {r.second}",
@@ -313,7 +315,7 @@ def compare_second_table(c: SecondComparison, out: str) -> list:
                 Packed([f"{method} {e:.1e}" for method, e in r.errors.items()]),
             ),
         )
-        for r in c.rows
+        for r in shown
     ]
     passes = c.passes
     parts: list = [
@@ -325,6 +327,7 @@ def compare_second_table(c: SecondComparison, out: str) -> list:
             SECOND_COLUMNS,
             items,
         ),
+        *([left_out] if left_out else []),
         Text(
             f"passes: forward-over-reverse {passes['forward_over_reverse']} (one per input, over the gradient graph); "
             f"central differences of the gradient {passes['numerical']} forward + {passes['numerical']} reverse; "
