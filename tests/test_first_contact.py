@@ -439,3 +439,10 @@ def test_a_comparison_of_thousands_of_entries_shows_the_worst_forty():
     table = cli("compare", "relu(x0) + " + sum_of_products(60), "--at", at).stdout
     assert "60 entries (1 KINK, 59 PASS)" in " ".join(table.split()) and report["inputs"][0]["verdict"] == "KINK"
     assert any(line.startswith("│ x0 ") and "KINK" in line for line in table.splitlines())  # among the 40 shown
+
+
+def test_a_sweep_of_many_inputs_shows_eight_in_the_terminal():
+    args = ("compare", sum_of_products(200), "--at", every_input(200), "--sweep")
+    text = " ".join(cli(*args).stdout.split())
+    assert "200 inputs: the sweeps of the first 8 are shown" in text and "d/dx8 " not in text
+    assert len(strict_json(cli(*args, "--json").stdout)["inputs"]) == 200

@@ -144,16 +144,29 @@ def _explanation() -> str:
     )
 
 
+MAX_SWEEPS_SHOWN = 8  # inputs whose sweep the terminal shows; --json has every one
+
+
 def sweep_report(sweeps: Sequence[Sweep], console) -> None:
-    """The terminal report: :func:`sweep_table`, then :func:`sweep_ascii` of each input,
-    sized to the console's width."""
+    """The terminal report: :func:`sweep_table`, then :func:`sweep_ascii` of each input (of the
+    first :data:`MAX_SWEEPS_SHOWN`), sized to the console's width."""
     from rich.text import Text
 
-    sweep_table(sweeps, console)
+    shown = sweeps[:MAX_SWEEPS_SHOWN]
+    sweep_table(shown, console)
     width = max(16, min(64, console.width - 10))
-    for s in sweeps:
+    for s in shown:
         console.print()
         console.print(Text(sweep_ascii(s, width=width)), no_wrap=True, overflow="crop")
+    if len(sweeps) > len(shown):
+        console.print()
+        console.print(
+            Text(
+                f"{len(sweeps)} inputs: the sweeps of the first {len(shown)} are shown; "
+                "--wrt picks others, --json has every one",
+                style="dim",
+            )
+        )
 
 
 # ---------------------------------------------------------------- plain-text plot
