@@ -311,8 +311,8 @@ def diff_command(
             raise InputProblem("the program has no inputs, so there is nothing to differentiate it by")
         names = names_listed(wrt)
         if order == 2:
-            n = len(set(names)) or len(parsed.inputs)
-            limits.check_second_derivatives(len(parsed.outputs) * n * (n + 1) // 2, "choose inputs with --wrt")
+            inputs = len(set(names)) or len(parsed.inputs)
+            limits.check_second_derivatives(inputs, "choose inputs with --wrt", outputs=len(parsed.outputs))
         text = diff_report(parsed, DiffRequest(names, order, expand, latex, json_output))
     except GradcliError as error:
         fail(error)
@@ -371,8 +371,7 @@ def _comparison(program, point, h, expect: list[str], order: int, json_output: b
         from gradcli.render.json_report import dumps
         from gradcli.render.second_order_report import compare_second_data, compare_second_table
 
-        n = len(set(wrt)) or len(program.inputs)
-        limits.check_second_derivatives(n * (n + 1) // 2, "choose inputs with --wrt")
+        limits.check_second_derivatives(len(set(wrt)) or len(program.inputs), "choose inputs with --wrt")
         comparison = compare_second(program, point, h, wrt)
         if json_output:
             return comparison, dumps(compare_second_data(comparison))
@@ -588,12 +587,11 @@ def main() -> None:
     if not argv:
         sys.stderr.write(f"error: {NO_COMMAND}\n")
         sys.exit(2)
-    size = input_size(argv)
     try:
-        with limits.limited(size):
+        with limits.limited(input_size(argv)):
             code = app_for(argv)(args=argv, prog_name="gradcli", standalone_mode=False)
     except MemoryError:
-        sys.stderr.write(f"error: {limits.memory_message(size)}\n")
+        sys.stderr.write(f"error: {limits.memory_message()}\n")
         sys.exit(2)
     except GradcliError as error:  # a limit reached outside a command's own error handling
         sys.stderr.write(f"error: {bounded(str(error))}\n")

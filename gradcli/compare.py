@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from gradcli.errors import GradcliError, InputProblem
-from gradcli.evaluation import Evaluation, evaluate, kink_on_path, kinks_on_path
+from gradcli.evaluation import Evaluation, evaluate, kink_among, kinks_on_path
 from gradcli.forward import forward_values
 from gradcli.forward_mode import forward_mode
 from gradcli.graph import Program
@@ -104,9 +104,10 @@ def compare(
     rows = []
     for name in names:
         node = symbolic.nodes[name]
-        usual, clearance = _step(ev, name, h)
+        usual = h if h is not None else choose_step(program, ev.point, name)
+        kink, clearance = _kink_and_step(ev, name, usual, h is not None)
         numerical = central_difference(program, ev.point, name, clearance.step)
-        row = _row(ev, name, texts[name], symbolic_values[node], numerical, clearance.step, forward.gradient[name])
+        row = _row(ev, name, texts[name], symbolic_values[node], numerical, clearance, forward.gradient[name], kink)
         if clearance.kink is not None:
             verdict = row.verdict if clearance.clear else NEAR_KINK
             row = row._replace(near_kink=clearance.kink, usual_step=usual, verdict=verdict, step_given=h is not None)
@@ -124,22 +125,23 @@ def worst_error(errors: Mapping[str, float]) -> float:
     return math.nan if any(e != e for e in values) else max(values, default=0.0)
 
 
-def _step(ev: Evaluation, name: str, h: float | None) -> tuple[float, ClearStep]:
-    """The usual central-difference step for ``name`` (or ``h``), and the step to use: the usual
-    one shortened so that ``[x - h, x + h]`` crosses no kink on the gradient's path (a step the
-    user gave is only checked). On a kink itself the usual step stays: there KINK is reported."""
-    usual = h if h is not None else choose_step(ev.program, ev.point, name)
-    if kink_on_path(ev, name) is not None:
-        return usual, ClearStep(usual, None, True)
+def _kink_and_step(ev: Evaluation, name: str, usual: float, given: bool) -> tuple[str | None, ClearStep]:
+    """The convention of a kink on ``name``'s gradient path that the point sits on (there the
+    step stays and KINK is reported), and the difference step: ``usual``, shortened so that
+    ``[x - h, x + h]`` crosses no kink (a step the user ``given`` is only checked)."""
     kinks = kinks_on_path(ev.program, name)
-    return usual, step_clear_of_kinks(ev.program, ev.point, name, usual, kinks, shorten=h is None)
+    kink = kink_among(ev, kinks) if ev.kinks else None
+    if kink is not None:
+        return kink, ClearStep(usual, None, True)
+    return None, step_clear_of_kinks(ev.program, ev.point, name, usual, kinks, shorten=not given)
 
 
-def _row(ev: Evaluation, name: str, text: str, sym: float, num: float, step: float, fwd: float) -> Row:
-    rev = ev.gradient[name]
+def _row(
+    ev: Evaluation, name: str, text: str, sym: float, num: float, clearance: ClearStep, fwd: float, kink: str | None
+) -> Row:
+    rev, step = ev.gradient[name], clearance.step
     methods = {"symbolic": sym, "numerical": num, "forward": fwd}
     errors = {method: relative_error(value, rev) for method, value in methods.items()}
-    kink = kink_on_path(ev, name)
     if kink is not None:
         slopes = one_sided(ev.program, ev.point, name, step)
         return Row(name, text, sym, num, step, fwd, rev, errors, KINK, kink, slopes)
@@ -203,7 +205,9 @@ def compare_second(
     symbolic_values = forward_values(
         derivative_program(program, list(second.nodes.values()) or program.outputs), H.point
     )
-    clear = {b: _gradient_step(ev, b, h) for b in names}
+    kinks, clear = {}, {}
+    for b in names:
+        kinks[b], clear[b] = _kink_and_step(ev, b, h if h is not None else default_step(H.point[b]), h is not None)
     steps = {b: step.step for b, step in clear.items()}
     columns = {b: gradient_difference(program, H.point, b, steps[b]) for b in names}
     rows = []
@@ -216,7 +220,7 @@ def compare_second(
             "numerical": relative_error(numerical, automatic),
             "symmetry": relative_error(H.matrix[b][a], automatic),
         }
-        kink = kink_on_path(ev, a) or kink_on_path(ev, b)
+        kink = kinks[a] or kinks[b]
         near = None if clear[b].clear else clear[b].kink
         outcome = KINK if kink is not None else NEAR_KINK if near is not None else verdict(worst_error(errors))
         rows.append(
@@ -238,16 +242,6 @@ def compare_second(
     n = len(names)
     passes = {"forward_over_reverse": n, "numerical": 2 * n, "symbolic": 1 if n else 0}
     return SecondComparison(H, rows, passes)
-
-
-def _gradient_step(ev: Evaluation, name: str, h: float | None) -> ClearStep:
-    """The step for differences of the gradient along ``name``: the usual one (or ``h``), shortened
-    so that it crosses no kink (where the gradient jumps), as for first derivatives."""
-    usual = h if h is not None else default_step(ev.point[name])
-    if kink_on_path(ev, name) is not None:
-        return ClearStep(usual, None, True)
-    kinks = kinks_on_path(ev.program, name)
-    return step_clear_of_kinks(ev.program, ev.point, name, usual, kinks, shorten=h is None)
 
 
 def gradient_difference(program: Program, point: dict[str, float], name: str, h: float) -> dict[str, float]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from gradcli.errors import InputProblem
@@ -148,10 +148,13 @@ def _first_bad_grad(program: Program, values: list[float], grads: list[float]) -
 
 def kink_on_path(ev: Evaluation, name: str) -> str | None:
     """The convention of a kink that input ``name`` feeds into, if the point sits on one."""
-    if not ev.kinks:
-        return None
-    on_path = set(kinks_on_path(ev.program, name))
-    return next((k.convention for k in ev.kinks if k.node in on_path), None)
+    return kink_among(ev, kinks_on_path(ev.program, name)) if ev.kinks else None
+
+
+def kink_among(ev: Evaluation, nodes: Iterable[int]) -> str | None:
+    """The convention of the first of ``nodes`` the point sits on a kink of, if any."""
+    nodes = set(nodes)
+    return next((k.convention for k in ev.kinks if k.node in nodes), None)
 
 
 def kinks_on_path(program: Program, name: str) -> list[int]:

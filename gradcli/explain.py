@@ -6,12 +6,12 @@ view calls a node the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from gradcli.algebra import FLOATS, NodeAlgebra
-from gradcli.graph import Graph, Program, per_program
-from gradcli.ops import CONSTANTS, PREC_ATOM, PREC_UNARY
+from gradcli.graph import Graph, Program, numbered_names, per_program, unused_name
+from gradcli.ops import CONSTANTS, PREC_ATOM, PREC_UNARY, constant_name
 from gradcli.render.infix import MIN_SHARED_TEXT, Text, format_node, to_infix
 from gradcli.render.numbers import format_number
 
@@ -52,7 +52,7 @@ def _name_every_node(program: Program) -> list[Text]:
     g, constants = program.graph, program.constants
     uses = _use_counts(program)
     taken = set(program.inputs) | set(program.labels.values())
-    fresh = _fresh_names(taken)
+    fresh = numbered_names("t", taken)
     output = program.outputs[0] if len(program.outputs) == 1 else -1
     texts: list[Text] = []
     for node in program.nodes:
@@ -62,7 +62,7 @@ def _name_every_node(program: Program) -> list[Text]:
         elif g.ops[node].name == "const":
             texts.append(number_text(g.params[node], constants))
         elif node == output:
-            texts.append((_free("f", taken), PREC_ATOM))
+            texts.append((unused_name("f", taken), PREC_ATOM))
         else:
             text = format_node(g, node, texts, constants)
             long = len(text[0]) > _MAX_NAME or (uses[node] > 1 and len(text[0]) >= MIN_SHARED_TEXT)
@@ -78,29 +78,11 @@ def _use_counts(program: Program) -> list[int]:
     return uses
 
 
-def _fresh_names(taken: set[str]) -> Iterator[str]:
-    """``t1``, ``t2``, ... skipping names in ``taken``."""
-    k = 0
-    while True:
-        k += 1
-        if f"t{k}" not in taken:
-            yield f"t{k}"
-
-
-def _free(name: str, taken: set[str]) -> str:
-    """``name``, or ``name_2``, ``name_3``, ... when the program already uses it."""
-    k, free = 1, name
-    while free in taken:
-        k += 1
-        free = f"{name}_{k}"
-    return free
-
-
 def number_text(value: float, constants: Mapping[str, float]) -> Text:
     """A number for people, with its precedence: ``-2`` binds like unary minus, so ``(-2)**x``."""
-    for name, constant in constants.items():
-        if abs(value) == constant:
-            return (name, PREC_ATOM) if value > 0 else (f"-{name}", PREC_UNARY)
+    name = constant_name(value, constants)
+    if name is not None:
+        return (name, PREC_ATOM) if value > 0 else (f"-{name}", PREC_UNARY)
     text = format_number(value)
     return text, (PREC_UNARY if text.startswith("-") else PREC_ATOM)
 

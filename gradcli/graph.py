@@ -9,9 +9,10 @@ topological order and every traversal is a plain loop, never recursion.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from functools import wraps
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
@@ -259,6 +260,22 @@ class MultipleOutputs(InputProblem):
 
     def __init__(self, program: Program) -> None:
         super().__init__(f"{_outputs_listing(program)}; pick one with --of, or use gradcli jacobian")
+
+
+def unused_name(base: str, taken: Container[str]) -> str:
+    """``base``, or the first of ``base_2``, ``base_3``, ... that ``taken`` does not hold."""
+    name, k = base, 1
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    return name
+
+
+def numbered_names(prefix: str, taken: Container[str]) -> Iterator[str]:
+    """``t1``, ``t2``, ... (for ``prefix`` t), skipping what ``taken`` holds when each is asked for."""
+    for k in itertools.count(1):
+        if f"{prefix}{k}" not in taken:
+            yield f"{prefix}{k}"
 
 
 def per_program(build: Callable[[Program], T]) -> Callable[[Program], T]:

@@ -60,6 +60,7 @@ class _Budget:
 
     started = 0.0
     input_size = -1  # -1: no budget is running
+    last_size = 0  # the input size the last budget was for (a program read from stdin included)
     memory_ceiling = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)  # the limits the run started with
 
 
@@ -82,7 +83,7 @@ def limited(input_size: int) -> Iterator[None]:
         allow_for(input_size)
         yield
     finally:
-        _RUNNING.input_size = -1
+        _RUNNING.last_size, _RUNNING.input_size = _RUNNING.input_size, -1
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, saved_handler)
         if saved_timer[0]:
@@ -137,13 +138,14 @@ def _out_of_time(*_: object) -> None:
     )
 
 
-def check_second_derivatives(count: int, advice: str) -> None:
+def check_second_derivatives(inputs: int, advice: str, outputs: int = 1) -> None:
     """Refuse, before any work, more symbolic second derivatives than the time budget allows.
 
-    Their number grows with the square of the inputs (a 10 kB sum of products of 700 inputs
-    has 245,000), so it is counted first; the allowance grows with the time limit.
+    Each output has one per pair of ``inputs``, a number that grows with their square (a
+    10 kB sum of products of 700 inputs has 245,000), so it is counted first; the allowance
+    grows with the time limit.
     """
-    _refuse_beyond(count, MAX_SECOND_DERIVATIVES, "second derivatives", advice)
+    _refuse_beyond(outputs * inputs * (inputs + 1) // 2, MAX_SECOND_DERIVATIVES, "second derivatives", advice)
 
 
 def check_work(node_steps: int, advice: str) -> None:
@@ -163,8 +165,8 @@ def _refuse_beyond(count: int, base: int, what: str, advice: str) -> None:
         )
 
 
-def memory_message(input_size: int) -> str:
-    """What to say when a run has run out of memory."""
-    megabytes = budget(input_size)[1]
+def memory_message() -> str:
+    """What to say when the last run under :func:`limited` has run out of memory."""
+    megabytes = budget(_RUNNING.last_size)[1]
     limit = f"more than {megabytes:,.0f} MB, {_which_limit(MEMORY_VARIABLE, 'memory')}" if megabytes else "more memory"
     return f"stopped: the run needed {limit}; set {MEMORY_VARIABLE}=MEGABYTES to allow more (0: no limit)"

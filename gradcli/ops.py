@@ -14,7 +14,7 @@ may reuse (``exp' = out``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from gradcli import numeric_kernels as k
@@ -264,3 +264,8 @@ FUNCTIONS: dict[str, Op] = {name: op for op in _OP_LIST for name in op.callable_
 
 #: Named constants of the language.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+
+def constant_name(value: float, constants: Mapping[str, float] = CONSTANTS) -> str | None:
+    """The name of the constant ``|value|`` is (``pi``, ``e``) among ``constants``, if any."""
+    return next((name for name, constant in constants.items() if abs(value) == constant), None)

@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from gradcli.errors import NameProblem, SyntaxProblem, clipped
 from gradcli.gcpause import paused_gc
-from gradcli.graph import Graph, Program
+from gradcli.graph import Graph, Program, unused_name
 from gradcli.ops import CONSTANTS, FUNCTIONS, OPS
 
 GRAMMAR_NAME = "gradcli.lark"
@@ -299,12 +299,8 @@ def _readable_labels(labels: dict[int, tuple[str, int]], counts: dict[str, int],
         if count == counts[name] and name not in inputs:
             readable[node] = name
             continue
-        label, k = f"{name}_{count}", 1
-        while label in taken:
-            k += 1
-            label = f"{name}_{count}_{k}"
+        readable[node] = label = unused_name(f"{name}_{count}", taken)
         taken.add(label)
-        readable[node] = label
     return readable
 
 

@@ -7,10 +7,10 @@ visited in topological order, so no recursion, whatever the depth.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
-from gradcli.graph import Graph
-from gradcli.ops import CONSTANTS, PREC_ATOM, PREC_POW, PREC_UNARY
+from gradcli.graph import Graph, numbered_names, unused_name
+from gradcli.ops import CONSTANTS, PREC_ATOM, PREC_POW, PREC_UNARY, constant_name
 
 Text = tuple[str, int]  # printed form and its precedence
 
@@ -21,9 +21,9 @@ IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123
 def exact_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> str:
     """A number as the parser reads it back to the same float (``pi`` and ``e`` by name,
     unless the program uses those names for values of its own: see ``Program.constants``)."""
-    for name, constant in constants.items():
-        if abs(value) == constant:
-            return name if value > 0 else f"-{name}"
+    name = constant_name(value, constants)
+    if name is not None:
+        return name if value > 0 else f"-{name}"
     if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
         return str(int(value))
     if math.isinf(value):
@@ -127,11 +127,12 @@ def to_program(
     text: dict[int, Text] = {}
     names: dict[int, str] = {}
     lines: list[str] = []
-    taken = _Taken(reserved)
+    taken = set(reserved)
+    shared = numbered_names("t", taken)
     left, kept = dict(uses), set(roots.values())
     for node in nodes:
         formatted = format_node(graph, node, text if graph.args[node] else {}, constants)
-        name = _statement_name(graph, node, formatted, uses, labels, taken, roots)
+        name = _statement_name(graph, node, formatted, uses, labels, taken, shared)
         if name is not None:
             names[node] = name
             taken.add(name)
@@ -153,32 +154,14 @@ def to_program(
     return "\n".join(lines)
 
 
-def _statement_name(graph, node, formatted, uses, labels, taken: _Taken, roots) -> str | None:
+def _statement_name(graph, node, formatted, uses, labels, taken: set[str], shared: Iterator[str]) -> str | None:
+    """The name a statement gives ``node``: its binding name (made free), the next ``tN`` when it
+    is shared and long enough, or None (the node is written out where it is used)."""
     if not graph.args[node]:
         return None
     label = labels.get(node)
     if label is not None:
-        return _identifier(label, taken)
+        return unused_name(label, taken)
     if uses.get(node, 0) > 1 and len(formatted[0]) >= MIN_SHARED_TEXT:
-        k = taken.next_shared
-        while f"t{k}" in taken:
-            k += 1
-        taken.next_shared = k + 1  # names are never freed: the next search starts here
-        return f"t{k}"
+        return next(shared)
     return None
-
-
-class _Taken(set):
-    """Names in use, and where the search for the next free ``tN`` starts."""
-
-    next_shared = 1
-
-
-def _identifier(label: str, taken: set[str]) -> str:
-    """A binding name usable in a program: ``c#2`` becomes ``c_2``; a clash gets a suffix."""
-    base = name = label.replace("#", "_")
-    k = 2
-    while name in taken:
-        name = f"{base}_{k}"
-        k += 1
-    return name

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 
 from gradcli.graph import Graph
-from gradcli.ops import CONSTANTS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY
+from gradcli.ops import CONSTANTS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY, constant_name
 
 Text = tuple[str, int]
 
@@ -39,9 +39,9 @@ _NAMED = {"pi": "\\pi", "e": "e"}
 
 def latex_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> str:
     """A number in LaTeX: ``\\pi`` and ``e`` by name (unless the program binds those names)."""
-    for name, constant in constants.items():
-        if abs(value) == constant:
-            return _NAMED[name] if value > 0 else f"-{_NAMED[name]}"
+    name = constant_name(value, constants)
+    if name is not None:
+        return _NAMED[name] if value > 0 else f"-{_NAMED[name]}"
     if math.isinf(value):
         return "\\infty" if value > 0 else "-\\infty"
     if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
