@@ -20,8 +20,8 @@ from collections.abc import Callable
 from functools import partial
 
 import gradcli
-from gradcli.parser import parse
-from gradcli.second_order import hessian
+from gradcli.ad.second_order import hessian
+from gradcli.syntax.parser import parse
 
 C = 1e-5
 

@@ -5,7 +5,7 @@ as bindings (``f1 = sin(x)*x``, ``f2 = sin(f1)*f1``, ...), it prints:
 
 * ``program``: the program's nodes (``Program.size``, constants included);
 * ``derivative``: the distinct nodes of gradcli's derivative graph,
-  ``gradcli.symbolic.sizes(derivative(program)).derivative_nodes``, and the ratio
+  ``gradcli.ad.symbolic.sizes(derivative(program)).derivative_nodes``, and the ratio
   derivative / program, which must stay within a small constant (linear growth);
 * ``expanded``: the operations of the same derivative printed as one flat tree
   (``expanded_operations``: every shared node written out each time it is used);
@@ -29,8 +29,8 @@ import argparse
 import math
 import time
 
-from gradcli.parser import parse
-from gradcli.symbolic import derivative, sizes
+from gradcli.ad.symbolic import derivative, sizes
+from gradcli.syntax.parser import parse
 
 LINEAR_RATIO = 5.0  # derivative nodes / program nodes: "a small constant factor"
 

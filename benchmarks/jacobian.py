@@ -50,11 +50,11 @@ from typing import Any, NamedTuple
 
 from scaling import table, time_calls  # the same timing loop and table as the scaling benchmark (this folder)
 
-from gradcli.forward import forward_values
-from gradcli.jacobian import choose_mode, forward_rows, jacobian, passes, reverse_rows
-from gradcli.numeric import relative_error
-from gradcli.parser import parse
-from gradcli.second_order import hessian, hvp
+from gradcli.ad.jacobian import choose_mode, forward_rows, jacobian, passes, reverse_rows
+from gradcli.ad.second_order import hessian, hvp
+from gradcli.check.numeric import relative_error
+from gradcli.core.values import forward_values
+from gradcli.syntax.parser import parse
 
 SEED = 20240601
 REPEATS = 3  # --repeats; warm figures are the best over the repeats, first-call figures too

@@ -43,9 +43,9 @@ from typing import NamedTuple
 
 from scaling import wide_program  # the same generator as the scaling benchmark (this folder)
 
-from gradcli.evaluation import evaluate
-from gradcli.parser import parse
+from gradcli.ad.evaluation import evaluate
 from gradcli.render.dot import to_dot
+from gradcli.syntax.parser import parse
 
 SEED = 20240601
 WIDTH = 8

@@ -52,9 +52,9 @@ from typing import Any, NamedTuple
 
 from lark import Lark
 
-from gradcli.forward import forward_values
-from gradcli.parser import grammar_path, parse
-from gradcli.reverse import adjoints
+from gradcli.ad.reverse import adjoints
+from gradcli.core.values import forward_values
+from gradcli.syntax.parser import grammar_path, parse
 
 SEED = 20240601
 INPUTS = 100

@@ -16,15 +16,15 @@ __version__ = "0.1.0"
 
 # Imported on first use, so that `gradcli --version` and the CLI start fast.
 _API = {
-    "parse": "gradcli.parser",
-    "evaluate": "gradcli.evaluation",
-    "Evaluation": "gradcli.evaluation",
-    "build_trace": "gradcli.trace",
-    "Program": "gradcli.graph",
-    "Graph": "gradcli.graph",
-    "GradcliError": "gradcli.errors",
-    "OPS": "gradcli.ops",
-    "FUNCTIONS": "gradcli.ops",
+    "parse": "gradcli.syntax.parser",
+    "evaluate": "gradcli.ad.evaluation",
+    "Evaluation": "gradcli.ad.evaluation",
+    "build_trace": "gradcli.explain.trace",
+    "Program": "gradcli.core.graph",
+    "Graph": "gradcli.core.graph",
+    "GradcliError": "gradcli.core.errors",
+    "OPS": "gradcli.core.ops",
+    "FUNCTIONS": "gradcli.core.ops",
 }
 
 __all__ = sorted(_API)
@@ -36,4 +36,5 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'gradcli' has no attribute {name!r}")
     import importlib
 
+    importlib.import_module("gradcli.render.graphviz_render")  # notebooks draw programs and evaluations
     return getattr(importlib.import_module(module), name)

@@ -1,5 +1,5 @@
 """``python -m gradcli``."""
 
-from gradcli.cli import main
+from gradcli.cli.app import main
 
 main()

@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 from support import GRADCLI
 
 import gradcli
-from gradcli.errors import GradcliError
+from gradcli.core.errors import GradcliError
+from gradcli.explain.steps import build_steps
 from gradcli.render import dot as dot_module
 from gradcli.render.dot import DotOptions, _GradientScale, _round_down, to_dot
 from gradcli.render.frames import frame_svgs
 from gradcli.render.graphviz_render import render
 from gradcli.render.html import step_page
-from gradcli.steps import build_steps
 
 SVG = "{http://www.w3.org/2000/svg}"
 EXAMPLE_3 = Path(__file__).resolve().parents[1] / "examples" / "03_backward_trace.grad"

@@ -14,7 +14,7 @@ import pytest
 from support import shallow_stack
 
 import gradcli
-from gradcli.errors import GradcliError, NameProblem, SyntaxProblem
+from gradcli.core.errors import GradcliError, NameProblem, SyntaxProblem
 
 LN2 = math.log(2)
 

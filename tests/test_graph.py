@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 
 import gradcli
-from gradcli.output_files import human_size
 from gradcli.render.dot import escape
+from gradcli.render.output_files import human_size
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -577,7 +577,7 @@ def test_html_is_written(tmp_path):
 
 @needs_dot
 def test_frames_count_is_forward_plus_backward_steps(tmp_path):
-    from gradcli.steps import BACKWARD, FORWARD, build_steps
+    from gradcli.explain.steps import BACKWARD, FORWARD, build_steps
 
     source = (EXAMPLES / "29_vanishing_sigmoids.grad").read_text(encoding="utf-8")
     steps = build_steps(gradcli.evaluate(source, {}))

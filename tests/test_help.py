@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from support import GRADCLI
 
-from gradcli import help_text
+from gradcli.cli import help_text
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["", "eval", "diff", "compare", "jacobian", "graph"]
@@ -70,7 +70,7 @@ def test_square_brackets_survive():
 
 
 def test_function_list_comes_from_the_op_table():
-    from gradcli.ops import FUNCTIONS
+    from gradcli.core.ops import FUNCTIONS
 
     page = " ".join(help_page("eval").split())
     for name in FUNCTIONS:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from support import GRADCLI
 
-from gradcli.output_files import human_size
+from gradcli.render.output_files import human_size
 
 PROGRAM = ("x*3 + 1", "--at", "x=2")
 OTHER_PROGRAM = ("a = x*x; b = a + 1; b*2", "--at", "x=3")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import gradcli
-from gradcli.parser import grammar_path
+from gradcli.syntax.parser import grammar_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +83,7 @@ def test_wheel_install_finds_its_grammar(wheel: Path, tmp_path: Path):
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     probe = (
-        "import gradcli, gradcli.parser as p; "
+        "import gradcli, gradcli.syntax.parser as p; "
         "print(gradcli.__file__); print(p.grammar_path()); "
         "print(gradcli.evaluate('(3*x+2)**2', {'x': 1}).gradient['x'])"
     )

@@ -28,15 +28,15 @@ from mpmath import mp
 from support import DIGITS, Tracker, high_precision, shallow_stack, tree_strategy  # noqa: F401 - the fixture applies by import
 from test_symbolic_compare import SPECS as ALL_SPECS
 
-from gradcli.compare import compare_second
-from gradcli.errors import GradcliError, InputProblem, SyntaxProblem
-from gradcli.forward import forward_values
-from gradcli.graph import MultipleOutputs
-from gradcli.jacobian import choose_mode, forward_rows, jacobian, reverse_rows
-from gradcli.numeric import PASS
-from gradcli.parser import parse
-from gradcli.second_order import hessian, hvp
-from gradcli.symbolic import derivative_program, second_derivative
+from gradcli.ad.jacobian import choose_mode, forward_rows, jacobian, reverse_rows
+from gradcli.ad.second_order import hessian, hvp
+from gradcli.ad.symbolic import derivative_program, second_derivative
+from gradcli.check.compare import compare_second
+from gradcli.check.numeric import PASS
+from gradcli.core.errors import GradcliError, InputProblem, SyntaxProblem
+from gradcli.core.graph import MultipleOutputs
+from gradcli.core.values import forward_values
+from gradcli.syntax.parser import parse
 
 KINK = "KINK"
 REL = 1e-9  # relative tolerance against the 40-digit oracle, scaled by the matrix's magnitude

@@ -15,9 +15,9 @@ import mpmath
 import pytest
 from rich.console import Console
 
-from gradcli.errors import InputProblem
+from gradcli.check.sweep import DEFAULT_STEPS, ERROR_FLOOR, Sweep, plotted_error, sweep, theory_steps
+from gradcli.core.errors import InputProblem
 from gradcli.render.sweep_plot import sweep_ascii, sweep_json, sweep_report, sweep_svg, sweep_table
-from gradcli.sweep import DEFAULT_STEPS, ERROR_FLOOR, Sweep, plotted_error, sweep, theory_steps
 
 EPS = sys.float_info.epsilon
 SVG = "{http://www.w3.org/2000/svg}"

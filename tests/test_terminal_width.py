@@ -20,8 +20,9 @@ import pytest
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from gradcli import cli, parse
-from gradcli.render.numbers import format_number
+from gradcli import parse
+from gradcli.cli import app as cli
+from gradcli.core.numbers import format_number
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.grad"))

@@ -2,7 +2,7 @@
 
 It generates cases (random programs from the grammar, hostile and mutated text, valid and invalid
 options for eval, diff, compare, jacobian, graph, help and usage errors), runs each one in-process
-in a pool of forked worker processes (``gradcli.cli:main`` with a patched ``sys.argv``, standard
+in a pool of forked worker processes (``gradcli.cli.app:main`` with a patched ``sys.argv``, standard
 input and output redirected at the descriptor level, a fresh temporary directory as the working
 directory, ``COLUMNS`` of 40, 80 or 120, a per-case time limit enforced by the parent and an
 address-space limit set in each worker) and checks each run against the CLI contract: exit 0 with
@@ -79,7 +79,7 @@ def functions() -> dict[str, int]:
     """Every function a program may call (gradcli/ops.py's FUNCTIONS) and its arity."""
     if not _FUNCTIONS:
         try:
-            from gradcli.ops import FUNCTIONS
+            from gradcli.core.ops import FUNCTIONS
 
             _FUNCTIONS.update({name: op.arity for name, op in FUNCTIONS.items()})
         except Exception:  # the module is being edited: the documented list
@@ -1164,8 +1164,8 @@ def _status_mb(key: str) -> float:
 
 
 def call_main(case: Case, outcome: Outcome) -> None:
-    """``gradcli.cli.main()`` with the exit code or the uncaught exception recorded in ``outcome``."""
-    from gradcli.cli import main
+    """``gradcli.cli.app.main()`` with the exit code or the uncaught exception recorded in ``outcome``."""
+    from gradcli.cli.app import main
 
     try:
         main()
@@ -1719,7 +1719,7 @@ def fresh_import() -> None:
     for info in pkgutil.walk_packages(package.__path__, "gradcli."):
         if info.name != "gradcli.__main__":
             importlib.import_module(info.name)
-    from gradcli.parser import parse
+    from gradcli.syntax.parser import parse
 
     parse("x*y")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from gradcli.compare import KINK, NEAR_KINK, Comparison
-from gradcli.graph import Program
-from gradcli.render.derivative_text import derivative_latex, derivative_texts
+from gradcli.ad.derivative_text import derivative_texts
+from gradcli.ad.symbolic import Sizes, derivative, second_derivative, sizes
+from gradcli.check.compare import KINK, NEAR_KINK, Comparison
+from gradcli.core.graph import Program
+from gradcli.core.numbers import format_number, json_number
 from gradcli.render.json_report import dumps
-from gradcli.render.numbers import format_number, json_number
-from gradcli.symbolic import Sizes, derivative, second_derivative, sizes
+from gradcli.render.latex import derivative_latex
 
 
 class DiffRequest(NamedTuple):
@@ -106,7 +107,7 @@ def _by_key(texts: dict[str, str], order: int) -> dict[str, Any]:
 
 def output_name(program) -> str:
     """The output's name in every report: its binding name, or f (see :class:`NodeTexts`)."""
-    from gradcli.explain import node_texts
+    from gradcli.explain.texts import node_texts
 
     return node_texts(program).name(program.output)
 
@@ -202,14 +203,14 @@ def compare_table(comparison: Comparison, console) -> None:
 
 
 def _near_kink_data(program, row) -> dict[str, Any]:
-    from gradcli.explain import node_texts
+    from gradcli.explain.texts import node_texts
 
     return {"near_kink": node_texts(program).name(row.near_kink), "usual_step": row.usual_step}
 
 
 def _near_kink_note(program, row) -> str:
     """Why the step of ``row`` was shortened, or why it gives no verdict (NEAR KINK)."""
-    from gradcli.explain import node_texts
+    from gradcli.explain.texts import node_texts
 
     kink = f"the kink of {node_texts(program).name(row.near_kink)}"
     interval = f"[{row.name} - h, {row.name} + h]"

@@ -20,12 +20,12 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
-from gradcli.errors import printable
-from gradcli.evaluation import Evaluation
-from gradcli.explain import expression, local_derivatives, node_texts
-from gradcli.graph import Program
-from gradcli.render.numbers import LABEL_DIGITS, format_number
-from gradcli.reverse import gradient_reach
+from gradcli.ad.evaluation import Evaluation
+from gradcli.ad.reverse import gradient_reach
+from gradcli.core.errors import printable
+from gradcli.core.graph import Program
+from gradcli.core.numbers import LABEL_DIGITS, format_number
+from gradcli.explain.texts import expression, local_derivatives, node_texts
 
 # Light to dark (ColorBrewer "Oranges"), for |gradient| from smallest to largest.
 PALETTE = ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603")
@@ -224,7 +224,7 @@ class _Drawing:
         for name in names:
             start = self.program.inputs.get(name)
             if start is None:
-                from gradcli.errors import InputProblem
+                from gradcli.core.errors import InputProblem
 
                 inputs = ", ".join(self.program.inputs) or "none"
                 raise InputProblem(f"--highlight {name}: the program has no input {name} (inputs: {inputs})")

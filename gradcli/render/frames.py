@@ -21,10 +21,10 @@ from collections.abc import Callable
 from typing import NamedTuple
 from xml.sax.saxutils import escape
 
-from gradcli.errors import InputProblem
-from gradcli.render.numbers import LABEL_DIGITS, format_number
-from gradcli.settings import number_setting
-from gradcli.steps import BACKWARD, Step
+from gradcli.core.errors import InputProblem
+from gradcli.core.numbers import LABEL_DIGITS, format_number
+from gradcli.core.settings import number_setting
+from gradcli.explain.steps import BACKWARD, Step
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"

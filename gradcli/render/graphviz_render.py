@@ -20,9 +20,10 @@ import signal
 import subprocess
 from typing import NamedTuple
 
-from gradcli import limits as run_limits  # the whole command's time limit, which dot's sits inside
-from gradcli.errors import GradcliError
-from gradcli.settings import number_setting
+from gradcli.core import limits as run_limits  # the whole command's time limit, which dot's sits inside
+from gradcli.core.errors import GradcliError
+from gradcli.core.graph import NOTEBOOK_DRAWERS
+from gradcli.core.settings import number_setting
 
 FORMATS = ("svg", "png", "pdf", "dot")
 
@@ -205,3 +206,6 @@ def notebook_svg(subject) -> str | None:
         return svg_text(to_dot(subject))
     except (GraphvizMissing, GraphvizLimit):
         return None
+
+
+NOTEBOOK_DRAWERS.append(notebook_svg)

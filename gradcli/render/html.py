@@ -23,11 +23,11 @@ import html
 import json
 import re
 
-from gradcli.errors import printable
-from gradcli.evaluation import Evaluation
-from gradcli.explain import node_texts
-from gradcli.render.numbers import LABEL_DIGITS, format_number
-from gradcli.steps import Step
+from gradcli.ad.evaluation import Evaluation
+from gradcli.core.errors import printable
+from gradcli.core.numbers import LABEL_DIGITS, format_number
+from gradcli.explain.steps import Step
+from gradcli.explain.texts import node_texts
 
 TEMPLATE = """<!doctype html>
 <html lang="en">

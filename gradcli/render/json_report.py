@@ -6,9 +6,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from gradcli.evaluation import Anomaly, Evaluation, Kink
-from gradcli.render.numbers import json_number
-from gradcli.trace import TraceRow
+from gradcli.ad.evaluation import Anomaly, Evaluation, Kink
+from gradcli.core.numbers import json_number
+from gradcli.explain.diagnostics import anomaly_message
+from gradcli.explain.trace import TraceRow
 
 
 def _node(row: TraceRow) -> dict[str, Any]:
@@ -55,7 +56,7 @@ def report_data(ev: Evaluation, rows: Sequence[TraceRow]) -> dict[str, Any]:
 def diagnostics_data(anomalies: Sequence[Anomaly], kinks: Sequence[Kink]) -> dict[str, Any]:
     """Where a nan or infinity first appeared, and the nodes on a kink."""
     return {
-        "anomalies": [{"kind": a.kind, "node": a.node, "message": a.message} for a in anomalies],
+        "anomalies": [{"kind": a.kind, "node": a.node, "message": anomaly_message(a)} for a in anomalies],
         "kinks": [{"node": k.node, "op": k.op, "convention": k.convention} for k in kinks],
     }
 

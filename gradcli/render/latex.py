@@ -6,8 +6,11 @@ import math
 import re
 from collections.abc import Mapping
 
-from gradcli.graph import Graph
-from gradcli.ops import CONSTANTS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY, constant_name
+from gradcli.ad.derivative_text import MAX_EXPANDED
+from gradcli.ad.symbolic import Derivative, Sizes
+from gradcli.core.errors import InputProblem
+from gradcli.core.graph import Graph
+from gradcli.core.ops import CONSTANTS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY, constant_name
 
 Text = tuple[str, int]
 
@@ -95,3 +98,14 @@ def _format(graph: Graph, node: int, text: dict[int, Text], constants: Mapping[s
 def to_latex(graph: Graph, root: int, constants: Mapping[str, float] = CONSTANTS) -> str:
     """The expression at ``root`` in LaTeX (math mode, without the dollars)."""
     return graph.fold(root, lambda node, text: _format(graph, node, text, constants))[0]
+
+
+def derivative_latex(d: Derivative, sizes: Sizes) -> dict[str, str]:
+    """Each derivative in LaTeX, as one expression (refused when it would be huge)."""
+    for name, operations in sizes.expanded_operations.items():
+        if operations > MAX_EXPANDED:
+            raise InputProblem(
+                f"--latex: d/d{name} has {operations:,} operations as one expression, too many to print; "
+                "leave out --latex for the program with shared names"
+            )
+    return {name: to_latex(d.program.graph, node, d.program.constants) for name, node in d.nodes.items()}

@@ -9,9 +9,11 @@ from typing import Any, NamedTuple
 from rich.console import Group
 from rich.text import Text
 
-from gradcli.compare import SecondComparison
-from gradcli.explain import expression, node_texts
-from gradcli.jacobian import Jacobian
+from gradcli.ad.jacobian import Jacobian
+from gradcli.ad.second_order import Hessian, HessianVectorProduct
+from gradcli.check.compare import SecondComparison
+from gradcli.core.numbers import format_number, json_number
+from gradcli.explain.texts import expression, node_texts
 from gradcli.render.derivative_report import shortened
 from gradcli.render.json_report import diagnostics_data
 from gradcli.render.layout import (
@@ -30,9 +32,7 @@ from gradcli.render.layout import (
     titled,
     verdict_report,
 )
-from gradcli.render.numbers import format_number, json_number
 from gradcli.render.table import diagnostic_notes
-from gradcli.second_order import Hessian, HessianVectorProduct
 
 DIGITS = 10
 

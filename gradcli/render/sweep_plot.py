@@ -1,9 +1,9 @@
-"""Renderers of a step sweep (:mod:`gradcli.sweep`): a rich table, a plain-text plot, SVG and JSON.
+"""Renderers of a step sweep (:mod:`gradcli.check.sweep`): a rich table, a plain-text plot, SVG and JSON.
 
 Every plot is log-log: log10(relative error) against log10(h), h growing to the right, so
 each method draws a V: cancellation (slope -1) on the left, truncation on the right
 (slope +1 forward, +2 central). Errors of exactly 0 are drawn at
-:data:`~gradcli.sweep.ERROR_FLOOR`; nan errors are not drawn.
+:data:`~gradcli.check.sweep.ERROR_FLOOR`; nan errors are not drawn.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from gradcli.render.numbers import format_number, json_number
-from gradcli.sweep import ERROR_FLOOR, Sweep, SweepRow, plotted_error, theory_steps
+from gradcli.check.sweep import ERROR_FLOOR, Sweep, SweepRow, plotted_error, theory_steps
+from gradcli.core.numbers import format_number, json_number
 
 FORWARD, CENTRAL, BOTH = "f", "c", "*"  # plot symbols; the best step of each is upper case
 FORWARD_FORMULA = "(f(x+h) - f(x))/h"

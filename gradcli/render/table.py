@@ -9,8 +9,11 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from gradcli.evaluation import Anomaly, Evaluation, Kink
-from gradcli.explain import NodeTexts, as_symbol
+from gradcli.ad.evaluation import Anomaly, Evaluation, Kink
+from gradcli.core.numbers import format_number
+from gradcli.explain.diagnostics import anomaly_message
+from gradcli.explain.texts import NodeTexts, as_symbol
+from gradcli.explain.trace import TraceRow
 from gradcli.render.layout import (
     Adaptive,
     Block,
@@ -25,8 +28,6 @@ from gradcli.render.layout import (
     title,
     titled,
 )
-from gradcli.render.numbers import format_number
-from gradcli.trace import TraceRow
 
 DIGITS = 10
 MAX_TERMS = 6  # contributions listed in one cell before "… and N more"
@@ -213,7 +214,7 @@ def _trace_block(row: TraceRow, labels: NodeTexts, skip: set[int]) -> Block:
 
 def diagnostic_notes(anomalies: Sequence[Anomaly], kinks: Sequence[Kink], labels: NodeTexts) -> list[Text]:
     """One line per first nan/inf and per node on a kink."""
-    notes = [Text(f"! {a.message}", style="bold red") for a in anomalies]
+    notes = [Text(f"! {anomaly_message(a)}", style="bold red") for a in anomalies]
     for kink in kinks:
         notes.append(Text(f"~ kink at {labels.name(kink.node)}: {kink.convention}", style="yellow"))
     return notes
@@ -245,7 +246,7 @@ def render_report(
 
 def _shadowing_notes(program) -> list[Text]:
     """A note for each constant the program binds as a name of its own (``e = c - d``)."""
-    from gradcli.ops import CONSTANTS
+    from gradcli.core.ops import CONSTANTS
 
     return [
         Text(f"~ {name} is bound in this program, so from there on {name} is that value, not the constant {num(value)}")
@@ -286,7 +287,7 @@ class _Dual(NamedTuple):
 
 
 def _duals(result, rows: Sequence[int | None]) -> list[_Dual | None]:
-    from gradcli.explain import expression, node_texts
+    from gradcli.explain.texts import expression, node_texts
 
     texts = node_texts(result.program)
     graph = result.program.graph

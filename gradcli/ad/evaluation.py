@@ -1,0 +1,182 @@
+"""The library's front door: evaluate a program at a point, with every gradient.
+
+``evaluate("(3*x+2)**2", {"x": 1})`` returns an :class:`Evaluation`: the value of
+every node (one forward sweep), the adjoint of every node (one reverse sweep), the
+gradient with respect to each input, and the diagnostics a learner needs: where a
+nan or infinity first appeared, and which nodes sit on a kink.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from gradcli.ad.reverse import adjoints, gradient_reach
+from gradcli.core.errors import InputProblem
+from gradcli.core.gcpause import paused_gc
+from gradcli.core.graph import Program, notebook_svg
+from gradcli.core.values import forward_values
+from gradcli.syntax.parser import parse
+
+
+class Anomaly(NamedTuple):
+    """The first node where a nan or infinity appears, in a value or a gradient.
+
+    It keeps the sweep's numbers so that :mod:`gradcli.explain.diagnostics` can say how
+    the number came about.
+    """
+
+    kind: str  # "value" or "gradient"
+    node: int
+    number: float
+    program: Program
+    values: list[float]
+    grads: list[float] | None = None
+
+
+class Kink(NamedTuple):
+    """A node evaluated exactly at a point where its op has no derivative."""
+
+    node: int
+    op: str
+    convention: str
+
+
+class Evaluation(NamedTuple):
+    program: Program
+    point: dict[str, float]
+    values: list[float]
+    grads: list[float]
+    anomalies: list[Anomaly]
+    kinks: list[Kink]
+
+    @property
+    def value(self) -> float:
+        return self.values[self.program.output]
+
+    @property
+    def gradient(self) -> dict[str, float]:
+        """d output / d input, for each input in order of first use."""
+        return {name: self.grads[node] for name, node in self.program.inputs.items()}
+
+    def _repr_svg_(self) -> str | None:
+        """The graph with values and gradients as SVG, for Jupyter (needs Graphviz's dot)."""
+        return notebook_svg(self)
+
+    def __repr__(self) -> str:
+        notes = f", anomalies={len(self.anomalies)}" if self.anomalies else ""
+        return f"Evaluation(value={self.value!r}, gradient={self.gradient!r}{notes})"
+
+
+class Point(dict):
+    """A value for every input of a program, checked: what :func:`resolve_point` returns."""
+
+
+def resolve_point(program: Program, at: Mapping[str, float]) -> Point:
+    """Check the given values against the program's inputs; fill in declared defaults.
+
+    A point that was resolved already (a :class:`Point` of these inputs) is taken as it is:
+    its defaults were filled in, not given by the user.
+    """
+    inputs = program.inputs
+    if isinstance(at, Point) and at.keys() == inputs.keys():
+        return at
+    for name in at:
+        if name not in inputs:
+            raise InputProblem(_not_an_input(program, name))
+        if name in program.unread:
+            raise InputProblem(
+                f"--at {name}=...: the program does not read {name} before it is rebound or the program ends, "
+                "so its value would be ignored"
+            )
+    point = Point((name, float(at[name]) if name in at else program.defaults.get(name)) for name in inputs)
+    missing = [name for name, value in point.items() if value is None]
+    if missing:
+        example = ",".join(f"{name}=1" for name in missing)
+        plural, pronoun = ("s", "them") if len(missing) > 1 else ("", "it")
+        raise InputProblem(f"no value for input{plural} {', '.join(missing)}: give {pronoun} with --at {example}")
+    return point
+
+
+def _not_an_input(program: Program, name: str) -> str:
+    if name in program.bound or name in program.labels.values():
+        return f"--at {name}=...: {name} is computed by the program, not an input"
+    inputs = list(program.inputs)
+    if not inputs:
+        return f"--at {name}=...: the program has no inputs"
+    close = difflib.get_close_matches(name, inputs, n=1)
+    hint = f"; did you mean {close[0]}?" if close else f"; its inputs are {', '.join(inputs)}"
+    return f"--at {name}=...: the program does not use {name}{hint}"
+
+
+def evaluate(program: Program | str, at: Mapping[str, float] | None = None) -> Evaluation:
+    """Forward and reverse sweep of ``program`` at the point ``at`` (input name -> value)."""
+    if isinstance(program, str):
+        program = parse(program)
+    point = resolve_point(program, at or {})
+    with paused_gc():
+        values = forward_values(program, point)
+        grads = adjoints(program, values)
+    anomalies = [a for a in (first_bad_value(program, values), _first_bad_grad(program, values, grads)) if a]
+    return Evaluation(program, point, values, grads, anomalies, find_kinks(program, values))
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0
+
+
+def first_bad_value(program: Program, values: list[float]) -> Anomaly | None:
+    """The first node whose value is nan or infinite while its arguments are finite."""
+    if all(map(math.isfinite, values)):
+        return None
+    g = program.graph
+    for node in program.nodes:
+        if not _finite(values[node]) and all(_finite(values[a]) for a in g.args[node]):
+            return Anomaly("value", node, values[node], program, values)
+    return None
+
+
+def _first_bad_grad(program: Program, values: list[float], grads: list[float]) -> Anomaly | None:
+    """The first node of the reverse sweep whose gradient is not finite."""
+    if all(map(math.isfinite, grads)):
+        return None
+    g = program.graph
+    for node in reversed(program.nodes):
+        if not _finite(grads[node]) and g.ops[node].name != "const":
+            return Anomaly("gradient", node, grads[node], program, values, grads)
+    return None
+
+
+def kink_on_path(ev: Evaluation, name: str) -> str | None:
+    """The convention of a kink that input ``name`` feeds into, if the point sits on one."""
+    return kink_among(ev, kinks_on_path(ev.program, name)) if ev.kinks else None
+
+
+def kink_among(ev: Evaluation, nodes: Iterable[int]) -> str | None:
+    """The convention of the first of ``nodes`` the point sits on a kink of, if any."""
+    nodes = set(nodes)
+    return next((k.convention for k in ev.kinks if k.node in nodes), None)
+
+
+def kinks_on_path(program: Program, name: str) -> list[int]:
+    """The nodes with kinks that the gradient with respect to input ``name`` passes through.
+
+    Only paths that carry gradient count: from the input through differentiable ops, and on
+    to the output. A kink behind ``stop_gradient`` is no kink of the gradient.
+    """
+    g = program.graph
+    below = g.descendants(program.inputs[name], through=lambda op: op.differentiable)
+    carries = gradient_reach(program, program.output)
+    return [n for n in sorted(below & carries) if n < program.size and g.ops[n].kink is not None]
+
+
+def find_kinks(program: Program, values: list[float]) -> list[Kink]:
+    """Nodes evaluated exactly where their op is not differentiable."""
+    g = program.graph
+    kinks = []
+    for node, op in enumerate(g.ops[: program.size]):
+        if op.kink is not None and op.on_kink(*[values[a] for a in g.args[node]]):
+            kinks.append(Kink(node, op.name, op.convention))
+    return kinks

@@ -1,0 +1,133 @@
+"""Symbolic derivatives: the reverse sweep run on nodes instead of numbers.
+
+The adjoint of every node is built with :class:`gradcli.core.algebra.NodeAlgebra` from the
+op table's rules, appended to the program's own graph: the derivative shares the
+program's subexpressions (``cos(x)`` is one node), and it is simplified as it is
+built (constants folded, ``x*1``, ``x + 0``, ``-(-x)``, ``x*x`` as ``x**2``). Its size
+stays proportional to the program's; only printing it as one flat tree swells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from gradcli.core.algebra import NodeAlgebra
+from gradcli.core.errors import InputProblem
+from gradcli.core.graph import Program, per_program
+
+
+class Derivative(NamedTuple):
+    """d output / d input for each requested input, as nodes of ``program``'s graph."""
+
+    program: Program  # the program, its graph now holding the derivative nodes too
+    nodes: dict[str, int]  # input name -> derivative node
+
+
+def derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
+    """Build d output / d name for each name in ``wrt`` (default: every input)."""
+    names = checked_names(program, wrt)
+    gradient = gradient_program(program)
+    nodes = dict(zip(program.inputs, gradient.outputs))
+    return Derivative(program, {name: nodes[name] for name in names})
+
+
+def second_derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
+    """d2 output / d a d b for each pair a <= b (in input order) of ``wrt``: reverse mode
+    run on the gradient's own nodes. Keys are ``"a,b"``."""
+    wanted = set(checked_names(program, wrt))
+    names = [name for name in program.inputs if name in wanted]  # pairs in input order
+    gradient = gradient_program(program)
+    first = dict(zip(program.inputs, gradient.outputs))
+    A = NodeAlgebra(program.graph)
+    nodes = {}
+    for i, a in enumerate(names):
+        adjoints = symbolic_adjoints(program, first[a])
+        for b in names[i:]:
+            nodes[f"{a},{b}"] = adjoints.get(program.inputs[b], A.zero)
+    return Derivative(program, nodes)
+
+
+def checked_names(program: Program, wrt: Sequence[str] | None) -> list[str]:
+    """The inputs named in ``wrt`` (all inputs when it is empty), once each; an unknown name is refused."""
+    names = list(program.inputs) if not wrt else list(dict.fromkeys(wrt))
+    for name in names:
+        if name not in program.inputs:
+            known = ", ".join(program.inputs) or "none"
+            raise InputProblem(f"--wrt {name}: the program has no input {name} (inputs: {known})")
+    return names
+
+
+@per_program
+def gradient_program(program: Program) -> Program:
+    """The gradient as a program of its own: one output d output / d input per input, in
+    input order, built by :func:`symbolic_adjoints` on the program's graph. Evaluating it
+    is reverse mode; a tangent sweep over it is forward-over-reverse (Hessians)."""
+    adjoints = symbolic_adjoints(program, program.output)
+    A = NodeAlgebra(program.graph)
+    outputs = [adjoints.get(node, A.zero) for node in program.inputs.values()]
+    return derivative_program(program, outputs, list(program.inputs))
+
+
+def symbolic_adjoints(program: Program, output: int) -> dict[int, int]:
+    """The adjoint node of every node the gradient reaches (absent means exactly 0)."""
+    g = program.graph
+    A = NodeAlgebra(g)
+    adjoint: dict[int, int] = {output: A.one}
+    for node in range(output, -1, -1):
+        seed = adjoint.get(node)
+        op, args = g.ops[node], g.args[node]
+        if seed is None or not args or op.partials is None:
+            continue
+        extra = (g.params[node],) if op.has_param else ()
+        for arg, local in zip(args, op.partials(A, node, *args, *extra)):
+            if g.is_const(local, 0.0):
+                continue  # a structurally zero partial sends nothing (relu's step, sign's 0)
+            contribution = A.mul(local, seed)
+            adjoint[arg] = contribution if arg not in adjoint else A.add(adjoint[arg], contribution)
+    return adjoint
+
+
+def derivative_program(program: Program, nodes: int | Sequence[int], names: Sequence[str] | None = None) -> Program:
+    """A program whose output(s) are ``nodes`` of the (grown) graph, for evaluation and printing."""
+    g = program.graph
+    return Program(
+        g,
+        nodes,
+        dict(program.inputs),
+        dict(program.labels),
+        program.source,
+        len(g),
+        dict(program.defaults),
+        program.bound,
+        program.unread,
+        output_names=names,
+        shadowed=program.shadowed,
+    )
+
+
+class Sizes(NamedTuple):
+    program_nodes: int  # nodes of the program (constants included)
+    derivative_nodes: int  # distinct nodes the derivatives are made of (shared ones once)
+    expanded_operations: dict[str, int]  # operations if each derivative is printed as one flat tree
+
+
+def sizes(derivative: Derivative) -> Sizes:
+    """How big the derivative is as a graph, and as the tree that symbolic tools expand."""
+    g = derivative.program.graph
+    roots = list(derivative.nodes.values())
+    shared = g.ancestors(roots)
+    return Sizes(
+        derivative.program.size,
+        len(shared),
+        {name: expanded_operations(g, node) for name, node in derivative.nodes.items()},
+    )
+
+
+def expanded_operations(graph, root: int) -> int:
+    """Operations in the tree that expands every shared node (exact, with big integers)."""
+    count: dict[int, int] = {}
+    for node in graph.ancestors([root]):
+        args = graph.args[node]
+        count[node] = (1 + sum(count[a] for a in args)) if args else 0
+    return count[root]

@@ -1,0 +1,137 @@
+"""The help pages' examples and notes, kept apart from the option parsing.
+
+Every example is one shell line that runs as printed from a checkout of the repository
+(a test runs each one). Click re-wraps help paragraphs to the terminal's width unless a
+paragraph starts with a ``\\b`` line; the examples are such a paragraph, so no example
+is ever broken across lines, and each is short enough for an 80-column terminal.
+"""
+
+from __future__ import annotations
+
+from gradcli.core.ops import OPS
+
+NO_REWRAP = "  \b"  # click keeps this paragraph's lines as they are, indented by two more
+MAX_EXAMPLE = 76  # characters: with the help's indentation of 4, an example fits 80 columns
+
+
+def epilog(examples: list[str], notes: str = "") -> str:
+    """The text after the options: the examples (never re-wrapped), then the notes."""
+    parts = ["Examples:", "\n".join([NO_REWRAP, *examples])]
+    return "\n\n".join(parts + ([notes] if notes else []))
+
+
+def function_names() -> str:
+    """Every function a program may call, from the op table; aliases in parentheses."""
+    names = []
+    for op in OPS.values():
+        if op.callable_as:
+            first, *aliases = op.callable_as
+            names.append(f"{first} ({', '.join(aliases)})" if aliases else first)
+    return " ".join(names)
+
+
+EXAMPLES: dict[str, list[str]] = {
+    "": [
+        'gradcli eval "(3*x + 2)**2" --at x=1',
+        'gradcli eval "a = x*3; b = a + 1; c = b**2" --at x=2 --backward-order',
+        'gradcli eval "h = relu(w*x + b); loss = (h - 1)**2" --at w=0.5,x=2,b=0.1',
+        'gradcli diff "sin(x**2)"',
+        'gradcli compare "x**3*sin(x)" --at x=1.5',
+        'gradcli jacobian "[x0**2 + x1, x0*x1]" --at x0=2,x1=3',
+        'gradcli graph "x*y + x**2" --at x=2,y=3 -o graph.svg',
+    ],
+    "eval": [
+        'gradcli eval "(3*x + 2)**2" --at x=1',
+        'gradcli eval "a = x*3; b = a + 1; c = b**2" --at x=2',
+        'gradcli eval "x*y + x**2" --at x=2,y=3 --json',
+        "gradcli eval \"-x**2\" --at x=1          # a program may start with '-'",
+        "gradcli eval -f examples/13_two_layer_net.grad --at x1=1 --at x2=-2",
+        'echo "sin(exp(x**2))" | gradcli eval -f - --at x=0.5',
+        'gradcli eval "sin(x)" --at x=pi/4       # values may be expressions',
+        'gradcli eval "x**3*sin(y)" --at x=1,y=2 --order 2      # the Hessian',
+        'gradcli eval "x**2*y" --at x=1,y=2 --hvp x=1,y=0       # H v',
+        'gradcli eval "[x0**2 + x1, x0*x1]" --at x0=2,x1=3      # the Jacobian',
+    ],
+    "diff": [
+        'gradcli diff "(3*x + 2)**2"                  # prints 6*(3*x + 2)',
+        "gradcli eval \"$(gradcli diff 'sin(x**2)')\" --at x=1.5   # a program too",
+        'gradcli diff "x*y + x**2" --wrt x --wrt y --json',
+        'gradcli diff "f1 = sin(x)*x; f2 = sin(f1)*f1" --expand --latex',
+        'gradcli diff "(1 - x)**2 + 100*(y - x**2)**2" --order 2',
+    ],
+    "compare": [
+        'gradcli compare "sin(x**2)" --at x=1.5',
+        'gradcli compare "x**3*sin(x)" --at x=1.5 --h 1e-4',
+        'gradcli compare "(3*x + 2)**2" --at x=1 --expect x="2*(3*x + 2)*3"',
+        'gradcli compare "relu(x)" --at x=0        # a kink is flagged, not failed',
+        'gradcli compare "sin(x)" --at x=1 --sweep -o sweep.svg   # the best step',
+        'gradcli compare "x**3*sin(y)" --at x=1,y=2 --order 2     # the Hessian',
+        'gradcli compare "x*y + exp(z)" --at x=1,y=2,z=0 --wrt z   # one input',
+    ],
+    "jacobian": [
+        'gradcli jacobian "[x0**2 + x1, x0*x1]" --at x0=2,x1=3',
+        'gradcli jacobian "s = x**2; [s*3, s + 5]" --at x=2 --mode forward',
+        "gradcli jacobian -f examples/22_jacobian.grad --json",
+    ],
+    "graph": [
+        'gradcli graph "a = x*3; b = a + 1; c = b**2" --at x=2 -o graph.svg',
+        'gradcli graph "(3*x + 2)**2"               # DOT of the structure, on stdout',
+        'gradcli graph "x*y + x**2" --at x=2,y=3 --edge-labels --highlight x -o p.png',
+        "gradcli graph -f examples/13_two_layer_net.grad --rankdir TB -o net.pdf",
+        "gradcli graph -f examples/03_backward_trace.grad --html steps.html",
+        "gradcli graph -f examples/03_backward_trace.grad --frames slides",
+    ],
+}
+
+NOTES: dict[str, str] = {
+    "": ("Run 'gradcli COMMAND --help' for a command's options and more examples."),
+    "eval": (
+        "Syntax: numbers (2, 1.5, .5, 1e-3), names, pi, e; + - * / ** (^ too); unary - +; "
+        f"f(x) for {function_names()}. Statements are separated by new lines or ';'; "
+        "'name = expr' binds a name; the last statement is the output, or a list [e1, e2] of "
+        "outputs; '#' starts a comment. 'w = 0.5' on its own declares an input w with default "
+        "0.5 (--at w=... overrides it)."
+    ),
+    "diff": (
+        "The derivative is built from the graph with the same rules as reverse mode, simplified "
+        "as it is built. It is printed as one expression, or, when shorter, as a program that "
+        "names the subexpressions it shares (--expand forces one expression). --json adds the "
+        "sizes: program nodes, derivative nodes, and operations of the fully expanded tree."
+    ),
+    "compare": (
+        "Relative error against reverse mode: |a - n| / max(|a|, |n|, 1e-8); PASS below 1e-5, "
+        "WARNING below 1e-3, FAIL otherwise. Exit code 1 when something FAILs, so it can gate a "
+        "script. The central-difference step is eps**(1/3) * max(1, |x|) (for |x| > 1, the "
+        "unscaled eps**(1/3) when the data says it is better) unless --h is given; a step that "
+        "would straddle a kink is shortened. stop_gradient values are held fixed in the "
+        "differences, as automatic differentiation holds them."
+    ),
+    "jacobian": (
+        "A program whose last statement is a list [e1, e2, ...] has several outputs. Forward "
+        "mode builds the Jacobian a column at a time (one pass per input), reverse mode a row at "
+        "a time (one pass per output); auto picks the mode with fewer passes and says why. Both "
+        "modes run, so their pass counts and times are shown side by side (--skip-other: only "
+        "the chosen one)."
+    ),
+    "graph": (
+        "Nodes show their value and gradient; inputs are ellipses, the output has a double "
+        "border, constants are plain text, nodes that do not reach the output are grey and "
+        "dashed. Fill shows |gradient| on a log scale (see the legend). Dashed edges go into "
+        "stop_gradient. Without --at, and without defaults like 'x = 2' for every input in the "
+        "program, only the structure is drawn."
+    ),
+}
+
+
+SUMMARIES: dict[str, str] = {
+    "eval": "Value, gradient and backward trace of PROGRAM.",
+    "diff": "The symbolic derivative of PROGRAM.",
+    "compare": "Symbolic, numerical, forward and reverse derivatives.",
+    "jacobian": "The Jacobian of the outputs; each mode's cost.",
+    "graph": "Draw PROGRAM's computation graph with Graphviz.",
+}
+
+
+def help_for(command: str) -> str:
+    """The epilog of ``gradcli COMMAND --help`` (``""``: of ``gradcli --help``)."""
+    return epilog(EXAMPLES[command], NOTES[command])

@@ -1,0 +1,196 @@
+"""Two interpretations of the op table's derivative rules.
+
+:data:`FLOATS` computes with float64 numbers; :class:`NodeAlgebra` builds graph nodes,
+folding what is certainly safe (``x*1``, ``x+0``, ``-(-x)``, constants, ``x*x`` as
+``x**2``) so derivative graphs stay small. ``x*0`` is not folded: ``inf*0`` is nan.
+Both expose one method per op name, generated from :data:`gradcli.core.ops.OPS`, so a rule
+written once (``A.mul(y, A.cos(x))``) runs under either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gradcli.core.graph import Graph
+from gradcli.core.ops import OPS, Op
+
+
+class FloatAlgebra:
+    """Rules evaluated on Python floats (float64).
+
+    The op functions live in the instance's own namespace, which is the fastest
+    attribute lookup Python has: the reverse sweep makes one per node.
+    """
+
+    def __init__(self) -> None:
+        self.zero = 0.0
+        self.one = 1.0
+        self.const = float
+        for op in OPS.values():
+            if op.forward is not None:
+                setattr(self, op.name, op.forward)
+
+
+FLOATS = FloatAlgebra()
+
+_FOLDABLE = {"add", "sub", "mul", "div", "neg", "powc"}
+_MAX_FOLDED_DIGITS = 12  # fold only to short numbers: 1/3 and e*e stay as they are
+
+
+class NodeAlgebra:
+    """Rules evaluated by building nodes in ``graph``, lightly simplified."""
+
+    def __init__(self, graph: Graph, simplify: bool = True) -> None:
+        self.graph = graph
+        self.simplify = simplify
+
+    @property
+    def zero(self) -> int:
+        return self.graph.const(0.0)
+
+    @property
+    def one(self) -> int:
+        return self.graph.const(1.0)
+
+    def const(self, value: float) -> int:
+        return self.graph.const(value)
+
+    def apply(self, op: Op, args: tuple[int, ...], param: Any = None) -> int:
+        """Make ``op(args)``, or a simpler node equal to it for every input."""
+        if self.simplify:
+            simpler = self._simplify(op, args, param)
+            if simpler is not None:
+                return simpler
+        return self.graph.make(op, args, param)
+
+    def _const_value(self, node: int) -> float | None:
+        g = self.graph
+        return g.params[node] if g.is_const(node) else None
+
+    def _simplify(self, op: Op, args: tuple[int, ...], param: Any) -> int | None:
+        consts = [self._const_value(a) for a in args]
+        if op.name in _FOLDABLE and all(c is not None for c in consts):
+            folded = op.forward(*consts, param) if op.has_param else op.forward(*consts)
+            if len(repr(folded)) <= _MAX_FOLDED_DIGITS:
+                return self.const(folded)
+        rule = _RULES.get(op.name)
+        return rule(self, args, consts, param) if rule else None
+
+    def _is(self, node: int, op_name: str) -> bool:
+        return self.graph.ops[node].name == op_name
+
+    def _operand(self, node: int) -> int:
+        return self.graph.args[node][0]
+
+
+def _add(A: NodeAlgebra, args, consts, param) -> int | None:
+    x, y = args
+    if consts[1] == 0:
+        return x
+    if consts[0] == 0:
+        return y
+    if x == y:
+        return A.mul(A.const(2.0), x)
+    if A._is(y, "neg"):
+        return A.sub(x, A._operand(y))
+    if A._is(y, "mul") and (A._const_value(A.graph.args[y][0]) or 0) < 0:
+        factor, rest = A.graph.args[y]
+        return A.sub(x, A.mul(A.const(-A._const_value(factor)), rest))  # x + -2*z -> x - 2*z
+    return None
+
+
+def _sub(A: NodeAlgebra, args, consts, param) -> int | None:
+    x, y = args
+    if consts[1] == 0:
+        return x
+    if consts[0] == 0:
+        return A.neg(y)
+    if A._is(y, "neg"):
+        return A.add(x, A._operand(y))
+    return None
+
+
+def _mul(A: NodeAlgebra, args, consts, param) -> int | None:
+    x, y = args
+    cx, cy = consts
+    if cy is not None and cx is None:
+        return A.mul(y, x)  # constants first: 2*x
+    if cx == 1 or cy == 1:
+        return y if cx == 1 else x
+    if cx == -1:
+        return A.neg(y)
+    if cx is not None and A._is(y, "mul") and A._const_value(A.graph.args[y][0]) is not None:
+        inner_c, inner_x = A.graph.args[y]
+        merged = A.mul(x, inner_c)
+        # Only when the two numbers fold into one (2*(3*z) -> 6*z); 0.1*(0.7*z) stays.
+        return A.mul(merged, inner_x) if A.graph.is_const(merged) else None
+    if x == y:
+        return A.powc(x, 2.0)
+    if A._is(y, "neg"):
+        return A.neg(A.mul(x, A._operand(y)))  # x*(-y) -> -(x*y): signs gather in front
+    if A._is(x, "neg"):
+        return A.neg(A.mul(A._operand(x), y))
+    if cx is None and _scaled(A, y) and not _scaled(A, A.graph.args[y][1]):
+        factor, rest = A.graph.args[y]
+        return A.mul(factor, A.mul(x, rest))  # x*(2*z) -> 2*(x*z): constants gather in front
+    if cx is None and cy is None and _scaled(A, x) and not _scaled(A, A.graph.args[x][1]):
+        factor, rest = A.graph.args[x]
+        return A.mul(factor, A.mul(rest, y))  # (2*x)*z -> 2*(x*z)
+    return None
+
+
+def _scaled(A: NodeAlgebra, node: int) -> bool:
+    """``node`` is a number times something (``2*z``).
+
+    Constants gather in front only past one such layer: two stacked layers (``4*(c*z)``)
+    are numbers that would not fold into one, and pulling them through every level of
+    a deep product would cost the square of its depth.
+    """
+    return A._is(node, "mul") and A._const_value(A.graph.args[node][0]) is not None
+
+
+def _div(A: NodeAlgebra, args, consts, param) -> int | None:
+    return args[0] if consts[1] == 1 else None
+
+
+def _neg(A: NodeAlgebra, args, consts, param) -> int | None:
+    (x,) = args
+    if A._is(x, "neg"):
+        return A._operand(x)
+    if consts[0] is not None:
+        return A.const(-consts[0])
+    if A._is(x, "mul") and A._const_value(A.graph.args[x][0]) is not None:
+        factor, rest = A.graph.args[x]
+        return A.mul(A.const(-A._const_value(factor)), rest)  # -(2*z) -> -2*z
+    return None
+
+
+def _powc(A: NodeAlgebra, args, consts, param) -> int | None:
+    if param == 1:
+        return args[0]
+    if param == 0:
+        return A.one
+    return None
+
+
+_RULES = {"add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "powc": _powc}
+
+
+def _method(op: Op):
+    if op.has_param:
+
+        def build(self: NodeAlgebra, x: int, param: Any) -> int:
+            return self.apply(op, (x,), param)
+
+    else:
+
+        def build(self: NodeAlgebra, *args: int) -> int:
+            return self.apply(op, args)
+
+    build.__name__ = op.name
+    return build
+
+
+for _op in OPS.values():
+    if _op.forward is not None:
+        setattr(NodeAlgebra, _op.name, _method(_op))

@@ -1,0 +1,104 @@
+"""The backward trace: per node, the chain rule at work, as tutorials tabulate it.
+
+For each node: its operation on named inputs, its value, each local derivative as a
+formula (built from the op table's rule on symbolic arguments) and a number, the
+gradient arriving from every node that uses it (local derivative x that node's
+gradient), and the sum of those: its adjoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from gradcli.ad.evaluation import Evaluation
+from gradcli.ad.reverse import gradient_reach
+from gradcli.core.graph import Program
+from gradcli.explain.texts import LocalDerivative, expression, local_derivatives, node_texts, numeric_partials
+
+
+class Contribution(NamedTuple):
+    """Gradient sent to a node by one node that uses it: local x upstream = amount."""
+
+    consumer: int
+    local: float
+    upstream: float
+    amount: float
+    blocked: bool = False  # the consumer is stop_gradient
+
+
+class TraceRow(NamedTuple):
+    node: int
+    label: str
+    role: str  # input, constant, intermediate, output, unused
+    op: str
+    expression: str
+    inputs: tuple[int, ...]
+    value: float
+    local: tuple[LocalDerivative, ...]
+    incoming: tuple[Contribution, ...]
+    grad: float
+    kink: str | None = None
+
+
+def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> list[TraceRow]:
+    """One row per node (all program nodes by default), in evaluation order.
+
+    A node's incoming gradients come from the nodes that use it. An edge whose
+    consumer is ``stop_gradient``, or receives no gradient because one blocks it
+    further on, is marked blocked and carries 0 (not ``0 * partial``, which may be nan).
+    """
+    program, values, grads = evaluation.program, evaluation.values, evaluation.grads
+    g = program.graph
+    wanted = sorted(set(program.nodes if nodes is None else nodes))
+    texts = node_texts(program)
+    used = set(g.ancestors([program.output]))
+    reached = gradient_reach(program, program.output)
+    users = _users(g, used, set(wanted))
+    consumers = {c for uses in users.values() for c, _ in uses if c in reached}
+    partials = {c: numeric_partials(program, c, values) for c in consumers}
+    kinks = {k.node: k.convention for k in evaluation.kinks}
+    return [
+        TraceRow(
+            node=n,
+            label=texts.name(n),
+            role=_role(program, n, used),
+            op=g.ops[n].name,
+            expression=expression(g, n, texts) if g.args[n] else texts.name(n),
+            inputs=g.args[n],
+            value=values[n],
+            local=local_derivatives(program, n, values, texts),
+            incoming=tuple(_contribution(g, c, pos, partials, grads, reached) for c, pos in users.get(n, ())),
+            grad=grads[n],
+            kink=kinks.get(n),
+        )
+        for n in wanted
+    ]
+
+
+def _users(graph, used: set[int], wanted: set[int]) -> dict[int, list[tuple[int, int]]]:
+    """For each wanted node, the (consumer, argument position) pairs toward the output."""
+    users: dict[int, list[tuple[int, int]]] = {}
+    for consumer in sorted(used):
+        for pos, arg in enumerate(graph.args[consumer]):
+            if arg in wanted:
+                users.setdefault(arg, []).append((consumer, pos))
+    return users
+
+
+def _contribution(graph, consumer: int, pos: int, partials: dict, grads: list[float], reached) -> Contribution:
+    if consumer not in reached or not graph.ops[consumer].differentiable:
+        return Contribution(consumer, 0.0, grads[consumer], 0.0, blocked=True)
+    local = partials[consumer][pos]
+    return Contribution(consumer, local, grads[consumer], local * grads[consumer])
+
+
+def _role(program: Program, node: int, used: set[int]) -> str:
+    op = program.graph.ops[node].name
+    if node == program.output:
+        return "output"
+    if op == "var":
+        return "input"
+    if node not in used:
+        return "unused"
+    return "constant" if op == "const" else "intermediate"

@@ -1,0 +1,167 @@
+"""Infix text in gradcli's own syntax (also read by SymPy's ``parse_expr``).
+
+One precedence table (the op table's) and one ``parenthesize`` rule; nodes are
+visited in topological order, so no recursion, whatever the depth.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+
+from gradcli.core.graph import Graph, numbered_names, unused_name
+from gradcli.core.ops import CONSTANTS, PREC_ATOM, PREC_POW, PREC_UNARY, constant_name
+
+Text = tuple[str, int]  # printed form and its precedence
+
+_SPACED = {"+", "-"}
+IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def exact_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> str:
+    """A number as the parser reads it back to the same float (``pi`` and ``e`` by name,
+    unless the program uses those names for values of its own: see ``Program.constants``)."""
+    name = constant_name(value, constants)
+    if name is not None:
+        return name if value > 0 else f"-{name}"
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
+        return str(int(value))
+    if math.isinf(value):
+        return "1e999" if value > 0 else "-1e999"  # reads back as inf
+    if value != value:
+        return "(1e999 - 1e999)"  # reads back as nan
+    return repr(value)
+
+
+def _leaf(text: str) -> Text:
+    """A name printed as an atom; a descriptive label like ``3*x`` gets parentheses."""
+    if set(text) <= IDENTIFIER_CHARS:
+        return text, PREC_ATOM
+    try:
+        return text, (PREC_UNARY if float(text) < 0 else PREC_ATOM)
+    except ValueError:
+        return f"({text})", PREC_ATOM
+
+
+def to_infix(
+    graph: Graph,
+    root: int,
+    name_of: Callable[[int], str | None] | None = None,
+    leaves: dict[int, Text] | None = None,
+    constants: Mapping[str, float] = CONSTANTS,
+) -> str:
+    """The expression at ``root``.
+
+    Nodes for which ``name_of`` gives a name print as that name; nodes in ``leaves``
+    print as the given text, parenthesised by its precedence.
+    """
+
+    def visit(node: int, text: dict[int, Text]) -> Text:
+        name = name_of(node) if name_of is not None and node != root else None
+        return _leaf(name) if name is not None else format_node(graph, node, text, constants)
+
+    return graph.fold(root, visit, leaves)[0]
+
+
+def _wrap(part: Text, needs_parens: bool) -> str:
+    return f"({part[0]})" if needs_parens else part[0]
+
+
+def format_node(
+    graph: Graph, node: int, text: dict[int, Text] | list[Text], constants: Mapping[str, float] = CONSTANTS
+) -> Text:
+    """One node printed on the already printed texts of its arguments."""
+    op = graph.ops[node]
+    param = graph.params[node]
+    if op.name == "const":
+        return exact_number(param, constants), (PREC_UNARY if param < 0 else PREC_ATOM)
+    if op.name == "var":
+        return _leaf(param)
+    args = [text[a] for a in graph.args[node]]
+    if op.name == "neg":
+        return "-" + _wrap(args[0], args[0][1] <= PREC_UNARY), PREC_UNARY
+    if op.name == "powc":
+        exponent = exact_number(param, constants)
+        exponent = f"({exponent})" if param < 0 else exponent
+        return f"{_wrap(args[0], args[0][1] <= PREC_POW)}**{exponent}", PREC_POW
+    if op.infix is not None:
+        return _format_binary(op.infix, op.precedence, args)
+    return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join([a[0] for a in args])})", PREC_ATOM
+
+
+def _format_binary(symbol: str, prec: int, args: list[Text]) -> Text:
+    left, right = args
+    if prec == PREC_POW:  # right-associative
+        left_text = _wrap(left, left[1] <= prec)
+        right_text = _wrap(right, right[1] < prec)
+    else:
+        left_text = _wrap(left, left[1] < prec)
+        # Same precedence on the right needs parentheses (a - (b - c)); so does a unary
+        # operand, for readability (x*(-y)).
+        right_text = _wrap(right, right[1] <= prec or right[1] == PREC_UNARY)
+    joiner = f" {symbol} " if symbol in _SPACED else symbol
+    return f"{left_text}{joiner}{right_text}", prec
+
+
+MIN_SHARED_TEXT = 12  # a shared subexpression shorter than this is repeated, not named
+
+
+def to_program(
+    graph: Graph,
+    roots: dict[str, int],
+    labels: dict[int, str],
+    reserved: set[str],
+    constants: Mapping[str, float] = CONSTANTS,
+) -> str:
+    """Statements that build each root, naming labelled and shared subexpressions once.
+
+    ``labels`` are the program's binding names (kept where the derivative uses those
+    nodes); other subexpressions used more than once get ``t1``, ``t2``, ... The last
+    statement is the single root itself, or ``d_x = ...`` lines for several roots.
+    """
+    nodes = graph.ancestors(roots.values())
+    uses: dict[int, int] = {}
+    for node in nodes:
+        for arg in graph.args[node]:
+            uses[arg] = uses.get(arg, 0) + 1
+    text: dict[int, Text] = {}
+    names: dict[int, str] = {}
+    lines: list[str] = []
+    taken = set(reserved)
+    shared = numbered_names("t", taken)
+    left, kept = dict(uses), set(roots.values())
+    for node in nodes:
+        formatted = format_node(graph, node, text if graph.args[node] else {}, constants)
+        name = _statement_name(graph, node, formatted, uses, labels, taken, shared)
+        if name is not None:
+            names[node] = name
+            taken.add(name)
+            lines.append(f"{name} = {formatted[0]}")
+            formatted = (name, PREC_ATOM)
+        text[node] = formatted
+        for arg in graph.args[node]:  # an inlined text is dropped after its last use (deep chains)
+            left[arg] -= 1
+            if not left[arg] and arg not in kept:
+                del text[arg]
+    if len(roots) == 1:
+        (root,) = roots.values()
+        if root in names and lines and lines[-1].startswith(f"{names[root]} = "):
+            lines[-1] = lines[-1][len(names[root]) + 3 :]
+        else:
+            lines.append(text[root][0])
+    else:
+        lines.extend(f"d_{name} = {text[root][0]}" for name, root in roots.items())
+    return "\n".join(lines)
+
+
+def _statement_name(graph, node, formatted, uses, labels, taken: set[str], shared: Iterator[str]) -> str | None:
+    """The name a statement gives ``node``: its binding name (made free), the next ``tN`` when it
+    is shared and long enough, or None (the node is written out where it is used)."""
+    if not graph.args[node]:
+        return None
+    label = labels.get(node)
+    if label is not None:
+        return unused_name(label, taken)
+    if uses.get(node, 0) > 1 and len(formatted[0]) >= MIN_SHARED_TEXT:
+        return next(shared)
+    return None

@@ -1,0 +1,501 @@
+"""Program text to graph: the grammar file, a Lark LALR parser, and node building.
+
+The Transformer runs *inside* the LALR parser (Lark's ``transformer=`` option), so
+nodes are hash-consed as rules reduce and no parse tree is built: parsing is as deep
+as the input without recursion. Bindings resolve in reduction order, which gives
+Python's rebinding semantics (``c = c + c + 1`` reads the old ``c``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import re
+import threading
+from pathlib import Path
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from gradcli.core.errors import NameProblem, SyntaxProblem, clipped
+from gradcli.core.gcpause import paused_gc
+from gradcli.core.graph import Graph, Program, unused_name
+from gradcli.core.ops import CONSTANTS, FUNCTIONS, OPS
+
+GRAMMAR_NAME = "gradcli.lark"
+
+
+def grammar_path() -> Path:
+    """The grammar: packaged copy (wheel install) first, then the checkout's ``grammars/``."""
+    here = Path(__file__).resolve().parents[1]
+    for candidate in (here / "grammars" / GRAMMAR_NAME, here.parent / "grammars" / GRAMMAR_NAME):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"grammar {GRAMMAR_NAME} not found next to {here}")
+
+
+class _Builder(Transformer):
+    """Reduction callbacks: each grammar alias builds (or finds) one node.
+
+    A number stays a plain ``float`` until an operation uses it, so ``x**2`` and
+    ``-3`` fold into the power and the literal without leaving stray nodes; node ids
+    are ``int``.
+    """
+
+    def reset(self, source: str) -> None:
+        self.source = source
+        self.graph = Graph()
+        self.env: dict[str, int] = {}
+        self.inputs: dict[str, int] = {}
+        self.defaults: dict[str, float] = {}
+        self.labels: dict[int, tuple[str, int]] = {}  # node -> (name, which binding of it)
+        self.bind_count: dict[str, int] = {}
+        self.read: set[str] = set()
+        self.last_read: tuple[int, str] = (-1, "")  # the node and name of the latest name read
+        self.last_named: tuple[int, str] = (-1, "")  # ... of the latest bound name read or binding made
+        self.shadowed: set[str] = set()  # constants (e, pi) the program binds as names of its own
+
+    def _error(self, cls, message: str, token: Token) -> Exception:
+        return cls(message, token.line, token.column, self.source)
+
+    def _node(self, value: int | float) -> int:
+        return self.graph.const(value) if value.__class__ is float else value
+
+    def number(self, children) -> float:
+        return float(children[0])
+
+    def name(self, children) -> int | float:
+        token = children[0]
+        name = _spelled(token)
+        if name in self.env:
+            node = self.env[name]
+            if node == self.inputs.get(name):
+                self.read.add(name)
+            self.last_read = self.last_named = (node, name)
+            return node
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCTIONS:
+            raise self._error(NameProblem, f"{name} is a function: call it as {name}(...)", token)
+        self.read.add(name)
+        node = self._input(name)
+        self.last_read = (node, name)
+        return node
+
+    def _input(self, name: str) -> int:
+        node = self.graph.var(name)
+        self.inputs.setdefault(name, node)
+        return node
+
+    def call(self, children) -> int:
+        token, arguments = children
+        op = FUNCTIONS.get(str(token))
+        if op is None:
+            hint = _derivative_hint(self.source)
+            message = _unknown_function_message(str(token))
+            raise self._error(NameProblem, f"{message}\nhint: {hint}" if hint else message, token)
+        count = len(arguments or ())
+        if count != op.arity:
+            raise self._error(NameProblem, _arity_message(str(token), op.arity, count), token)
+        if op.name == "pow":
+            return self._power(*arguments)
+        return self.graph.make(op, tuple(self._node(a) for a in arguments))
+
+    def arguments(self, children) -> list[int | float]:
+        return children
+
+    def _binary(name: str):  # noqa: N805 - builds methods at class creation
+        op = OPS[name]
+
+        def build(self, children) -> int:
+            x, y = children
+            node = self._node
+            return self.graph.make(op, (node(x), node(y)))
+
+        return build
+
+    add = _binary("add")
+    sub = _binary("sub")
+    mul = _binary("mul")
+    div = _binary("div")
+
+    def neg(self, children) -> int | float:
+        (x,) = children
+        if x.__class__ is float:
+            return -x  # a negative literal is a number, not an operation
+        return self.graph.make(OPS["neg"], (x,))
+
+    def pos(self, children) -> int | float:
+        return children[0]
+
+    def pow(self, children) -> int:
+        base, _, exponent = children
+        return self._power(base, exponent)
+
+    def _power(self, base: int | float, exponent: int | float) -> int:
+        if exponent.__class__ is float:
+            return self.graph.make(OPS["powc"], (self._node(base),), exponent)
+        return self.graph.make(OPS["pow"], (self._node(base), exponent))
+
+    def assign(self, children) -> int:
+        token, value = children
+        name = _spelled(token)
+        if name in FUNCTIONS:
+            raise self._error(NameProblem, f"cannot assign to {name}: it is a built-in function", token)
+        if name in CONSTANTS and name not in self.env:
+            self.shadowed.add(name)  # as in Python, a binding hides the constant from here on
+        count = self.bind_count.get(name, 0) + 1
+        self.bind_count[name] = count
+        if value.__class__ is float and count == 1 and name not in self.inputs:
+            self.defaults[name] = value  # `w = 0.5` declares an input with a default
+            node = self._input(name)
+        else:
+            node = self._node(value)
+            if node not in self.labels and self.graph.ops[node].name != "var":
+                self.labels[node] = (name, count)
+        self.env[name] = node
+        self.last_named = (node, name)
+        return node
+
+    def output(self, children) -> tuple[int, str | None]:
+        """One element of ``[...]``, and its name when it is a bare name (the last one read)."""
+        (value,) = children
+        if value.__class__ is float:
+            return self._node(value), None
+        named = self.last_read[1] if self.last_read[0] == value else None
+        return value, named
+
+    def outputs(self, children) -> list[tuple[int, str | None]]:
+        return children
+
+    def output_list(self, children) -> _OutputList:
+        token, items = children
+        return _OutputList([node for node, _ in items], token, [name for _, name in items])
+
+    def start(self, children) -> list[int | _OutputList]:
+        for statement in children[:-1]:
+            if isinstance(statement, _OutputList):
+                raise self._error(
+                    SyntaxProblem, "a list of outputs [...] must be the program's last statement", statement.token
+                )
+        statements = [c if isinstance(c, _OutputList) else self._node(c) for c in children]
+        if statements and not isinstance(statements[-1], _OutputList):
+            self._name_the_output(statements[-1])
+        return statements
+
+    def _name_the_output(self, output: int) -> None:
+        """An output written as a name (``...; d``, or bound last, ``y = d``) is called by that name,
+        even when the node first got another one (``d = c``) or an earlier binding of it."""
+        node, name = self.last_named
+        if node == output and name in self.bind_count and self.graph.args[output]:
+            self.labels[output] = (name, self.bind_count[name])
+
+
+class _OutputList(list):
+    """The nodes of a ``[e1, e2, ...]`` statement, where it starts, and each one's name
+    when it is written as a bare name (None: an expression, known by its position)."""
+
+    def __init__(self, nodes: list[int], token: Token, names: list[str | None]) -> None:
+        super().__init__(nodes)
+        self.token = token
+        self.names = names
+
+
+def _spelled(token: Token) -> str:
+    """A name as the program means it: ``π`` is ``pi``."""
+    name = str(token)
+    return "pi" if name == "π" else name
+
+
+def _unknown_function_message(name: str) -> str:
+    close = difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else f"; known functions: {', '.join(sorted(FUNCTIONS))}"
+    return f"unknown function {name}{hint}"
+
+
+def _arity_message(name: str, expected: int, got: int) -> str:
+    plural = "" if expected == 1 else "s"
+    return f"{name} takes {expected} argument{plural}, got {got}"
+
+
+class _JoinLinesInParentheses:
+    """Python's implicit line joining: a new line inside ( ) or [ ] does not end a statement."""
+
+    always_accept = ("_SEP",)
+
+    def process(self, stream):
+        depth = 0
+        for token in stream:
+            kind = token.type
+            if kind in ("LPAR", "LSQB"):
+                depth += 1
+            elif kind in ("RPAR", "RSQB"):
+                depth -= 1
+            elif kind == "_SEP" and depth > 0 and token != ";":
+                continue
+            yield token
+
+
+_PARSER: Lark | None = None
+_BUILDER = _Builder()
+
+
+def _parser() -> Lark:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = Lark(
+            grammar_path().read_text(encoding="utf-8"),
+            parser="lalr",
+            lexer="basic",  # loads twice as fast as the contextual lexer, and the grammar needs no context
+            transformer=_BUILDER,
+            maybe_placeholders=True,
+            postlex=_JoinLinesInParentheses(),
+            cache=True,
+        )
+    return _PARSER
+
+
+_LOCK = threading.Lock()  # the builder inside the cached parser holds one parse's state
+
+
+def parse(source: str) -> Program:
+    """Parse a program into its graph; raise :class:`SyntaxProblem` or :class:`NameProblem`."""
+    with _LOCK:
+        parser = _parser()
+        _BUILDER.reset(source)
+        try:
+            with paused_gc():
+                statements = parser.parse(source)
+        except UnexpectedInput as error:
+            raise _syntax_problem(error, source, parser) from None
+        if not statements:
+            raise SyntaxProblem("the program is empty: write an expression such as (3*x + 2)**2")
+        b = _BUILDER
+        last = statements[-1]
+        several = isinstance(last, _OutputList)
+        outputs = list(last) if several else [last]
+        return Program(
+            b.graph,
+            outputs,
+            dict(b.inputs),
+            _readable_labels(b.labels, b.bind_count, set(b.inputs)),
+            source,
+            len(b.graph),
+            dict(b.defaults),
+            bound=frozenset(b.env) - frozenset(b.inputs),
+            unread=frozenset(b.defaults) - b.read,
+            output_names=last.names if several else None,
+            shadowed=frozenset(b.shadowed),
+        )
+
+
+def _readable_labels(labels: dict[int, tuple[str, int]], counts: dict[str, int], inputs: set[str]) -> dict[int, str]:
+    """Binding names as labels. A name bound more than once keeps its plain spelling for its
+    last binding (the value it has at the end, as in Python); the k-th binding before that
+    is ``name_k``, a name the program does not use otherwise, so every label reads back."""
+    taken = set(counts) | inputs
+    readable: dict[int, str] = {}
+    for node, (name, count) in labels.items():
+        if count == counts[name] and name not in inputs:
+            readable[node] = name
+            continue
+        readable[node] = label = unused_name(f"{name}_{count}", taken)
+        taken.add(label)
+    return readable
+
+
+# ---------------------------------------------------------------- syntax errors
+
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "POW": "'**'",
+    "_SEP": "a new line or ';'",
+    "$END": "the end of the program",
+}
+
+
+def _describe_terminal(parser: Lark, name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    try:
+        pattern = parser.get_terminal(name).pattern
+    except KeyError:
+        return name
+    if pattern.type != "str":
+        return name.lower()
+    return f"'{pattern.value}'" if pattern.value.isascii() else ""  # × and − are spellings of * and -
+
+
+def _expected(parser: Lark, names) -> str:
+    words = sorted({_describe_terminal(parser, n) for n in names} - {""})
+    return ", ".join(words)
+
+
+def _token_text(token: Token) -> str:
+    if token.type == "$END":
+        return "end of the program"
+    if token.type == "_SEP":
+        return "end of the line" if str(token) != ";" else "';'"
+    return f"'{token}'"
+
+
+def _syntax_problem(error: UnexpectedInput, source: str, parser: Lark) -> SyntaxProblem:
+    line, column = _position(error, source)
+    if isinstance(error, UnexpectedCharacters):
+        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else "?"
+        message = f"unexpected character '{char}'"
+        expected = error.allowed or set()
+    else:
+        token = error.token if isinstance(error, UnexpectedToken) else None
+        message = f"unexpected {_token_text(token)}" if token is not None else "unexpected end of the program"
+        expected = _acceptable(error)
+    parentheses, brackets = _depth_before(error, source)
+    if parentheses <= 0:  # LALR merges states; these cannot fit here
+        expected = set(expected) - {"RPAR"} - ({"COMMA"} if brackets <= 0 else set())
+    if brackets <= 0:
+        expected = set(expected) - {"RSQB"}
+    hint = _slip_hint(error, source) or _hint(error, source, line, column)
+    detail = message
+    if expected:
+        detail += f"; expected {_expected(parser, expected)}"
+    if hint:
+        detail += f"\nhint: {hint}"
+    return SyntaxProblem(f"syntax error: {detail}", line, column, source)
+
+
+def _acceptable(error: UnexpectedInput) -> set[str]:
+    """Every terminal that could come next (Lark simulates the pending reductions)."""
+    try:
+        return set(error.accepts)
+    except Exception:  # noqa: BLE001 - the simulation runs our callbacks; fall back
+        return set(getattr(error, "expected", ()) or ())
+
+
+def _position(error: UnexpectedInput, source: str) -> tuple[int, int]:
+    line, column = getattr(error, "line", -1), getattr(error, "column", -1)
+    at_end = getattr(getattr(error, "token", None), "type", None) == "$END"
+    if at_end or line is None or line < 1:  # Lark places the end at the last token
+        lines = source.splitlines() or [""]
+        return len(lines), len(lines[-1]) + 1
+    return line, column
+
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_MODULES = {"math", "np", "numpy", "torch", "jnp", "jax", "sympy", "sp", "F", "nn", "cmath"}
+_DERIVATIVE_NOTATION = re.compile(r"\s*d\s*/\s*d\s*([A-Za-z_]\w*)\s*(.*)", re.DOTALL)
+
+
+def _slip_hint(error: UnexpectedInput, source: str) -> str:
+    """A hint for what people type from habit: Leibniz notation, Python, typography."""
+    before = _previous_token(error, source)
+    if isinstance(error, UnexpectedCharacters):
+        return _derivative_hint(source) or _character_hint(source, error.pos_in_stream, before)
+    token = getattr(error, "token", None)
+    if token is not None and token.type == "EQUAL" and before is not None and before.type == "RPAR":
+        return "a binding names a value, not a function: write f = x**2, then use f"
+    words = {str(t) for t in (token, before) if t is not None and t.type == "NAME"}
+    python = next((_PYTHON_WORDS[w] for w in _PYTHON_WORDS if w in words), "")
+    generic = _NOT_PYTHON if words & set(keyword.kwlist) else ""
+    return _derivative_hint(source) or python or generic
+
+
+def _character_hint(source: str, pos: int, before: Token | None) -> str:
+    """``x²`` and ``math.tanh(x)``: what to write instead."""
+    char = source[pos] if pos < len(source) else ""
+    name = str(before) if before is not None and before.type in ("NAME", "NUMBER") and before.end_pos == pos else ""
+    if char and char in _SUPERSCRIPTS_TEXT:
+        base = name or "x"
+        return f"write powers with **: {base}**{char.translate(_SUPERSCRIPTS)}, not {base}{char}"
+    if char == "." and name:
+        after = re.match(r"\.([A-Za-z_]\w*)", source[pos:])
+        function = after.group(1) if after else ""
+        if function in FUNCTIONS or name in _MODULES:
+            function = function or "tanh"
+            return f"functions are built in: call {function}(...), not {name}.{function}(...) (this is not Python)"
+        return "a name cannot contain '.'"
+    return ""
+
+
+def _derivative_hint(source: str) -> str:
+    """``d/dx x**2`` is Leibniz's notation: point to ``gradcli diff``."""
+    notation = _DERIVATIVE_NOTATION.fullmatch(source)
+    if not notation or not notation.group(2).strip():
+        return ""
+    body = " ".join(notation.group(2).split())
+    if body.startswith("(") and body.endswith(")"):
+        body = body[1:-1]
+    return f'to differentiate with respect to {notation.group(1)}, run: gradcli diff "{clipped(body)}"'
+
+
+_SUPERSCRIPTS_TEXT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_NOT_PYTHON = "gradcli reads its own small language, not Python: expressions and bindings such as y = x**2"
+_PYTHON_WORDS = {
+    "import": "there is nothing to import: every function is built in (gradcli eval --help lists them)",
+    "from": "there is nothing to import: every function is built in (gradcli eval --help lists them)",
+    "def": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
+    "lambda": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
+    "return": "there is no return: the last statement of the program is its output",
+    "if": "there is no if/else: relu, step, abs, max, min and clamp make choices (e.g. max(x, 0))",
+    "else": "there is no if/else: relu, step, abs, max, min and clamp make choices (e.g. max(x, 0))",
+}
+
+
+def _hint(error: UnexpectedInput, source: str, line: int, column: int) -> str:
+    token = getattr(error, "token", None)
+    kind = getattr(token, "type", None)
+    before = _previous_token(error, source)
+    if before is not None and before.type == "NAME" and str(before) in FUNCTIONS and kind in ("NAME", "NUMBER"):
+        return f"call a function with parentheses: {before}({token})"
+    if before is not None and before.type in ("NUMBER", "NAME", "RPAR") and kind in ("NAME", "NUMBER", "LPAR"):
+        gap = " " if before.end_pos is not None and before.end_pos < token.start_pos else ""
+        return f"missing operator: write {before}*{token} for a product, not {before}{gap}{token}"
+    if kind == "LSQB":
+        return "a list of outputs [e1, e2] is a statement of its own, and the program's last"
+    if kind == "RSQB" and before is not None and before.type == "LSQB":
+        return "a list of outputs needs at least one expression: [x**2, x*y]"
+    opened = source.count("(") - source.count(")")
+    if kind == "RPAR" and opened < 0:
+        return "unbalanced parentheses: this ')' has no matching '('"
+    dangling = _dangling_operator(source, token)
+    if kind in ("$END", "_SEP") and dangling:
+        return f"the expression ends with the operator '{dangling}': give it a right-hand operand"
+    if kind in ("$END", "_SEP", "COMMA") and opened > 0:
+        return f"unbalanced parentheses: {opened} '(' not closed"
+    return ""
+
+
+def _depth_before(error: UnexpectedInput, source: str) -> tuple[int, int]:
+    """How many parentheses, and how many brackets, are open at the error position."""
+    token = getattr(error, "token", None)
+    pos = getattr(error, "pos_in_stream", None)
+    if token is not None and token.type != "$END" and token.start_pos is not None:
+        pos = token.start_pos
+    text = source if pos is None or pos < 0 else source[:pos]
+    return text.count("(") - text.count(")"), text.count("[") - text.count("]")
+
+
+def _dangling_operator(source: str, token: Token | None) -> str:
+    """The operator just before the error position, if the text ends there with one."""
+    at_end = token is None or token.type == "$END" or token.start_pos is None
+    end = len(source) if at_end else token.start_pos
+    before = source[:end].rstrip()
+    for operator in ("**", "+", "-", "*", "/", "^", "="):
+        if before.endswith(operator):
+            return operator
+    return ""
+
+
+def _previous_token(error: UnexpectedInput, source: str) -> Token | None:
+    """The token before the one that failed: the text up to it, lexed again."""
+    token = getattr(error, "token", None)
+    end = token.start_pos if token is not None and token.type != "$END" else len(source)
+    if isinstance(error, UnexpectedCharacters):
+        end = error.pos_in_stream
+    if end is None:
+        return None
+    try:
+        tokens = list(_parser().lex(source[:end]))
+    except UnexpectedInput:
+        return None
+    return tokens[-1] if tokens else None
