@@ -92,3 +92,17 @@ def test_each_layer_says_what_it_holds_and_may_import():
         doc = ast.get_docstring(ast.parse((PACKAGE / name / "__init__.py").read_text(encoding="utf-8"))) or ""
         assert len(doc.split()) >= 20, f"gradcli/{name}/__init__.py needs a paragraph"
         assert "import" in doc, f"gradcli/{name}/__init__.py should say what it may import"
+
+
+def test_the_readme_layout_table_lists_the_layers_in_order_and_only_real_paths():
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Layout") :].split("\n## ")[0]
+    paths = [line.split("`")[1] for line in table.splitlines() if line.startswith("| `")]
+    folders = [p.removeprefix("gradcli/").strip("/") for p in paths if p.startswith("gradcli/")]
+    assert folders == LAYERS
+    for path in paths:
+        assert (PACKAGE.parent / path).exists(), path
+    for module in sorted(MODULES):
+        leaf = module.rpartition(".")[2]
+        if module.count(".") == 2 and leaf != "__init__":
+            assert f"`{leaf}.py`" in table, f"README's Layout table does not mention {module}"
