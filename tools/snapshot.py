@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -85,6 +86,10 @@ def runs() -> list[tuple[str, list[str], dict[str, str]]]:
             if "-o" in args or "--html" in args or "--frames" in args:
                 continue
             out.append((f"helpexample_{k:02d}", args, {}))
+    for example in ("03_backward_trace.grad", "13_two_layer_net.grad", "20_detach.grad"):
+        path = f"examples/{example}"
+        out.append((f"html_{example}", ["graph", "-f", path, "--html", "{tmp}/steps.html", "-o", "{tmp}/g.dot"], {}))
+        out.append((f"frames_{example}", ["graph", "-f", path, "--frames", "{tmp}/frames"], {}))
     for width in ("40", "80", "120"):
         for example in ("03_backward_trace.grad", "13_two_layer_net.grad", "22_jacobian.grad"):
             for command in (["eval"], ["compare"], ["eval", "--order", "2"]):
@@ -103,10 +108,16 @@ def masked(text: str) -> str:
 
 def record(out_dir: Path, name: str, args: list[str], env: dict[str, str]) -> None:
     full_env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb", **env}
-    done = subprocess.run([*GRADCLI, *args], cwd=ROOT, env=full_env, capture_output=True, timeout=120)
-    stdout = masked(done.stdout.decode("utf-8", "replace"))
-    stderr = masked(done.stderr.decode("utf-8", "replace"))
+    with tempfile.TemporaryDirectory() as tmp:
+        run_args = [a.replace("{tmp}", tmp) for a in args]
+        done = subprocess.run([*GRADCLI, *run_args], cwd=ROOT, env=full_env, capture_output=True, timeout=120)
+        written = [
+            f"--- file {p.relative_to(tmp)}\n{p.read_text()}" for p in sorted(Path(tmp).rglob("*")) if p.is_file()
+        ]
+    stdout = masked(done.stdout.decode("utf-8", "replace").replace(tmp, "{tmp}"))
+    stderr = masked(done.stderr.decode("utf-8", "replace").replace(tmp, "{tmp}"))
     text = f"$ gradcli {shlex.join(args)}\nexit {done.returncode}\n--- stdout\n{stdout}--- stderr\n{stderr}"
+    text += "".join(written)
     (out_dir / f"{name}.txt").write_text(text)
 
 
