@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 import mpmath
 import pytest
 from rich.console import Console
+from support import strict_json
 
 from gradcli.check.sweep import DEFAULT_STEPS, ERROR_FLOOR, Sweep, plotted_error, sweep, theory_steps
 from gradcli.core.errors import InputProblem
@@ -265,11 +266,7 @@ def test_json_is_strict_and_complete(sin_sweep):
     sweeps = [sin_sweep, *sweep("log(x)", {"x": 0.05})]  # log: x - h < 0 gives nan differences
     data = sweep_json(sweeps)
     text = json.dumps(data, allow_nan=False)
-
-    def reject(constant):
-        raise ValueError(constant)
-
-    back = json.loads(text, parse_constant=reject)
+    back = strict_json(text)
     assert back["error_floor"] == ERROR_FLOOR
     first, second = back["inputs"]
     assert [r["step"] for r in first["rows"]] == list(DEFAULT_STEPS)
