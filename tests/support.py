@@ -116,17 +116,25 @@ def close(got, want, *, rel: float, abs: float = 0.0, symmetric: bool = True) ->
         return True
     if mp.isinf(got) or mp.isinf(want):
         return False
-    scale = builtins.max(builtins.abs(want), builtins.abs(got)) if symmetric else builtins.abs(want)
-    return builtins.abs(got - want) <= builtins.max(abs, rel * scale)
+    scale = max(builtins.abs(want), builtins.abs(got)) if symmetric else builtins.abs(want)
+    return builtins.abs(got - want) <= max(abs, rel * scale)  # the parameter abs hides the builtin
 
 
-@pytest.fixture(autouse=True, scope="module")
-def high_precision():
-    """mpmath at :data:`DIGITS` digits for the module that imports this fixture, restored afterwards."""
-    saved = mp.dps
-    mp.dps = DIGITS
-    yield
-    mp.dps = saved
+def mpmath_digits(digits: int):
+    """A fixture that sets mpmath to ``digits`` significant digits for every test of the module that holds it
+    (by import or assignment: it is autouse and module-scoped) and restores the previous precision after."""
+
+    @pytest.fixture(autouse=True, scope="module")
+    def precision() -> Iterator[None]:
+        saved = mp.dps
+        mp.dps = digits
+        yield
+        mp.dps = saved
+
+    return precision
+
+
+high_precision = mpmath_digits(DIGITS)  # import it: mpmath at DIGITS digits for the importing module
 
 
 @contextmanager

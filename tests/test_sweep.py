@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import mpmath
 import pytest
 from rich.console import Console
-from support import strict_json
+from support import mpmath_digits, strict_json
 
 from gradcli.check.sweep import DEFAULT_STEPS, ERROR_FLOOR, Sweep, plotted_error, sweep, theory_steps
 from gradcli.core.errors import InputProblem
@@ -23,9 +23,10 @@ from gradcli.render.sweep_plot import sweep_ascii, sweep_json, sweep_report, swe
 EPS = sys.float_info.epsilon
 SVG = "{http://www.w3.org/2000/svg}"
 
-mpmath.mp.dps = 50
-X = mpmath.mpf(1)
-F, D1, D2, D3 = (mpmath.diff(mpmath.sin, X, k) for k in range(4))  # sin and its derivatives at 1
+sweep_precision = mpmath_digits(50)
+with mpmath.workdps(50):
+    X = mpmath.mpf(1)
+    F, D1, D2, D3 = (mpmath.diff(mpmath.sin, X, k) for k in range(4))  # sin and its derivatives at 1
 
 
 def rel(a, n) -> float:
