@@ -17,7 +17,6 @@ argument through a positive or bounded wrapper written in the program itself
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -26,11 +25,21 @@ import subprocess
 
 import mpmath
 import pytest
+import support
 import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
-from support import DIGITS, GRADCLI, Tracker, high_precision, tree_strategy  # noqa: F401 - the fixture applies by import
+from support import (
+    DIGITS,
+    GRADCLI,
+    Tracker,
+    assert_clean_error,
+    cli,
+    high_precision,  # noqa: F401 - the fixture applies by import
+    strict_json,
+    tree_strategy,
+)
 from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
 
 import gradcli
@@ -45,13 +54,6 @@ from gradcli.syntax.infix import to_infix, to_program
 # ---------------------------------------------------------------- the CLI
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [*GRADCLI, *args], capture_output=True, timeout=60, env={**os.environ, "COLUMNS": "120"}, text=True
-    )
-    return done
-
-
 def shell(command: str) -> subprocess.CompletedProcess:
     """A bash command line where ``gradcli`` is the real console script."""
     prefix = shlex.join(GRADCLI)
@@ -62,23 +64,6 @@ def shell(command: str) -> subprocess.CompletedProcess:
         env={**os.environ, "COLUMNS": "120"},
         text=True,
     )
-
-
-def strict_json(text: str):
-    def reject(constant: str):
-        raise ValueError(f"non-strict JSON constant {constant}")
-
-    return json.loads(text, parse_constant=reject)
-
-
-def assert_clean_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
-    where = f"stdout={done.stdout!r}\nstderr={done.stderr!r}"
-    assert done.returncode == 2, where
-    assert done.stdout == "", where
-    assert done.stderr.startswith("error:"), where
-    assert "Traceback" not in done.stderr, where
-    for fragment in fragments:
-        assert fragment in done.stderr, where
 
 
 # ---------------------------------------------------------------- SymPy side
@@ -440,7 +425,7 @@ def _freeze(t, prog, point):
 
 
 def close(a, b, rel: float = 1e-9) -> bool:
-    return abs(a - b) <= rel * max(1, abs(a), abs(b))
+    return support.close(a, b, rel=rel, abs=rel)
 
 
 def printed_derivatives(program_text: str, expand: bool = False, random: bool = False) -> dict[str, str]:
