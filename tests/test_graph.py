@@ -54,7 +54,7 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's d
 
 
 def run(*args: str, **options) -> subprocess.CompletedProcess:
-    """``gradcli ARGS`` through the installed console script, stdout as bytes (a drawing), COLUMNS unset."""
+    """``gradcli ARGS`` through the installed console script; stdout as bytes (a drawing), COLUMNS as it is."""
     assert SCRIPT.name == "gradcli", f"the gradcli console script is not installed next to {sys.executable}"
     return cli(*args, binary=True, columns=None, timeout=120, **options)
 
