@@ -6,49 +6,11 @@ subprocess. A few positive cases and the domain cases (nan/inf are values, exit 
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import re
-import subprocess
 
 import pytest
-from support import GRADCLI
-
-
-def cli(*args: str, stdin: str | bytes | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
-    done = subprocess.run(
-        [*GRADCLI, *args],
-        input=data,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "120", **(env or {})},
-    )
-    done.stdout = done.stdout.decode("utf-8", "replace")
-    done.stderr = done.stderr.decode("utf-8", "replace")
-    return done
-
-
-def assert_clean_error(done: subprocess.CompletedProcess, *fragments: str) -> str:
-    """Exit 2, nothing on stdout, one message starting with 'error:', no traceback."""
-    where = f"stdout={done.stdout!r}\nstderr={done.stderr!r}"
-    assert done.returncode == 2, where
-    assert done.stdout == "", where
-    assert done.stderr.startswith("error:"), where
-    assert sum(line.startswith("error:") for line in done.stderr.splitlines()) == 1, where
-    assert "Traceback" not in done.stderr + done.stdout, where
-    assert "Usage:" not in done.stderr, where
-    for fragment in fragments:
-        assert fragment in done.stderr, f"{fragment!r} missing\n{where}"
-    return done.stderr
-
-
-def strict_json(text: str):
-    def reject(constant: str):
-        raise ValueError(f"non-strict JSON constant {constant}")
-
-    return json.loads(text, parse_constant=reject)
+from support import assert_clean_error, cli, json_report, strict_json
 
 
 @pytest.fixture(scope="module")
@@ -263,13 +225,6 @@ def test_no_program_at_all(args):
 
 
 # ---------------------------------------------------------------- positive cases
-
-
-def json_report(*args: str, stdin: str | None = None):
-    done = cli(*args, "--json", stdin=stdin)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    return strict_json(done.stdout)
 
 
 def test_program_starting_with_minus():

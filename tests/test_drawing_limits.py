@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from support import GRADCLI
+from support import EXAMPLE_3, assert_clean_error, cli
 
 import gradcli
 from gradcli.core.errors import GradcliError
@@ -32,7 +32,6 @@ from gradcli.render.graphviz_render import render
 from gradcli.render.html import step_page
 
 SVG = "{http://www.w3.org/2000/svg}"
-EXAMPLE_3 = Path(__file__).resolve().parents[1] / "examples" / "03_backward_trace.grad"
 LIMIT_VARIABLES = ("GRADCLI_DOT_SECONDS", "GRADCLI_DOT_MEGABYTES", "GRADCLI_FRAMES_MEGABYTES")
 # Characters XML 1.0 cannot hold (lone surrogates are caught by encoding to UTF-8).
 NOT_XML = {*map(chr, range(0x00, 0x09)), "\x0b", "\x0c", *map(chr, range(0x0E, 0x20)), "\ufffe", "\uffff"}
@@ -68,29 +67,15 @@ def graph(tmp_path: Path, source: str | bytes, *args: str, **env: str) -> subpro
         given = [source]
     folder = tmp_path / "run"
     folder.mkdir()
-    clean = {k: v for k, v in os.environ.items() if k not in LIMIT_VARIABLES}
-    done = subprocess.run(
-        [*GRADCLI, "graph", *given, *args],
-        capture_output=True,
-        cwd=folder,
-        env={**clean, **env},
-        timeout=120,
-        check=False,
+    return cli(
+        "graph", *given, *args, cwd=folder, env=env, unset=LIMIT_VARIABLES, columns=None, binary=True, timeout=120
     )
-    done.stderr = done.stderr.decode("utf-8", "replace")
-    return done
 
 
 def assert_refused(done: subprocess.CompletedProcess, folder: Path, *fragments: str) -> None:
     """Exit 2, one 'error:' line naming the limit, nothing on stdout, nothing written."""
-    where = f"exit {done.returncode}\nstdout={done.stdout[:200]!r}\nstderr={done.stderr!r}"
-    assert done.returncode == 2, where
-    assert done.stdout == b"", where
-    assert done.stderr.startswith("error:") and done.stderr.count("\n") == 1, where
-    assert "Traceback" not in done.stderr, where
-    for fragment in fragments:
-        assert fragment in done.stderr, f"{fragment!r} missing\n{where}"
-    assert list(folder.iterdir()) == [], where
+    assert_clean_error(done, *fragments, one_line=True)
+    assert list(folder.iterdir()) == [], done.stderr
 
 
 def assert_drawn_or_refused(done: subprocess.CompletedProcess, folder: Path) -> None:

@@ -14,21 +14,15 @@ Each file is run once, without ``--at``: it has to carry its own point.
 from __future__ import annotations
 
 import functools
-import json
-import math
-import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 
 import pytest
 import sympy as sp
+from support import EXAMPLES, ROOT, cli, close, strict_json
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.grad"))
 
 REL = 1e-12
@@ -176,20 +170,8 @@ SYMPY: dict[str, Oracle] = {
 
 
 def run_cli(*args: str, columns: int | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("FORCE_COLOR", None)
-    env["NO_COLOR"] = "1"
-    if columns is not None:
-        env["COLUMNS"] = str(columns)
-    return subprocess.run(
-        [sys.executable, "-m", "gradcli", "eval", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    """``gradcli eval ARGS`` from the project's folder, without colour (COLUMNS as given, else as it is)."""
+    return cli("eval", *args, env={"NO_COLOR": "1"}, unset=["FORCE_COLOR"], columns=columns, cwd=ROOT)
 
 
 @cache
@@ -197,15 +179,11 @@ def report(name: str, *options: str) -> dict:
     """The --json report of examples/NAME, run at its own point (or with the given options)."""
     proc = run_cli("-f", str(EXAMPLES / name), "--json", *options)
     assert proc.returncode == 0, f"{name}: exit {proc.returncode}\n{proc.stderr}"
-    return json.loads(proc.stdout)
+    return strict_json(proc.stdout)
 
 
 def number(v) -> float:
     return float(v)  # also reads the strings "nan", "inf", "-inf"
-
-
-def close(got: float, want: float) -> bool:
-    return math.isclose(got, want, rel_tol=REL, abs_tol=ABS)
 
 
 def matches_figure(got: float, figure: str) -> bool:
@@ -214,7 +192,7 @@ def matches_figure(got: float, figure: str) -> bool:
         text = figure[1:]
         half_ulp = float(Decimal(1).scaleb(Decimal(text).as_tuple().exponent) / 2)
         return abs(got - float(text)) <= half_ulp * (1 + 1e-9)
-    return close(got, float(Decimal(figure)))
+    return close(got, float(Decimal(figure)), rel=REL, abs=ABS)
 
 
 def nodes_by_label(rep: dict) -> dict[str, dict]:
@@ -326,7 +304,7 @@ def test_hessian_against_sympy(name):
     for i, a in enumerate(symbols):
         for j, b in enumerate(symbols):
             want = float(sp.N(truth[i, j], 30))
-            assert close(number(rep["hessian"][a.name][b.name]), want), (a, b, rep["hessian"], want)
+            assert close(number(rep["hessian"][a.name][b.name]), want, rel=REL, abs=ABS), (a, b, rep["hessian"], want)
 
 
 @pytest.mark.parametrize("name", SINGLE_FILES)
@@ -361,11 +339,11 @@ def sympy_truth(name: str) -> tuple[float, dict[str, float]]:
 def test_against_sympy(name):
     rep = report(name)
     value, gradient = sympy_truth(name)
-    assert close(number(rep["value"]), value), (rep["value"], value)
+    assert close(number(rep["value"]), value, rel=REL, abs=ABS), (rep["value"], value)
     assert set(rep["gradient"]) == set(gradient)
     for inp, want in gradient.items():
         got = number(rep["gradient"][inp])
-        assert close(got, want), f"d/d{inp}: gradcli {got!r}, sympy {want!r}"
+        assert close(got, want, rel=REL, abs=ABS), f"d/d{inp}: gradcli {got!r}, sympy {want!r}"
 
 
 def test_sympy_oracle_agrees_with_tutorial():
@@ -393,7 +371,7 @@ def test_example_18_any_x():
         rep = report("18_accumulation_any_x.grad", "--at", f"x={point}")
         assert number(rep["at"]["x"]) == float(point)
         assert number(rep["gradient"]["x"]) == 3.0
-        assert close(number(rep["value"]), 3 * float(point) + 1)
+        assert close(number(rep["value"]), 3 * float(point) + 1, rel=REL, abs=ABS)
 
 
 # --------------------------------------------------------------------------------------
@@ -461,7 +439,7 @@ def test_trace_example_11_pre_activation():
     assert neuron["op"] == "relu"
     (pre_id,) = neuron["inputs"]
     pre = next(n for n in rep["nodes"] if n["id"] == pre_id)
-    assert close(number(pre["value"]), -0.4)
+    assert close(number(pre["value"]), -0.4, rel=REL, abs=ABS)
     assert number(pre["grad"]) == 0.0
 
 
@@ -515,7 +493,7 @@ def test_rebound_input_does_not_silently_ignore_at():
     # `x = 2; x = 3; y = x**2 --at x=5` prints "at x = 5" and value 9 (gradient x 0): the
     # --at value is accepted and does nothing. Either use it (25) or reject it (exit 2).
     proc = run_cli("x = 2; x = 3; y = x**2", "--at", "x=5", "--json")
-    assert proc.returncode != 0 or json.loads(proc.stdout)["value"] == 25.0
+    assert proc.returncode != 0 or strict_json(proc.stdout)["value"] == 25.0
 
 
 def test_example_file_with_byte_order_mark(tmp_path):
@@ -523,4 +501,4 @@ def test_example_file_with_byte_order_mark(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "03_backward_trace.grad").read_bytes())
     proc = run_cli("-f", str(path), "--json")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["value"] == 49.0
+    assert strict_json(proc.stdout)["value"] == 49.0

@@ -5,16 +5,13 @@ people type from habit. Every case here once went wrong (issue 9).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import resource
-import subprocess
 
 import pytest
 from mpmath import mp
-from support import GRADCLI, high_precision  # noqa: F401 - the fixture applies by import
-from test_cli_errors import assert_clean_error, cli, strict_json
+from support import assert_clean_error, cli, high_precision, strict_json  # noqa: F401 - the fixture applies by import
 
 import gradcli
 from gradcli.ad.second_order import hessian
@@ -266,7 +263,7 @@ def test_error_messages_stay_small_whatever_the_input(args):
 def test_sweep_json_is_strict_at_infinity():
     done = cli("compare", "x**2", "--at", "x=inf", "--sweep", "--json")
     assert done.returncode == 0, done.stderr
-    json.loads(done.stdout, parse_constant=lambda c: pytest.fail(f"non-strict {c}"))
+    strict_json(done.stdout)
 
 
 def test_sweep_without_inputs_is_an_error_not_an_empty_success():
@@ -324,9 +321,7 @@ def test_deep_derivatives_print_in_little_memory(function):
     """The LaTeX of a 430-deep chain once held every partial text: a gigabyte for a 4 kB input.
     The address space is capped from outside, so this holds whatever gradcli's own limits say."""
     program = f"{function}(" * 430 + "x" + ")" * 430
-    done = subprocess.run(
-        [*GRADCLI, "diff", program, "--latex"], capture_output=True, preexec_fn=at_most_300_megabytes, timeout=120
-    )
+    done = cli("diff", program, "--latex", columns=None, binary=True, preexec_fn=at_most_300_megabytes, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
     assert len(done.stdout) > 100_000
 

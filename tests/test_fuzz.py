@@ -6,27 +6,13 @@ full fuzzer (``.venv/bin/python tools/fuzz.py --cases 100000``) runs the same ch
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
-from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from support import ROOT, load_script
 
-FUZZ = Path(__file__).resolve().parent.parent / "tools" / "fuzz.py"
-
-
-def _load_fuzzer():
-    """tools/fuzz.py as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("gradcli_fuzz", FUZZ)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load_fuzzer()
+fuzz = load_script(ROOT / "tools" / "fuzz.py")
 
 
 @settings(

@@ -17,7 +17,6 @@ double border; one edge per ordered argument (``edge{consumer}_{position}``); ed
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import re
@@ -29,18 +28,16 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from support import EXAMPLE_3, EXAMPLES, GRADCLI, assert_clean_error, cli, close, load_script
 
 import gradcli
 from gradcli.render.dot import escape
 from gradcli.render.output_files import human_size
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
 GALLERY = EXAMPLES / "gallery"
-EXAMPLE_3 = EXAMPLES / "03_backward_trace.grad"
 EXAMPLE_13 = EXAMPLES / "13_two_layer_net.grad"
 
-SCRIPT = Path(sys.executable).with_name("gradcli")
+SCRIPT = Path(GRADCLI[0])
 SVG_NS = "http://www.w3.org/2000/svg"
 HIGHLIGHT = "#1f77b4"
 KINK = "#e6a700"
@@ -56,19 +53,10 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's d
 # --------------------------------------------------------------------------------------
 
 
-def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """``gradcli ARGS`` as a subprocess; stdout as bytes, stderr as text."""
-    assert SCRIPT.exists(), f"the gradcli console script is not installed next to {sys.executable}"
-    done = subprocess.run(
-        [str(SCRIPT), *args],
-        capture_output=True,
-        timeout=120,
-        cwd=cwd,
-        env=env if env is not None else dict(os.environ),
-        check=False,
-    )
-    done.stderr = done.stderr.decode("utf-8", "replace")
-    return done
+def run(*args: str, **options) -> subprocess.CompletedProcess:
+    """``gradcli ARGS`` through the installed console script; stdout as bytes (a drawing), COLUMNS as it is."""
+    assert SCRIPT.name == "gradcli", f"the gradcli console script is not installed next to {sys.executable}"
+    return cli(*args, binary=True, columns=None, timeout=120, **options)
 
 
 def ok(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -76,18 +64,6 @@ def ok(*args: str, **kwargs) -> subprocess.CompletedProcess:
     assert done.returncode == 0, f"gradcli {' '.join(args)}: exit {done.returncode}\n{done.stderr}"
     assert "Traceback" not in done.stderr, done.stderr
     return done
-
-
-def assert_clean_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
-    """Exit 2, one 'error:' line first on stderr, no traceback, nothing on stdout."""
-    where = f"stdout={done.stdout[:300]!r}\nstderr={done.stderr!r}"
-    assert done.returncode == 2, where
-    assert done.stdout == b"", where
-    assert done.stderr.startswith("error:"), where
-    assert sum(line.startswith("error:") for line in done.stderr.splitlines()) == 1, where
-    assert "Traceback" not in done.stderr, where
-    for fragment in fragments:
-        assert fragment in done.stderr, f"{fragment!r} missing\n{where}"
 
 
 def tag(name: str) -> str:
@@ -697,15 +673,8 @@ def test_failed_write_writes_nothing(tmp_path):
 # --------------------------------------------------------------------------------------
 
 
-def _gallery_module():
-    spec = importlib.util.spec_from_file_location("make_gallery", GALLERY / "make_gallery.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_gallery_has_one_drawing_per_example():
-    gallery = _gallery_module()
+    gallery = load_script(GALLERY / "make_gallery.py")
     expected = set(gallery.drawings())
     extra = {"03_backward_trace_paths.svg", "22_jacobian_row_x0x1.svg"}
     assert {f"{p.stem}.svg" for p in EXAMPLES.glob("*.grad")} | extra == expected
@@ -757,4 +726,4 @@ def test_gallery_29_shades_from_pale_at_x_to_dark_at_the_output():
     ranks = [palette.index(f) for f in fills]
     assert ranks == sorted(ranks) and ranks[0] == 0 and ranks[-1] == len(palette) - 1, fills
     grads = [float(values_and_grads(named[n])[1]) for n in ["x", "s1", "s9", "s10"]]
-    assert math.isclose(grads[0], 3.87522e-07) and grads[-1] == 1.0
+    assert close(grads[0], 3.87522e-07, rel=1e-9) and grads[-1] == 1.0

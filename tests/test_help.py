@@ -14,20 +14,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from support import GRADCLI
+from support import GRADCLI, ROOT, cli
 
 from gradcli.cli import help_text
 
-ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["", "eval", "diff", "compare", "jacobian", "graph"]
 BIN = Path(GRADCLI[0]).parent
 
 
 def help_page(command: str, columns: int = 80) -> str:
     args = [command, "--help"] if command else ["--help"]
-    done = subprocess.run(
-        [*GRADCLI, *args], capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": str(columns)}
-    )
+    done = cli(*args, columns=columns)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     return done.stdout
 

@@ -6,13 +6,10 @@ that is not written as the string "nan", "inf" or "-inf" fails the test.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
 
 import pytest
-from support import GRADCLI
+from support import cli, strict_json
 
 TOP_KEYS = {"program", "at", "value", "gradient", "output", "nodes", "anomalies", "kinks"}
 NODE_KEYS = {"id", "label", "op", "role", "expression", "inputs", "value", "grad", "local", "incoming"}
@@ -20,22 +17,13 @@ ANOMALY_KEYS = {"kind", "node", "message"}
 NON_FINITE = {"nan", "inf", "-inf"}
 
 
-def strict_loads(text: str):
-    def reject(constant: str):
-        raise ValueError(f"not strict JSON: {constant}")
-
-    return json.loads(text, parse_constant=reject)
-
-
 def report(program: str, *ats: str) -> dict:
-    args = [*GRADCLI, "eval", program, "--json"]
-    for at in ats:
-        args += ["--at", at]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "120"})
+    """``gradcli eval PROGRAM --json`` with one ``--at`` per entry of ``ats``: strict JSON and a final newline."""
+    done = cli("eval", program, "--json", *[word for at in ats for word in ("--at", at)])
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.endswith("\n")
-    return strict_loads(done.stdout)
+    return strict_json(done.stdout)
 
 
 def numbers(data):

@@ -16,11 +16,11 @@ import resource
 import signal
 import stat
 import subprocess
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import pytest
-from support import GRADCLI
+from support import GRADCLI, assert_clean_error, cli
 
 from gradcli.render.output_files import human_size
 
@@ -32,24 +32,13 @@ OLD = b"the old content\n"
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="replacing /dev/null takes root")
 
 
-def run(*args: str, cwd: Path, stdout: int = subprocess.PIPE, **options) -> subprocess.CompletedProcess:
-    """``gradcli ARGS`` in ``cwd``; stdout as bytes (when captured), stderr as text."""
-    done = subprocess.run(
-        [*GRADCLI, *args], stdout=stdout, stderr=subprocess.PIPE, cwd=cwd, timeout=60, check=False, **options
-    )
-    done.stderr = done.stderr.decode("utf-8", "replace")
-    return done
+def run(*args: str, **options) -> subprocess.CompletedProcess:
+    """``gradcli ARGS``; stdout as bytes (when captured), COLUMNS as the environment has it."""
+    return cli(*args, binary=True, columns=None, **options)
 
 
-def assert_clean_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
-    """Exit 2, one 'error:' line, no traceback, nothing on stdout, and never a temporary file's name."""
-    where = f"stdout={done.stdout!r:.300}\nstderr={done.stderr!r}"
-    assert done.returncode == 2, where
-    assert not done.stdout, where
-    assert done.stderr.startswith("error:") and done.stderr.count("\n") == 1, where
-    assert "Traceback" not in done.stderr and "gradcli-tmp" not in done.stderr, where
-    for fragment in fragments:
-        assert fragment in done.stderr, f"{fragment!r} missing\n{where}"
+# A refusal here is one line, and never shows the name of the temporary file a write goes through.
+assert_one_line_error = partial(assert_clean_error, one_line=True, never=["gradcli-tmp"])
 
 
 def assert_wrote(done: subprocess.CompletedProcess, *names: str) -> None:
@@ -67,7 +56,7 @@ def listing(folder: Path) -> list[str]:
 
 @cache
 def svg_of(*program: str) -> bytes:
-    done = subprocess.run([*GRADCLI, "graph", *program, "--format", "svg"], capture_output=True, timeout=60)
+    done = run("graph", *program, "--format", "svg")
     assert done.returncode == 0 and done.stdout.startswith(b"<?xml"), done.stderr
     return done.stdout
 
@@ -171,7 +160,7 @@ def test_a_read_only_file_is_refused_and_kept(tmp_path):
     target = tmp_path / "g.svg"
     target.write_bytes(OLD)
     target.chmod(0o444)
-    assert_clean_error(run("graph", *PROGRAM, "-o", "g.svg", cwd=tmp_path), "cannot write g.svg", "read-only")
+    assert_one_line_error(run("graph", *PROGRAM, "-o", "g.svg", cwd=tmp_path), "cannot write g.svg", "read-only")
     assert target.read_bytes() == OLD and stat.S_IMODE(target.stat().st_mode) == 0o444
     assert listing(tmp_path) == ["g.svg"]
 
@@ -194,7 +183,7 @@ def test_html_into_a_folder_leaves_the_drawing_alone(tmp_path):
     (tmp_path / "g.svg").write_bytes(OLD)
     (tmp_path / "pages").mkdir()
     done = run("graph", *PROGRAM, "-o", "g.svg", "--html", "pages", cwd=tmp_path)
-    assert_clean_error(done, "cannot write pages", "folder")
+    assert_one_line_error(done, "cannot write pages", "folder")
     assert (tmp_path / "g.svg").read_bytes() == OLD
     assert listing(tmp_path) == ["g.svg", "pages"]
 
@@ -204,7 +193,7 @@ def test_failing_html_after_frames_leaves_the_old_frames(tmp_path):
     before = {name: (tmp_path / name).read_bytes() for name in listing(tmp_path) if "." in name}
     (tmp_path / "pages").mkdir()
     done = run("graph", *OTHER_PROGRAM, "--frames", "slides", "--html", "pages", cwd=tmp_path)
-    assert_clean_error(done, "cannot write pages")
+    assert_one_line_error(done, "cannot write pages")
     assert {name: (tmp_path / name).read_bytes() for name in listing(tmp_path) if "." in name} == before
 
 
@@ -218,21 +207,21 @@ def test_stale_frames_go_once_the_new_ones_are_in(tmp_path):
 
 def test_two_outputs_to_one_file_are_refused(tmp_path):
     done = run("graph", *PROGRAM, "-o", "x.svg", "--html", "x.svg", cwd=tmp_path)
-    assert_clean_error(done, "-o x.svg", "--html x.svg", "same file")
+    assert_one_line_error(done, "-o x.svg", "--html x.svg", "same file")
     assert listing(tmp_path) == []
     (tmp_path / "slides").mkdir()
     done = run("graph", *PROGRAM, "-o", "slides/step1_forward.svg", "--frames", "slides", cwd=tmp_path)
-    assert_clean_error(done, "--frames", "slides/step1_forward.svg", "same file")
+    assert_one_line_error(done, "--frames", "slides/step1_forward.svg", "same file")
     assert listing(tmp_path) == ["slides"]
 
 
 def test_a_missing_folder_is_refused_not_created(tmp_path):
     done = run("graph", *PROGRAM, "-o", "out/g.svg", cwd=tmp_path)
-    assert_clean_error(done, "cannot write out/g.svg: the folder out does not exist")
+    assert_one_line_error(done, "cannot write out/g.svg: the folder out does not exist")
     done = run("graph", *PROGRAM, "--frames", "deep/slides", cwd=tmp_path)
-    assert_clean_error(done, "cannot write deep/slides: the folder deep does not exist")
+    assert_one_line_error(done, "cannot write deep/slides: the folder deep does not exist")
     done = run("compare", "sin(x)", "--at", "x=1", "--sweep", "-o", "out/sweep.svg", cwd=tmp_path)
-    assert_clean_error(done, "cannot write out/sweep.svg: the folder out does not exist")
+    assert_one_line_error(done, "cannot write out/sweep.svg: the folder out does not exist")
     assert listing(tmp_path) == []
 
 
@@ -244,7 +233,7 @@ def test_frames_create_only_their_own_folder(tmp_path):
 def test_an_existing_folder_as_output_is_refused_without_leftovers(tmp_path):
     (tmp_path / "drawing").mkdir()
     done = run("graph", *PROGRAM, "--format", "svg", "-o", "drawing", cwd=tmp_path)
-    assert_clean_error(done, "cannot write drawing: it is a folder")
+    assert_one_line_error(done, "cannot write drawing: it is a folder")
     assert listing(tmp_path) == ["drawing"]
 
 
@@ -257,7 +246,7 @@ def test_a_failed_write_names_the_file_and_leaves_nothing(tmp_path):
     (tmp_path / "g.svg").write_bytes(OLD)
     args = ("graph", *PROGRAM, "-o", "g.svg", "--html", "page.html")
     done = run(*args, cwd=tmp_path, preexec_fn=_files_of_1000_bytes_at_most)
-    assert_clean_error(done, "cannot write g.svg: File too large")
+    assert_one_line_error(done, "cannot write g.svg: File too large")
     assert (tmp_path / "g.svg").read_bytes() == OLD
     assert listing(tmp_path) == ["g.svg"]
 
@@ -303,7 +292,7 @@ def test_png_is_not_sent_to_a_terminal(tmp_path):
     finally:
         os.close(controller)
     done = subprocess.CompletedProcess(command, child.returncode, b"", stderr)
-    assert_clean_error(done, "PNG is binary", "-o FILE.png", "--format png > g.png")
+    assert_one_line_error(done, "PNG is binary", "-o FILE.png", "--format png > g.png")
     assert shown == b"" and listing(tmp_path) == []
     piped = run("graph", *PROGRAM, "--format", "png", cwd=tmp_path)
     assert piped.returncode == 0 and piped.stdout.startswith(b"\x89PNG\r\n\x1a\n") and piped.stderr == ""

@@ -10,11 +10,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
 import gradcli
 from gradcli.syntax.parser import grammar_path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _readme_commands() -> list[str]:

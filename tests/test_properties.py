@@ -15,10 +15,9 @@ rejected (``assume``) when any kinked op's argument is within 1e-6 of its kink.
 
 from __future__ import annotations
 
-import math
-
 import mpmath
 import pytest
+import support
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
@@ -313,7 +312,7 @@ POINTS = st.floats(-2, 2, allow_nan=False, allow_infinity=False)
 
 
 def close(got: float, want, rel: float = REL, abs_tol: float = ABS) -> bool:
-    return math.isclose(got, float(want), rel_tol=rel, abs_tol=abs_tol)
+    return support.close(got, float(want), rel=rel, abs=abs_tol)
 
 
 def check_program(prog: Prog, values: dict[str, float], require=assume) -> None:

@@ -25,7 +25,17 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
-from support import DIGITS, Tracker, high_precision, shallow_stack, tree_strategy  # noqa: F401 - the fixture applies by import
+from support import (
+    DIGITS,
+    Tracker,
+    close,
+    has_variable,
+    high_precision,  # noqa: F401 - the fixture applies by import
+    inputs_in_order,
+    shallow_stack,
+    tree_strategy,
+    tree_text,
+)
 from test_symbolic_compare import SPECS as ALL_SPECS
 
 from gradcli.ad.jacobian import choose_mode, forward_rows, jacobian, reverse_rows
@@ -71,11 +81,6 @@ def frozen_values(frozen: list[tuple[sympy.Symbol, sympy.Expr]], point: dict[str
     return values
 
 
-def close(got: float, want, scale=1.0, rel: float = REL) -> bool:
-    """|got - want| within ``rel`` of the largest of 1, |want| and ``scale``."""
-    return abs(mp.mpf(got) - want) <= rel * max(1, abs(want), abs(scale))
-
-
 # ---------------------------------------------------------------- trees and ops
 
 
@@ -89,10 +94,7 @@ WITH_STOP_OPS = sorted(SPECS)
 NUMBERS = {"2": 2, "3": 3, "0.5": sympy.Rational(1, 2), "1.5": sympy.Rational(3, 2), "pi": sympy.pi}
 
 
-def render(t) -> str:
-    if t[0] in ("var", "num"):
-        return t[1]
-    return SPECS[t[0]].text(*[render(c) for c in t[1:]])
+TEXTS = {name: spec.text for name, spec in SPECS.items()}
 
 
 def to_sympy(t, env, frozen: list):
@@ -119,19 +121,6 @@ def mp_eval(t, env, tracker: Tracker):
     return v
 
 
-def _walk_vars(t, found: list[str]) -> None:
-    if t[0] == "var":
-        if t[1] in SYMBOLS and t[1] not in found:
-            found.append(t[1])
-    elif t[0] != "num":
-        for c in t[1:]:
-            _walk_vars(c, found)
-
-
-def _has_var(t) -> bool:
-    return t[0] == "var" or (t[0] != "num" and any(_has_var(c) for c in t[1:]))
-
-
 class Prog:
     """``bindings`` [(name, tree)], then the output trees (one, or a list of several)."""
 
@@ -141,16 +130,13 @@ class Prog:
         self.listed = listed  # the last statement is written `[e1, e2, ...]`
 
     def text(self) -> str:
-        last = ", ".join(render(t) for t in self.outputs)
+        last = ", ".join(tree_text(t, TEXTS) for t in self.outputs)
         last = f"[{last}]" if self.listed else last
-        return "\n".join([*(f"{name} = {render(t)}" for name, t in self.bindings), last])
+        return "\n".join([*(f"{name} = {tree_text(t, TEXTS)}" for name, t in self.bindings), last])
 
     def inputs(self) -> list[str]:
         """The inputs in order of first use, as gradcli orders them."""
-        found: list[str] = []
-        for tree in [t for _, t in self.bindings] + list(self.outputs):
-            _walk_vars(tree, found)
-        return found
+        return inputs_in_order([*(t for _, t in self.bindings), *self.outputs], SYMBOLS)
 
     def sympy(self) -> tuple[list, list]:
         """Each output as a SymPy expression, and the stop_gradient symbols with their operands."""
@@ -186,7 +172,7 @@ def programs(draw, ops=SMOOTH_OPS, outputs=(1, 1), depth=3, max_bindings=2):
     for k in range(draw(st.integers(0, max_bindings))):
         op = draw(st.sampled_from(ops))  # an op at the root: `a = y` or `a = 2` is not a computed binding
         tree = (op, *[draw(trees(ops, leaves, depth - 2)) for _ in range(SPECS[op].arity)])
-        if not _has_var(tree):
+        if not has_variable(tree):
             tree = ("*", tree, ("var", draw(st.sampled_from(names))))
         bindings.append((("a", "b")[k], tree))
         leaves.append(bindings[-1][0])
@@ -306,22 +292,35 @@ def check_hessian(prog: Prog, point: dict[str, float]) -> None:
     assert list(program.inputs) == names
     H = hessian(program, point)
     assert H.passes == len(names) and list(H.matrix) == names
-    assert close(H.value, at40(f, point, sg))
+    assert close(H.value, at40(f, point, sg), rel=REL, abs=REL, symmetric=False)
     for a in names:
-        assert close(H.gradient[a], gradient[a], max(abs(g) for g in gradient.values())), (prog, a)
+        largest = max(abs(g) for g in gradient.values())
+        assert close(H.gradient[a], gradient[a], rel=REL, abs=REL * max(1, largest), symmetric=False), (prog, a)
         assert list(H.matrix[a]) == names
         for b in names:
-            assert close(H.matrix[a][b], oracle[a][b], scale), (prog, a, b, H.matrix[a][b], oracle[a][b])
-            assert close(H.matrix[a][b], H.matrix[b][a], scale, 1e-12), (prog, a, b)  # symmetry
+            assert close(H.matrix[a][b], oracle[a][b], rel=REL, abs=REL * max(1, scale), symmetric=False), (
+                prog,
+                a,
+                b,
+                H.matrix[a][b],
+                oracle[a][b],
+            )
+            mirrored = close(H.matrix[a][b], H.matrix[b][a], rel=1e-12, abs=1e-12 * max(1, scale), symmetric=False)
+            assert mirrored, (prog, a, b)  # symmetry
 
     direction = {name: (-1.5, 0.5, 2.0, -0.25)[k] for k, name in enumerate(names)}
     product = hvp(program, point, direction)
     assert product.passes == 1 and product.direction == direction
     for a in names:
         want = sum(oracle[a][b] * direction[b] for b in names)
-        assert close(product.product[a], want, 2 * scale), (prog, a, product.product[a], want)
+        assert close(product.product[a], want, rel=REL, abs=REL * max(1, 2 * scale), symmetric=False), (
+            prog,
+            a,
+            product.product[a],
+            want,
+        )
         mine = sum(H.matrix[a][b] * direction[b] for b in names)
-        assert close(product.product[a], mine, 2 * scale, 1e-12), (prog, a)
+        assert close(product.product[a], mine, rel=1e-12, abs=1e-12 * max(1, 2 * scale), symmetric=False), (prog, a)
 
     d = second_derivative(program)
     pairs = [f"{a},{b}" for i, a in enumerate(names) for b in names[i:]]
@@ -330,7 +329,12 @@ def check_hessian(prog: Prog, point: dict[str, float]) -> None:
     values = forward_values(derivative_program(d.program, nodes), point)
     for key, node in d.nodes.items():
         a, b = key.split(",")
-        assert close(values[node], oracle[a][b], scale), (prog, key, values[node], oracle[a][b])
+        assert close(values[node], oracle[a][b], rel=REL, abs=REL * max(1, scale), symmetric=False), (
+            prog,
+            key,
+            values[node],
+            oracle[a][b],
+        )
 
 
 @settings(max_examples=150, **SETTINGS)
@@ -369,23 +373,30 @@ def test_jacobian_of_several_outputs_equals_sympy_in_both_modes(prog, data):
         assert j.outputs == [name if name is not None else k for k, name in enumerate(program.output_names)]
         assert j.costs["forward"].passes == len(names) and j.costs["reverse"].passes == len(outs)
         for k, tree in enumerate(outs):
-            assert close(j.values[k], at40(tree, point)), (prog, k)
+            assert close(j.values[k], at40(tree, point), rel=REL, abs=REL, symmetric=False), (prog, k)
         assert len(j.rows) == len(outs)
         for k, row in enumerate(j.rows):
             assert len(row) == len(names)
             for i, number in enumerate(row):
-                assert close(number, oracle[k][i], scale), (prog, mode, k, names[i], number, oracle[k][i])
+                assert close(number, oracle[k][i], rel=REL, abs=REL * max(1, scale), symmetric=False), (
+                    prog,
+                    mode,
+                    k,
+                    names[i],
+                    number,
+                    oracle[k][i],
+                )
     fwd, rev = results["forward"].rows, results["reverse"].rows
     for row_f, row_r in zip(fwd, rev):
         for a, b in zip(row_f, row_r):
-            assert abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b), scale), (prog, fwd, rev)
+            assert close(a, b, rel=1e-12, abs=1e-12 * max(1.0, scale)), (prog, fwd, rev)
     assert results["forward"].disagreement <= 1e-12 * max(1.0, scale)
     values = forward_values(program, point)
     assert forward_rows(program, values) == fwd and reverse_rows(program, values) == rev
     for k in range(len(outs)):  # each output on its own: its gradient is its row
         H = hessian(program.select(k), point)
         for i, name in enumerate(names):
-            assert close(H.gradient[name], oracle[k][i], scale)
+            assert close(H.gradient[name], oracle[k][i], rel=REL, abs=REL * max(1, scale), symmetric=False)
 
 
 # ---------------------------------------------------------------- 3. stop_gradient blocks every order
@@ -423,7 +434,7 @@ def test_stop_gradient_with_two_inputs_against_sympy():
     names = ["x", "y"]
     for i, a in enumerate(names):
         for j, b in enumerate(names):
-            assert close(H.matrix[a][b], at40(oracle[i, j], point)), (a, b)
+            assert close(H.matrix[a][b], at40(oracle[i, j], point), rel=REL, abs=REL, symmetric=False), (a, b)
     comparison = compare_second(program, point)
     assert not comparison.failed and all(r.verdict == PASS for r in comparison.rows)
 
@@ -487,7 +498,11 @@ def test_hessian_away_from_kinks_equals_sympy(text, point):
     H = hessian(parse(text), point)
     for i, a in enumerate(names):
         for j, b in enumerate(names):
-            assert close(H.matrix[a][b], at40(oracle[i, j], point)), (a, b, H.matrix[a][b])
+            assert close(H.matrix[a][b], at40(oracle[i, j], point), rel=REL, abs=REL, symmetric=False), (
+                a,
+                b,
+                H.matrix[a][b],
+            )
     comparison = compare_second(parse(text), point)
     assert all(r.verdict == PASS and r.kink is None for r in comparison.rows), comparison.rows
 
@@ -725,7 +740,8 @@ def test_compare_second_on_a_deep_chain():
         d2 = -mp.sin(u) / 4 * d1**2 + (1 + mp.cos(u) / 4) * d2
         d1 = (1 + mp.cos(u) / 4) * d1
         u = u + mp.sin(u) / 4
-    assert close(row.automatic, d2, d1, 1e-9) and close(row.symbolic_value, d2, d1, 1e-9)
+    tolerance = {"rel": 1e-9, "abs": 1e-9 * max(1, abs(d1)), "symmetric": False}
+    assert close(row.automatic, d2, **tolerance) and close(row.symbolic_value, d2, **tolerance)
 
 
 DEPTH = 20_000  # far past any recursion: shallow_stack allows 200 frames
@@ -757,11 +773,17 @@ def test_hessian_of_a_deep_chain_does_not_recurse():
             ux, uy = fu * ux, fu * uy + fy
             u = u + c * y * s
     assert abs(H.value - u) <= 1e-10 * abs(u)
-    assert close(H.gradient["x0"], ux, rel=1e-9) and close(H.gradient["y"], uy, rel=1e-9)
+    assert close(H.gradient["x0"], ux, rel=1e-9, abs=1e-9, symmetric=False)
+    assert close(H.gradient["y"], uy, rel=1e-9, abs=1e-9, symmetric=False)
     oracle = {"x0": {"x0": uxx, "y": uxy}, "y": {"x0": uxy, "y": uyy}}
     scale = max(abs(uxx), abs(uxy), abs(uyy))
     for a in ("x0", "y"):
         for b in ("x0", "y"):
-            assert close(H.matrix[a][b], oracle[a][b], scale, 1e-8), (a, b, H.matrix[a][b], oracle[a][b])
-    assert close(product.product["x0"], uxx - 2 * uxy, scale, 1e-8)
-    assert close(product.product["y"], uxy - 2 * uyy, scale, 1e-8)
+            assert close(H.matrix[a][b], oracle[a][b], rel=1e-8, abs=1e-8 * max(1, scale), symmetric=False), (
+                a,
+                b,
+                H.matrix[a][b],
+                oracle[a][b],
+            )
+    assert close(product.product["x0"], uxx - 2 * uxy, rel=1e-8, abs=1e-8 * max(1, scale), symmetric=False)
+    assert close(product.product["y"], uxy - 2 * uyy, rel=1e-8, abs=1e-8 * max(1, scale), symmetric=False)

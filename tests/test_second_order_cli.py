@@ -7,15 +7,9 @@ rules every command keeps: one ``error:`` line, exit code 2, nothing on stdout.
 from __future__ import annotations
 
 import sympy as sp
-from test_cli_errors import assert_clean_error, cli, strict_json
+from support import assert_clean_error, cli, json_report
 
 ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
-
-
-def json_of(*args: str):
-    done = cli(*args, "--json")
-    assert done.returncode == 0, done.stderr
-    return strict_json(done.stdout)
 
 
 # ---------------------------------------------------------------- jacobian
@@ -23,7 +17,7 @@ def json_of(*args: str):
 
 def test_worked_example_22_in_every_mode():
     for mode in ("auto", "forward", "reverse"):
-        data = json_of("jacobian", "[x0**2 + x1, x0*x1]", "--at", "x0=2,x1=3", "--mode", mode)
+        data = json_report("jacobian", "[x0**2 + x1, x0*x1]", "--at", "x0=2,x1=3", "--mode", mode)
         assert data["inputs"] == ["x0", "x1"]
         assert data["outputs"] == [0, 1]
         assert data["jacobian"] == [[4, 1], [3, 2]]
@@ -34,15 +28,15 @@ def test_worked_example_22_in_every_mode():
 
 
 def test_auto_says_why_and_picks_the_mode_with_fewer_passes():
-    many_in = json_of("jacobian", "a*b*c + d", "--at", "a=1,b=2,c=3,d=4")
+    many_in = json_report("jacobian", "a*b*c + d", "--at", "a=1,b=2,c=3,d=4")
     assert many_in["mode"] == "reverse" and "1 output < 4 inputs" in many_in["reason"]
-    many_out = json_of("jacobian", "[sin(x), cos(x), x**2]", "--at", "x=0.5")
+    many_out = json_report("jacobian", "[sin(x), cos(x), x**2]", "--at", "x=0.5")
     assert many_out["mode"] == "forward" and "1 input < 3 outputs" in many_out["reason"]
     assert many_out["passes"] == {"forward": 1, "reverse": 3}
 
 
 def test_output_names_come_from_bindings():
-    data = json_of("jacobian", "s = x**2; loss1 = s*3; loss2 = s + 5; [loss1, loss2]", "--at", "x=2")
+    data = json_report("jacobian", "s = x**2; loss1 = s*3; loss2 = s + 5; [loss1, loss2]", "--at", "x=2")
     assert data["outputs"] == ["loss1", "loss2"]
     assert data["jacobian"] == [[12], [4]]
 
@@ -54,7 +48,7 @@ def test_jacobian_against_sympy():
     point = {x: sp.Rational(3, 10), y: sp.Rational(-7, 5), z: sp.Rational(1, 2)}
     truth = sp.Matrix(exprs).jacobian([x, y, z]).subs(point)
     for mode in ("forward", "reverse"):
-        data = json_of("jacobian", program, "--at", "x=0.3,y=-1.4,z=0.5", "--mode", mode)
+        data = json_report("jacobian", program, "--at", "x=0.3,y=-1.4,z=0.5", "--mode", mode)
         for i in range(3):
             for j in range(3):
                 want = float(sp.N(truth[i, j], 30))
@@ -73,19 +67,19 @@ def test_table_shows_both_modes_side_by_side():
 
 
 def test_skip_other_runs_one_mode():
-    data = json_of("jacobian", "[x*y, x + y, x - y]", "--at", "x=1,y=2", "--skip-other")
+    data = json_report("jacobian", "[x*y, x + y, x - y]", "--at", "x=1,y=2", "--skip-other")
     assert data["mode"] == "forward"  # 2 inputs < 3 outputs
     assert list(data["seconds"]) == [data["mode"]]
     assert data["disagreement"] is None
 
 
 def test_a_single_output_program_has_a_one_row_jacobian():
-    data = json_of("jacobian", "x*y + x**2", "--at", "x=2,y=3")
+    data = json_report("jacobian", "x*y + x**2", "--at", "x=2,y=3")
     assert data["jacobian"] == [[7, 2]] and data["outputs"] == [0]
 
 
 def test_eval_of_several_outputs_reports_the_jacobian_and_one_hessian_each():
-    data = json_of("eval", "[x0**2 + x1, x0*x1]", "--at", "x0=2,x1=3", "--order", "2")
+    data = json_report("eval", "[x0**2 + x1, x0*x1]", "--at", "x0=2,x1=3", "--order", "2")
     assert data["jacobian"] == [[4, 1], [3, 2]]
     assert data["hessian"] == [
         {"x0": {"x0": 2, "x1": 0}, "x1": {"x0": 0, "x1": 0}},
@@ -94,9 +88,9 @@ def test_eval_of_several_outputs_reports_the_jacobian_and_one_hessian_each():
 
 
 def test_of_selects_one_output_for_eval_and_diff():
-    data = json_of("eval", "s = x**2; loss1 = s*3; loss2 = s + 5; [loss1, loss2]", "--at", "x=2", "--of", "loss2")
+    data = json_report("eval", "s = x**2; loss1 = s*3; loss2 = s + 5; [loss1, loss2]", "--at", "x=2", "--of", "loss2")
     assert data["value"] == 9 and data["gradient"] == {"x": 4}
-    by_position = json_of("eval", "[x0**2 + x1, x0*x1]", "--at", "x0=2,x1=3", "--of", "1")
+    by_position = json_report("eval", "[x0**2 + x1, x0*x1]", "--at", "x0=2,x1=3", "--of", "1")
     assert by_position["gradient"] == {"x0": 3, "x1": 2}
     done = cli("diff", "[x0**2 + x1, x0*x1]", "--of", "0", "--wrt", "x0")
     assert done.stdout == "2*x0\n"
@@ -106,26 +100,26 @@ def test_of_selects_one_output_for_eval_and_diff():
 
 
 def test_rosenbrock_hessian_and_hvp_at_its_minimum():
-    data = json_of("eval", ROSENBROCK, "--at", "x=1,y=1", "--order", "2", "--hvp", "x=1,y=0")
+    data = json_report("eval", ROSENBROCK, "--at", "x=1,y=1", "--order", "2", "--hvp", "x=1,y=0")
     assert data["hessian"] == {"x": {"x": 802, "y": -400}, "y": {"x": -400, "y": 200}}
     assert data["hvp"] == {"direction": {"x": 1, "y": 0}, "product": {"x": 802, "y": -400}, "passes": 1}
 
 
 def test_worked_example_15_second_derivative():
-    data = json_of("eval", "x**3", "--at", "x=2", "--order", "2")
+    data = json_report("eval", "x**3", "--at", "x=2", "--order", "2")
     assert data["gradient"] == {"x": 12} and data["hessian"] == {"x": {"x": 12}}
     assert cli("diff", "x**3", "--order", "2").stdout == "6*x\n"
 
 
 def test_hessian_in_forward_mode_report_too():
-    data = json_of("eval", ROSENBROCK, "--at", "x=0.5,y=2", "--order", "2", "--mode", "forward")
+    data = json_report("eval", ROSENBROCK, "--at", "x=0.5,y=2", "--order", "2", "--mode", "forward")
     x, y = sp.symbols("x y")
     truth = sp.hessian((1 - x) ** 2 + 100 * (y - x**2) ** 2, [x, y]).subs({x: sp.Rational(1, 2), y: 2})
     assert data["hessian"]["x"]["x"] == float(truth[0, 0]) and data["hessian"]["x"]["y"] == float(truth[0, 1])
 
 
 def test_stop_gradient_blocks_second_derivatives_on_the_command_line():
-    data = json_of("eval", "y = x**2; z = stop_gradient(y)*x", "--at", "x=2", "--order", "2", "--hvp", "x=1")
+    data = json_report("eval", "y = x**2; z = stop_gradient(y)*x", "--at", "x=2", "--order", "2", "--hvp", "x=1")
     assert data["gradient"] == {"x": 4} and data["hessian"] == {"x": {"x": 0}}
     assert data["hvp"]["product"] == {"x": 0}
     assert cli("diff", "y = x**2; z = stop_gradient(y)*x", "--order", "2").stdout == "0\n"
@@ -141,7 +135,7 @@ def test_table_report_names_the_passes():
 def test_diff_order_2_headings_and_json():
     done = cli("diff", ROSENBROCK, "--order", "2")
     assert done.stdout.split("\n\n")[1].startswith("# d2f/dxdy\n-400*x")
-    data = json_of("diff", "x*y**3", "--order", "2")
+    data = json_report("diff", "x*y**3", "--order", "2")
     assert data["order"] == 2
     assert data["hessian"]["x"]["y"] == data["hessian"]["y"]["x"]
     x, y = sp.symbols("x y")
@@ -151,7 +145,7 @@ def test_diff_order_2_headings_and_json():
 
 
 def test_compare_order_2_passes_and_flags_kinks():
-    data = json_of("compare", ROSENBROCK, "--at", "x=0.7,y=-0.3", "--order", "2")
+    data = json_report("compare", ROSENBROCK, "--at", "x=0.7,y=-0.3", "--order", "2")
     assert not data["failed"] and {e["verdict"] for e in data["entries"]} == {"PASS"}
     assert [(e["first"], e["second"]) for e in data["entries"]] == [("x", "x"), ("x", "y"), ("y", "y")]
     kink = cli("compare", "relu(x)**2*y", "--at", "x=0,y=1", "--order", "2")

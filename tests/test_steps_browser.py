@@ -15,16 +15,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from support import GRADCLI
+from support import EXAMPLES, cli
 
 from gradcli.render.html import inline_svg, script_json
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -83,9 +80,7 @@ READ_DRAWING = """() => {
 
 
 def make_page(program: Path, html: Path) -> str:
-    done = subprocess.run(
-        [*GRADCLI, "graph", "-f", str(program), "--html", str(html)], capture_output=True, text=True, timeout=60
-    )
+    done = cli("graph", "-f", str(program), "--html", str(html), columns=None)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     return html.read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 import mpmath
 import pytest
 from rich.console import Console
+from support import mpmath_digits, strict_json
 
 from gradcli.check.sweep import DEFAULT_STEPS, ERROR_FLOOR, Sweep, plotted_error, sweep, theory_steps
 from gradcli.core.errors import InputProblem
@@ -22,9 +23,10 @@ from gradcli.render.sweep_plot import sweep_ascii, sweep_json, sweep_report, swe
 EPS = sys.float_info.epsilon
 SVG = "{http://www.w3.org/2000/svg}"
 
-mpmath.mp.dps = 50
-X = mpmath.mpf(1)
-F, D1, D2, D3 = (mpmath.diff(mpmath.sin, X, k) for k in range(4))  # sin and its derivatives at 1
+sweep_precision = mpmath_digits(50)
+with mpmath.workdps(50):
+    X = mpmath.mpf(1)
+    F, D1, D2, D3 = (mpmath.diff(mpmath.sin, X, k) for k in range(4))  # sin and its derivatives at 1
 
 
 def rel(a, n) -> float:
@@ -265,11 +267,7 @@ def test_json_is_strict_and_complete(sin_sweep):
     sweeps = [sin_sweep, *sweep("log(x)", {"x": 0.05})]  # log: x - h < 0 gives nan differences
     data = sweep_json(sweeps)
     text = json.dumps(data, allow_nan=False)
-
-    def reject(constant):
-        raise ValueError(constant)
-
-    back = json.loads(text, parse_constant=reject)
+    back = strict_json(text)
     assert back["error_floor"] == ERROR_FLOOR
     first, second = back["inputs"]
     assert [r["step"] for r in first["rows"]] == list(DEFAULT_STEPS)

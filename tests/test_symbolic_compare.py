@@ -17,7 +17,6 @@ argument through a positive or bounded wrapper written in the program itself
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -26,11 +25,24 @@ import subprocess
 
 import mpmath
 import pytest
+import support
 import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
-from support import DIGITS, GRADCLI, Tracker, high_precision, tree_strategy  # noqa: F401 - the fixture applies by import
+from support import (
+    DIGITS,
+    GRADCLI,
+    Tracker,
+    assert_clean_error,
+    cli,
+    has_variable,
+    high_precision,  # noqa: F401 - the fixture applies by import
+    inputs_in_order,
+    strict_json,
+    tree_strategy,
+    tree_text,
+)
 from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
 
 import gradcli
@@ -45,13 +57,6 @@ from gradcli.syntax.infix import to_infix, to_program
 # ---------------------------------------------------------------- the CLI
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [*GRADCLI, *args], capture_output=True, timeout=60, env={**os.environ, "COLUMNS": "120"}, text=True
-    )
-    return done
-
-
 def shell(command: str) -> subprocess.CompletedProcess:
     """A bash command line where ``gradcli`` is the real console script."""
     prefix = shlex.join(GRADCLI)
@@ -62,23 +67,6 @@ def shell(command: str) -> subprocess.CompletedProcess:
         env={**os.environ, "COLUMNS": "120"},
         text=True,
     )
-
-
-def strict_json(text: str):
-    def reject(constant: str):
-        raise ValueError(f"non-strict JSON constant {constant}")
-
-    return json.loads(text, parse_constant=reject)
-
-
-def assert_clean_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
-    where = f"stdout={done.stdout!r}\nstderr={done.stderr!r}"
-    assert done.returncode == 2, where
-    assert done.stdout == "", where
-    assert done.stderr.startswith("error:"), where
-    assert "Traceback" not in done.stderr, where
-    for fragment in fragments:
-        assert fragment in done.stderr, where
 
 
 # ---------------------------------------------------------------- SymPy side
@@ -297,11 +285,7 @@ MP_NUMBERS = {"2": 2, "3": 3, "0.5": 0.5, "1.5": 1.5, "e": "e", "pi": "pi"}
 
 
 def render(t) -> str:
-    if t[0] == "var":
-        return t[1]
-    if t[0] == "num":
-        return t[1]
-    return SPECS[t[0]].text(*[render(c) for c in t[1:]])
+    return tree_text(t, {name: spec.text for name, spec in SPECS.items()})
 
 
 def to_sympy(t, env):
@@ -345,19 +329,7 @@ class Prog:
         return "\n".join([*(f"{name} = {render(t)}" for name, t in self.bindings), render(self.output)])
 
     def inputs(self) -> list[str]:
-        found: list[str] = []
-
-        def walk(t):
-            if t[0] == "var" and t[1] in SYMBOLS and t[1] not in found:
-                found.append(t[1])
-            elif t[0] not in ("var", "num"):
-                for c in t[1:]:
-                    walk(c)
-
-        for _, t in self.bindings:
-            walk(t)
-        walk(self.output)
-        return found
+        return inputs_in_order([*(t for _, t in self.bindings), self.output], SYMBOLS)
 
     def sympy(self):
         env = dict(SYMBOLS)
@@ -378,10 +350,6 @@ class Prog:
 trees = tree_strategy({name: spec.arity for name, spec in SPECS.items()}, NUMBERS, number_odds=4)
 
 
-def _has_var(t) -> bool:
-    return t[0] == "var" or (t[0] != "num" and any(_has_var(c) for c in t[1:]))
-
-
 @st.composite
 def programs(draw, ops=ALL_OPS, names=("x", "y"), depth=3, max_bindings=2, root_op=None):
     leaves = list(names)
@@ -393,7 +361,7 @@ def programs(draw, ops=ALL_OPS, names=("x", "y"), depth=3, max_bindings=2, root_
 
     for k in range(draw(st.integers(0, max_bindings))):
         tree = rooted(None, depth - 1)
-        if not _has_var(tree):  # `b = -0.5` would declare an input b with a default, not a binding
+        if not has_variable(tree):  # `b = -0.5` would declare an input b with a default, not a binding
             tree = ("*", tree, ("var", draw(st.sampled_from(leaves))))
         bindings.append((("a", "b", "c")[k], tree))
         leaves.append(bindings[-1][0])
@@ -440,7 +408,7 @@ def _freeze(t, prog, point):
 
 
 def close(a, b, rel: float = 1e-9) -> bool:
-    return abs(a - b) <= rel * max(1, abs(a), abs(b))
+    return support.close(a, b, rel=rel, abs=rel)
 
 
 def printed_derivatives(program_text: str, expand: bool = False, random: bool = False) -> dict[str, str]:

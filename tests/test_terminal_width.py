@@ -18,14 +18,14 @@ from typing import NamedTuple
 
 import pytest
 from rich.cells import cell_len
+from support import EXAMPLES
 from typer.testing import CliRunner
 
 from gradcli import parse
 from gradcli.cli import app as cli
 from gradcli.core.numbers import format_number
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.grad"))
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.grad"))
 WIDTHS = (40, 60, 80, 100, 120)
 
 # Words of the tables' headers and blocks' labels: a piece of one of them alone is a header split mid-word.
@@ -129,7 +129,7 @@ class Report(NamedTuple):
 
 def _examples() -> list[Report]:
     reports = []
-    for path in EXAMPLES:
+    for path in EXAMPLE_FILES:
         several = len(parse(path.read_text(encoding="utf-8")).outputs) > 1
         command, numbers = ("jacobian", jacobian_numbers) if several else ("eval", eval_numbers)
         reports.append(Report(f"{command}-{path.stem}", (command, "-f", str(path)), numbers))
