@@ -32,7 +32,7 @@ def forward_plan(program: Program) -> ForwardPlan:
     variables, steps = [], []
     for node, op, args, param in zip(program.nodes, g.ops, g.args, g.params):
         if args:
-            fn = op.kernel_for(param)
+            fn = op.forward if param is None else op.kernel_for(param)  # a call per node slows the first sweep
             if len(args) == 1:
                 steps.append((node, fn, args[0], UNARY))
             elif len(args) == 2:
