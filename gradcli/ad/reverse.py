@@ -6,11 +6,12 @@ by default the consumer's adjoint times the local partial of that edge. :func:`v
 is that sweep; run with :data:`gradcli.core.algebra.FLOATS` it gives numbers, run with a
 :class:`gradcli.core.algebra.NodeAlgebra` it builds the symbolic derivative.
 
-:func:`adjoints` is the same sweep specialised to floats, because a Python call per node
-and per edge costs about twice the sweep (``benchmarks/scaling.py``): each node's step is
-worked out once per program, and the commonest rules run inline in the loop, as the step
-kinds below say. ``tests/test_sweeps.py`` holds it equal to :func:`vjp_sweep` on
-floats for every op of the table.
+:func:`adjoints` is the same sweep specialised to floats, because on floats the generic
+sweep, with its calls per node and per edge, takes 10 to 25 times as long (the wide
+programs of ``benchmarks/scaling.py``): each node's step is worked out once per program,
+and the commonest rules run inline in the loop, as the step kinds below say.
+``tests/test_sweeps.py`` holds it equal to :func:`vjp_sweep` on floats for every op of
+the table.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def gradient_order(graph: Graph, output: int) -> list[int]:
         node = stack.pop()
         op = ops[node]
         if not all_args[node] or (op.partials is None and op.vjp_rule is None):
-            continue  # Op.differentiable, spelt out: a property call per node slows the first sweep by a fifth
+            continue  # Op.differentiable spelt out: a property call per node shows in the first sweep's time
         passing.append(node)
         for a in all_args[node]:
             if a not in reached:
@@ -145,7 +146,7 @@ def reverse_plan(program: Program, output: int) -> tuple[Step, ...]:
     if steps is None:
         g = program.graph
         order = gradient_order(g, output)
-        steps = per_output[output] = tuple(step_for(g.ops[n], n, g.args[n], g.params[n]) for n in order)
+        steps = per_output[output] = tuple([step_for(g.ops[n], n, g.args[n], g.params[n]) for n in order])
     return steps
 
 
