@@ -1,85 +1,72 @@
-"""Reverse mode: one sweep from the output back to the inputs over the topological list.
+"""Reverse mode: one sweep from the output back to the inputs, written once over an algebra.
 
-Every node's adjoint (d output / d node) is the sum, over the nodes that use it, of
-the consumer's adjoint times the local partial the op table gives for that edge. The
-partials are evaluated with :data:`gradcli.core.algebra.FLOATS`. Rules whose partials are
-constants (``add``) or one of the arguments (``mul``) are recognised once, from the
-rule itself, and take a shortcut in the loop.
+Every node's adjoint (d output / d node) is the sum, over the nodes that use it, of what
+each consumer sends it: the op's vector-Jacobian product (:meth:`gradcli.core.ops.Op.vjp`),
+by default the consumer's adjoint times the local partial of that edge. :func:`vjp_sweep`
+is that sweep; run with :data:`gradcli.core.algebra.FLOATS` it gives numbers, run with a
+:class:`gradcli.core.algebra.NodeAlgebra` it builds the symbolic derivative.
+
+:func:`adjoints` is the same sweep specialised to floats, because on floats the generic
+sweep, with its calls per node and per edge, takes 10 to 25 times as long (the wide
+programs of ``benchmarks/scaling.py``): each node's step is worked out once per program,
+and the commonest rules run inline in the loop, as the step kinds below say.
+``tests/test_sweeps.py`` holds it equal to :func:`vjp_sweep` on floats for every op of
+the table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from gradcli.core.algebra import FLOATS, NodeAlgebra
 from gradcli.core.graph import Graph, Program
 from gradcli.core.ops import Op
-from gradcli.core.values import with_param
-
-# How a rule's partials are shaped, found once per op from the rule itself.
-GENERAL = 0
-CONSTANT = 1  # partials are numbers: stored in the step
-SWAPPED = 2  # binary op whose partials are (second argument, first argument), as mul
-OUTPUT = 3  # unary op whose partial is its own output, as exp
-PRIMITIVE = 4  # unary op whose partial is another primitive of its argument, as sin -> cos
-
-# Step kinds of a sweep, most frequent first.
-MUL, LINEAR2, PRIMITIVE1, OUTPUT1, UNARY, BINARY, LINEAR1, NARY = range(8)
-
-# (kind, node, rule or constant partials, first argument, second argument or -1, all arguments)
-ReverseStep = tuple[int, int, object, int, int, tuple[int, ...]]
 
 
-_SHAPES: dict[str, tuple[int, tuple[float, ...] | None]] = {}
+def vjp_sweep(A: Any, graph: Graph, output: int, seed: Any, values: Sequence[Any]) -> dict[int, Any]:
+    """The adjoint of every node the gradient from ``output`` reaches, in the algebra ``A``.
 
-
-def rule_shape(op: Op) -> tuple[int, object]:
-    """Classify an op's partials by building them once on symbolic arguments.
-
-    Returns the shape and its datum: the constant partials, or for PRIMITIVE the
-    float function to apply to the argument.
+    ``values[node]`` is the node's value in ``A`` (floats, or for nodes the node itself).
+    A node absent from the answer has adjoint exactly 0: nothing was sent to it.
     """
-    shape = _SHAPES.get(op.name)
-    if shape is None:
-        shape = _SHAPES[op.name] = _classify(op)
-    return shape
+    adjoint = {output: seed}
+    for node in gradient_order(graph, output):
+        cotangent = adjoint.get(node)
+        if cotangent is None:
+            continue
+        args = graph.args[node]
+        sent = graph.ops[node].vjp(A, cotangent, values[node], [values[a] for a in args], graph.params[node])
+        for arg, contribution in zip(args, sent):
+            if contribution is not None:
+                adjoint[arg] = contribution if arg not in adjoint else A.add(adjoint[arg], contribution)
+    return adjoint
 
 
-def _classify(op: Op) -> tuple[int, object]:
-    if op.has_param or op.partials is None or op.arity == 0:
-        return GENERAL, None
-    g = Graph()
-    A = NodeAlgebra(g)
-    args = [g.var(f"arg{k}") for k in range(op.arity)]
-    out = g.var("out")
-    partials = op.partials(A, out, *args)
-    if all(g.is_const(p) for p in partials):
-        return CONSTANT, tuple(g.params[p] for p in partials)
-    if op.arity == 2 and tuple(partials) == (args[1], args[0]):
-        return SWAPPED, None
-    if op.arity == 1 and partials[0] == out:
-        return OUTPUT, None
-    if op.arity == 1 and g.args[partials[0]] == (args[0],) and not g.ops[partials[0]].has_param:
-        return PRIMITIVE, g.ops[partials[0]].forward
-    return GENERAL, None
+def gradient_order(graph: Graph, output: int) -> list[int]:
+    """The nodes that pass a gradient from ``output`` on to their arguments, last first.
 
-
-_PLANS: WeakKeyDictionary[Program, dict[int, tuple[ReverseStep, ...]]] = WeakKeyDictionary()
-
-
-def reverse_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
-    """The reverse steps for one output, built once: only nodes the gradient reaches.
-
-    Nodes outside the output's ancestry send nothing, not ``0 * partial``: an unused
-    ``sqrt(x)`` at 0 must not turn ``x``'s gradient into ``0 * inf = nan``.
+    Only the output's ancestry: an unused ``sqrt(x)`` at 0 must not turn ``x``'s gradient
+    into ``0 * inf = nan``. stop_gradient and leaves pass nothing on. A walk of just those
+    nodes, so that with a thousand outputs each costs its own size, not the program's.
     """
-    per_output = _PLANS.setdefault(program, {})
-    steps = per_output.get(output)
-    if steps is None:
-        steps = per_output[output] = _build_plan(program, output)
-    return steps
+    ops, all_args = graph.ops, graph.args
+    passing = []
+    reached = {output}
+    stack = [output]
+    while stack:
+        node = stack.pop()
+        op = ops[node]
+        if not all_args[node] or (op.partials is None and op.vjp_rule is None):
+            continue  # Op.differentiable spelt out: a property call per node shows in the first sweep's time
+        passing.append(node)
+        for a in all_args[node]:
+            if a not in reached:
+                reached.add(a)
+                stack.append(a)
+    passing.sort(reverse=True)
+    return passing
 
 
 def gradient_reach(program: Program, output: int) -> set[int]:
@@ -91,74 +78,83 @@ def gradient_reach(program: Program, output: int) -> set[int]:
     return reached
 
 
-def _build_plan(program: Program, output: int) -> tuple[ReverseStep, ...]:
-    g = program.graph
-    ops, all_args, params = g.ops, g.args, g.params
-    steps: list[ReverseStep] = []
-    per_op: dict[str, tuple[int, object]] = {}
-    for node in _reached(g, output):
-        args = all_args[node]
-        if args and ops[node].partials is not None:
-            steps.append(sweep_step(ops[node], node, args, params[node], per_op))
-    return tuple(steps)
+# ---------------------------------------------------------------- the float specialisation
 
 
-def _reached(g: Graph, output: int) -> list[int]:
-    """The nodes a gradient from ``output`` reaches, last first (stop_gradient blocks it).
+# How the float loops run one node's rule, most frequent first. Each kind computes exactly
+# what the op's default VJP/JVP computes on floats, with the partials precomputed where
+# they do not depend on the point.
+MUL = 0  # binary, partials (second argument, first argument): mul
+LINEAR2 = 1  # binary, constant partials stored in the step: add, sub
+PRIMITIVE1 = 2  # unary, partial is another op's kernel of the argument: sin -> cos
+OUTPUT1 = 3  # unary, partial is the op's own output: exp
+UNARY = 4  # unary, the op's partials called on (out, x)
+BINARY = 5  # binary, the op's partials called on (out, x, y)
+LINEAR1 = 6  # unary, a constant partial stored in the step: neg
+GENERAL = 7  # anything else (three arguments, or an op's own VJP/JVP): the op's rule itself
 
-    A walk of just those nodes, not a scan of every node below ``output``: with a thousand
-    outputs, each plan costs its own size, not the program's.
-    """
-    ops, all_args = g.ops, g.args
-    reached = {output}
-    stack = [output]
-    while stack:
-        node = stack.pop()
-        if ops[node].partials is None:
-            continue  # leaves and stop_gradient: nothing flows further
-        for a in all_args[node]:
-            if a not in reached:
-                reached.add(a)
-                stack.append(a)
-    return sorted(reached, reverse=True)
+# (kind, node, rule, first argument, second argument or -1, all arguments). The rule is
+# the constant partials (LINEAR), a kernel (PRIMITIVE1), the bound partials (UNARY,
+# BINARY) or the op and its parameter (GENERAL).
+Step = tuple[int, int, Any, int, int, tuple[int, ...]]
+
+_KINDS: dict[str, tuple[int, Any]] = {}
 
 
-def sweep_step(op: Op, node: int, args: tuple[int, ...], param: object, per_op: dict) -> ReverseStep:
-    """One node's step for a sweep of partials (reverse here, tangents in forward mode).
-
-    ``per_op`` caches the kind and rule of each op across one plan's nodes.
-    """
-    found = per_op.get(op.name)
+def step_for(op: Op, node: int, args: tuple[int, ...], param: Any) -> Step:
+    """One node's step in the float loops (reverse here, tangents in forward mode)."""
+    found = _KINDS.get(op.name)
     if found is None:
-        found = per_op[op.name] = _kind_and_rule(op)
-    kind, rule = found
+        found = _KINDS[op.name] = _classify(op)
+    kind, datum = found
+    if kind == GENERAL:
+        datum = (op, param)
+    elif op.has_param:
+        datum = op.partials_for(FLOATS, param)
+    return (kind, node, datum, args[0], args[1] if len(args) == 2 else -1, args)
+
+
+def _classify(op: Op) -> tuple[int, Any]:
+    """The step kind of ``op``, found once by building its partials on symbolic arguments."""
+    if op.arity not in (1, 2) or op.vjp_rule is not None or op.jvp_rule is not None:
+        return GENERAL, None
+    plain = (UNARY if op.arity == 1 else BINARY), op.partials_for(FLOATS, None)
     if op.has_param:
-        rule = with_param(rule, param)
-    return (kind, node, rule, args[0], args[1] if len(args) == 2 else -1, args)
+        return plain  # the partials are bound to each node's parameter in step_for
+    g = Graph()
+    args = [g.var(f"arg{k}") for k in range(op.arity)]
+    out = g.var("out")
+    partials = op.local_partials(NodeAlgebra(g), out, args)
+    if all(g.is_const(p) for p in partials):
+        return (LINEAR1 if op.arity == 1 else LINEAR2), tuple(g.params[p] for p in partials)
+    if op.arity == 2 and tuple(partials) == (args[1], args[0]):
+        return MUL, None
+    if op.arity == 1 and partials[0] == out:
+        return OUTPUT1, None
+    if op.arity == 1 and g.args[partials[0]] == (args[0],) and not g.ops[partials[0]].has_param:
+        return PRIMITIVE1, g.ops[partials[0]].forward
+    return plain
 
 
-def _kind_and_rule(op: Op) -> tuple[int, object]:
-    """The step kind for ``op`` and what the sweep calls (or, for constants, reads)."""
-    shape, datum = rule_shape(op)
-    if shape in (CONSTANT, PRIMITIVE):
-        return _step_kind(shape, op.arity), datum
-    return _step_kind(shape, op.arity), partial(op.partials, FLOATS)
+_PLANS: WeakKeyDictionary[Program, dict[int, tuple[Step, ...]]] = WeakKeyDictionary()
 
 
-def _step_kind(shape: int, arity: int) -> int:
-    if shape == SWAPPED:
-        return MUL
-    if shape == OUTPUT:
-        return OUTPUT1
-    if shape == PRIMITIVE:
-        return PRIMITIVE1
-    if shape == CONSTANT:
-        return {1: LINEAR1, 2: LINEAR2}.get(arity, NARY)
-    return {1: UNARY, 2: BINARY}.get(arity, NARY)
+def reverse_plan(program: Program, output: int) -> tuple[Step, ...]:
+    """The float steps for one output, last first, built once: the nodes of :func:`gradient_order`."""
+    per_output = _PLANS.setdefault(program, {})
+    steps = per_output.get(output)
+    if steps is None:
+        g = program.graph
+        order = gradient_order(g, output)
+        steps = per_output[output] = tuple([step_for(g.ops[n], n, g.args[n], g.params[n]) for n in order])
+    return steps
 
 
 def adjoints(program: Program, values: Sequence[float], output: int | None = None, seed: float = 1.0) -> list[float]:
-    """d output / d node for every program node (0 for nodes the output does not use)."""
+    """d output / d node for every program node (0 for nodes the output does not use).
+
+    :func:`vjp_sweep` on floats, with every adjoint starting at 0.0 in a list.
+    """
     output = program.output if output is None else output
     adj = [0.0] * program.size
     adj[output] = seed
@@ -183,7 +179,8 @@ def adjoints(program: Program, values: Sequence[float], output: int | None = Non
         elif kind == LINEAR1:
             adj[a] += rule[0] * g
         else:
-            partials = rule if isinstance(rule, tuple) else rule(values[node], *[values[j] for j in args])
-            for j, p in zip(args, partials):
-                adj[j] += p * g
+            op, param = rule
+            for j, sent in zip(args, op.vjp(FLOATS, g, values[node], [values[j] for j in args], param)):
+                if sent is not None:
+                    adj[j] += sent
     return adj

@@ -1,10 +1,11 @@
 """Symbolic derivatives: the reverse sweep run on nodes instead of numbers.
 
-The adjoint of every node is built with :class:`gradcli.core.algebra.NodeAlgebra` from the
-op table's rules, appended to the program's own graph: the derivative shares the
-program's subexpressions (``cos(x)`` is one node), and it is simplified as it is
-built (constants folded, ``x*1``, ``x + 0``, ``-(-x)``, ``x*x`` as ``x**2``). Its size
-stays proportional to the program's; only printing it as one flat tree swells.
+The adjoint of every node is built by :func:`gradcli.ad.reverse.vjp_sweep` with
+:class:`gradcli.core.algebra.NodeAlgebra` from the op table's rules, appended to the
+program's own graph: the derivative shares the program's subexpressions (``cos(x)``
+is one node), and it is simplified as it is built (constants folded, ``x*1``,
+``x + 0``, ``-(-x)``, ``x*x`` as ``x**2``). Its size stays proportional to the
+program's; only printing it as one flat tree swells.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from gradcli.ad.reverse import vjp_sweep
 from gradcli.core.algebra import NodeAlgebra
 from gradcli.core.errors import InputProblem
 from gradcli.core.graph import Program, per_program
@@ -70,22 +72,11 @@ def gradient_program(program: Program) -> Program:
 
 
 def symbolic_adjoints(program: Program, output: int) -> dict[int, int]:
-    """The adjoint node of every node the gradient reaches (absent means exactly 0)."""
+    """The adjoint node of every node the gradient reaches (absent means exactly 0): the
+    reverse sweep run with :class:`NodeAlgebra`, each node standing for its own value."""
     g = program.graph
     A = NodeAlgebra(g)
-    adjoint: dict[int, int] = {output: A.one}
-    for node in range(output, -1, -1):
-        seed = adjoint.get(node)
-        op, args = g.ops[node], g.args[node]
-        if seed is None or not args or op.partials is None:
-            continue
-        extra = (g.params[node],) if op.has_param else ()
-        for arg, local in zip(args, op.partials(A, node, *args, *extra)):
-            if g.is_const(local, 0.0):
-                continue  # a structurally zero partial sends nothing (relu's step, sign's 0)
-            contribution = A.mul(local, seed)
-            adjoint[arg] = contribution if arg not in adjoint else A.add(adjoint[arg], contribution)
-    return adjoint
+    return vjp_sweep(A, g, output, A.one, range(len(g)))
 
 
 def derivative_program(program: Program, nodes: int | Sequence[int], names: Sequence[str] | None = None) -> Program:

@@ -30,6 +30,10 @@ class FloatAlgebra:
             if op.forward is not None:
                 setattr(self, op.name, op.forward)
 
+    def is_structural_zero(self, value: float) -> bool:
+        """Never: a partial that is 0 at this point still multiplies (``0 * inf`` is nan)."""
+        return False
+
 
 FLOATS = FloatAlgebra()
 
@@ -55,6 +59,10 @@ class NodeAlgebra:
     def const(self, value: float) -> int:
         return self.graph.const(value)
 
+    def is_structural_zero(self, node: int) -> bool:
+        """Whether ``node`` is the constant 0, zero for every input (relu's step is not)."""
+        return self.graph.is_const(node, 0.0)
+
     def apply(self, op: Op, args: tuple[int, ...], param: Any = None) -> int:
         """Make ``op(args)``, or a simpler node equal to it for every input."""
         if self.simplify:
@@ -70,7 +78,7 @@ class NodeAlgebra:
     def _simplify(self, op: Op, args: tuple[int, ...], param: Any) -> int | None:
         consts = [self._const_value(a) for a in args]
         if op.name in _FOLDABLE and all(c is not None for c in consts):
-            folded = op.forward(*consts, param) if op.has_param else op.forward(*consts)
+            folded = op.evaluate(consts, param)
             if len(repr(folded)) <= _MAX_FOLDED_DIGITS:
                 return self.const(folded)
         rule = _RULES.get(op.name)

@@ -8,13 +8,17 @@ read these rules; adding an operation is one entry in :data:`OPS`.
 
 A rule is ``partials(A, out, *args)`` (``param`` last for parameterised ops) and
 returns one local partial per argument; ``out`` is the op's own output, which rules
-may reuse (``exp' = out``).
+may reuse (``exp' = out``). Callers never spell that convention out: they ask the op
+(:meth:`Op.evaluate`, :meth:`Op.kernel_for`, :meth:`Op.local_partials`) and the sweeps
+ask for its vector-Jacobian and Jacobian-vector products (:meth:`Op.vjp`, :meth:`Op.jvp`),
+which an op whose derivative is not "partial times incoming" supplies itself.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 from gradcli.core import kernels as k
@@ -43,10 +47,61 @@ class Op(NamedTuple):
     has_param: bool = False
     callable_as: tuple[str, ...] = ()
     doc: str = ""
+    vjp_rule: Callable[..., tuple[Any, ...]] | None = None  # replaces the default Op.vjp (same signature)
+    jvp_rule: Callable[..., Any] | None = None  # replaces the default Op.jvp (same signature)
 
     @property
     def differentiable(self) -> bool:
-        return self.partials is not None
+        return self.partials is not None or self.vjp_rule is not None
+
+    def evaluate(self, args: Sequence[float], param: Any = None) -> float:
+        """The op's float64 value at these arguments (``param`` is the node's parameter, if the op has one)."""
+        return self.forward(*args, param) if self.has_param else self.forward(*args)
+
+    def kernel_for(self, param: Any) -> Callable[..., float]:
+        """The float64 forward of one node, called on its arguments alone (the parameter bound)."""
+        if not self.has_param:
+            return self.forward
+        forward = self.forward
+        return lambda *args: forward(*args, param)
+
+    def local_partials(self, A: Any, out: Any, args: Sequence[Any], param: Any = None) -> tuple[Any, ...]:
+        """One local partial derivative per argument, built with the algebra ``A``."""
+        return self.partials(A, out, *args, param) if self.has_param else self.partials(A, out, *args)
+
+    def partials_for(self, A: Any, param: Any) -> Callable[..., tuple[Any, ...]]:
+        """:meth:`local_partials` of one node as a function of ``(out, *args)`` (the parameter bound)."""
+        if not self.has_param:
+            return partial(self.partials, A)
+        partials = self.partials
+        return lambda out, *args: partials(A, out, *args, param)
+
+    def vjp(self, A: Any, cotangent: Any, out: Any, args: Sequence[Any], param: Any = None) -> tuple[Any, ...]:
+        """What the reverse sweep sends each argument: ``partial * cotangent``, or None for nothing.
+
+        An argument whose partial is structurally zero (a constant 0 node) is sent nothing;
+        on floats no partial is, since ``0 * inf`` must stay nan.
+        """
+        if self.vjp_rule is not None:
+            return self.vjp_rule(A, cotangent, out, args, param)
+        return tuple(
+            None if A.is_structural_zero(p) else A.mul(p, cotangent) for p in self.local_partials(A, out, args, param)
+        )
+
+    def jvp(self, A: Any, out: Any, args: Sequence[Any], tangents: Sequence[Any], param: Any = None) -> Any:
+        """The tangent of the output: the sum of ``partial * tangent`` over the moving arguments.
+
+        A tangent of None is exactly 0, and so is the result when no argument sends anything.
+        """
+        if self.jvp_rule is not None:
+            return self.jvp_rule(A, out, args, tangents, param)
+        total = None
+        for p, t in zip(self.local_partials(A, out, args, param), tangents):
+            if t is None or A.is_structural_zero(p):
+                continue
+            term = A.mul(p, t)
+            total = term if total is None else A.add(total, term)
+        return total
 
     def on_kink(self, *args: float) -> bool:
         """Whether the op has no derivative at these arguments: one of its kink distances is 0.

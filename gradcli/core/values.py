@@ -32,7 +32,7 @@ def forward_plan(program: Program) -> ForwardPlan:
     variables, steps = [], []
     for node, op, args, param in zip(program.nodes, g.ops, g.args, g.params):
         if args:
-            fn = with_param(op.forward, param) if op.has_param else op.forward
+            fn = op.forward if param is None else op.kernel_for(param)  # a call per node slows the first sweep
             if len(args) == 1:
                 steps.append((node, fn, args[0], UNARY))
             elif len(args) == 2:
@@ -44,11 +44,6 @@ def forward_plan(program: Program) -> ForwardPlan:
         else:
             variables.append((node, param))
     return ForwardPlan(template, tuple(variables), tuple(steps))
-
-
-def with_param(fn: Callable[..., float], param: object) -> Callable[..., float]:
-    """Bind a node's parameter (the ``c`` of ``x**c``) as the last argument."""
-    return lambda *args: fn(*args, param)
 
 
 def forward_values(

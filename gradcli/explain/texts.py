@@ -136,8 +136,7 @@ def numeric_partials(program: Program, node: int, values: list[float]) -> tuple[
     op, args = g.ops[node], g.args[node]
     if not args or op.partials is None:
         return ()
-    extra = (g.params[node],) if op.has_param else ()
-    return op.partials(FLOATS, values[node], *[values[a] for a in args], *extra)
+    return op.local_partials(FLOATS, values[node], [values[a] for a in args], g.params[node])
 
 
 _TEMPLATES: dict[tuple, tuple[str, ...]] = {}
@@ -182,8 +181,7 @@ def _print_templates(op, param, shape, out_precedence: int, constants: Mapping[s
         stand_ins.append(stand_in)
     out = scratch.var("out")
     leaves[out] = (_slot("out"), out_precedence)
-    extra = (param,) if op.has_param else ()
-    symbolic = op.partials(NodeAlgebra(scratch), out, *stand_ins, *extra)
+    symbolic = op.local_partials(NodeAlgebra(scratch), out, stand_ins, param)
     return tuple(to_infix(scratch, s, leaves=leaves, constants=constants) for s in symbolic)
 
 
