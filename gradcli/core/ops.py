@@ -18,6 +18,18 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from gradcli.core import kernels as k
+from gradcli.core.domains import (
+    ANYWHERE,
+    CONSTANT_POWER_BASE,
+    LOG_OF_SECOND_ARGUMENT,
+    NON_NEGATIVE_ARGUMENT,
+    NONZERO_DIVISOR,
+    POSITIVE_ARGUMENT,
+    POWER_BASE,
+    TAN_ARGUMENT,
+    UNIT_ARGUMENT,
+    Domain,
+)
 
 # Binding strength when printing, lowest first (Python's ladder).
 PREC_ADD = 1
@@ -43,6 +55,7 @@ class Op(NamedTuple):
     has_param: bool = False
     callable_as: tuple[str, ...] = ()
     doc: str = ""
+    valid: Domain = ANYWHERE  # where the arguments are valid, as intervals (``domain`` is its prose)
 
     @property
     def differentiable(self) -> bool:
@@ -55,6 +68,11 @@ class Op(NamedTuple):
         difference step is kept from straddling one.
         """
         return self.kink is not None and any(d == 0 for d in self.kink(*args))
+
+
+def _on(domain: Domain) -> dict[str, Any]:
+    """An entry's ``domain`` prose and ``valid`` intervals, both from one :class:`Domain`."""
+    return {"domain": domain.text, "valid": domain}
 
 
 def _binary(name, fwd, rule, symbol, prec, latex, **kw) -> Op:
@@ -94,7 +112,7 @@ def _log_base(base: int, fwd) -> Op:
         fwd,
         lambda A, out, x: (A.div(A.one, A.mul(x, A.log(A.const(float(base))))),),
         latex=f"\\log_{{{base}}}",
-        domain="a positive argument",
+        **_on(POSITIVE_ARGUMENT),
     )
 
 
@@ -136,7 +154,7 @@ _OP_LIST: list[Op] = [
         "/",
         PREC_MUL,
         "/",
-        domain="a nonzero divisor",
+        **_on(NONZERO_DIVISOR),
     ),
     Op("neg", 1, k.neg, lambda A, out, x: (A.const(-1.0),), infix="-", precedence=PREC_UNARY, latex="-"),
     _binary(
@@ -146,7 +164,7 @@ _OP_LIST: list[Op] = [
         "**",
         PREC_POW,
         "^",
-        domain="a positive base, or an integer exponent",
+        **_on(POWER_BASE),
         callable_as=("pow",),
     ),
     Op(
@@ -160,7 +178,7 @@ _OP_LIST: list[Op] = [
         latex="^",
         has_param=True,
         doc="x ** c for a number c written in the program",
-        domain="a non-negative base unless the exponent is an integer",
+        **_on(CONSTANT_POWER_BASE),
     ),
     _unary("exp", k.exp, lambda A, out, x: (out,)),
     _unary(
@@ -169,29 +187,27 @@ _OP_LIST: list[Op] = [
         lambda A, out, x: (A.div(A.one, x),),
         names=("log", "ln"),
         latex="\\ln",
-        domain="a positive argument",
+        **_on(POSITIVE_ARGUMENT),
     ),
     _log_base(2, k.log2),
     _log_base(10, k.log10),
-    _unary(
-        "sqrt", k.sqrt, lambda A, out, x: (A.div(A.const(0.5), out),), latex="\\sqrt", domain="a non-negative argument"
-    ),
+    _unary("sqrt", k.sqrt, lambda A, out, x: (A.div(A.const(0.5), out),), latex="\\sqrt", **_on(NON_NEGATIVE_ARGUMENT)),
     _unary("sin", k.sin, lambda A, out, x: (A.cos(x),), latex="\\sin"),
     _unary("cos", k.cos, lambda A, out, x: (A.neg(A.sin(x)),), latex="\\cos"),
-    _unary("tan", k.tan, lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),), latex="\\tan"),
+    _unary("tan", k.tan, lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),), latex="\\tan", valid=TAN_ARGUMENT),
     _unary(
         "asin",
         k.asin,
         lambda A, out, x: (A.div(A.one, A.sqrt(A.sub(A.one, A.powc(x, 2.0)))),),
         latex="\\arcsin",
-        domain="an argument in [-1, 1]",
+        **_on(UNIT_ARGUMENT),
     ),
     _unary(
         "acos",
         k.acos,
         lambda A, out, x: (A.neg(A.div(A.one, A.sqrt(A.sub(A.one, A.powc(x, 2.0))))),),
         latex="\\arccos",
-        domain="an argument in [-1, 1]",
+        **_on(UNIT_ARGUMENT),
     ),
     _unary("atan", k.atan, lambda A, out, x: (A.div(A.one, A.add(A.one, A.powc(x, 2.0))),), latex="\\arctan"),
     _unary("sinh", k.sinh, lambda A, out, x: (A.cosh(x),), latex="\\sinh"),
@@ -245,6 +261,7 @@ _OP_LIST: list[Op] = [
         latex="\\operatorname{xlogy}",
         callable_as=("xlogy",),
         doc="x * log(y), and 0 where x = 0",
+        valid=LOG_OF_SECOND_ARGUMENT,
     ),
     Op(
         "stop_gradient",
