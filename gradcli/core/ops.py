@@ -112,6 +112,7 @@ def _log_base(base: int, fwd) -> Op:
         fwd,
         lambda A, out, x: (A.div(A.one, A.mul(x, A.log(A.const(float(base))))),),
         latex=f"\\log_{{{base}}}",
+        doc=f"the base-{base} logarithm",
         **_on(POSITIVE_ARGUMENT),
     )
 
@@ -138,6 +139,7 @@ def _extremum(name, fwd, winner_sign: float) -> Op:
         kink=lambda x, y: (x - y,),
         convention=f"at a tie the gradient is split evenly, 0.5 to each argument (as torch.{name}imum)",
         callable_as=(name,),
+        doc=f"the {'larger' if winner_sign > 0 else 'smaller'} of x and y",
     )
 
 
@@ -166,6 +168,7 @@ _OP_LIST: list[Op] = [
         "^",
         **_on(POWER_BASE),
         callable_as=("pow",),
+        doc="x to the power y",
     ),
     Op(
         "powc",
@@ -180,26 +183,42 @@ _OP_LIST: list[Op] = [
         doc="x ** c for a number c written in the program",
         **_on(CONSTANT_POWER_BASE),
     ),
-    _unary("exp", k.exp, lambda A, out, x: (out,)),
+    _unary("exp", k.exp, lambda A, out, x: (out,), doc="e to the power x"),
     _unary(
         "log",
         k.log,
         lambda A, out, x: (A.div(A.one, x),),
         names=("log", "ln"),
         latex="\\ln",
+        doc="the natural logarithm",
         **_on(POSITIVE_ARGUMENT),
     ),
     _log_base(2, k.log2),
     _log_base(10, k.log10),
-    _unary("sqrt", k.sqrt, lambda A, out, x: (A.div(A.const(0.5), out),), latex="\\sqrt", **_on(NON_NEGATIVE_ARGUMENT)),
-    _unary("sin", k.sin, lambda A, out, x: (A.cos(x),), latex="\\sin"),
-    _unary("cos", k.cos, lambda A, out, x: (A.neg(A.sin(x)),), latex="\\cos"),
-    _unary("tan", k.tan, lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),), latex="\\tan", valid=TAN_ARGUMENT),
+    _unary(
+        "sqrt",
+        k.sqrt,
+        lambda A, out, x: (A.div(A.const(0.5), out),),
+        latex="\\sqrt",
+        **_on(NON_NEGATIVE_ARGUMENT),
+        doc="the square root",
+    ),
+    _unary("sin", k.sin, lambda A, out, x: (A.cos(x),), latex="\\sin", doc="the sine (of radians)"),
+    _unary("cos", k.cos, lambda A, out, x: (A.neg(A.sin(x)),), latex="\\cos", doc="the cosine"),
+    _unary(
+        "tan",
+        k.tan,
+        lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),),
+        latex="\\tan",
+        valid=TAN_ARGUMENT,
+        doc="the tangent",
+    ),
     _unary(
         "asin",
         k.asin,
         lambda A, out, x: (A.div(A.one, A.sqrt(A.sub(A.one, A.powc(x, 2.0)))),),
         latex="\\arcsin",
+        doc="the inverse sine",
         **_on(UNIT_ARGUMENT),
     ),
     _unary(
@@ -207,24 +226,38 @@ _OP_LIST: list[Op] = [
         k.acos,
         lambda A, out, x: (A.neg(A.div(A.one, A.sqrt(A.sub(A.one, A.powc(x, 2.0))))),),
         latex="\\arccos",
+        doc="the inverse cosine",
         **_on(UNIT_ARGUMENT),
     ),
-    _unary("atan", k.atan, lambda A, out, x: (A.div(A.one, A.add(A.one, A.powc(x, 2.0))),), latex="\\arctan"),
-    _unary("sinh", k.sinh, lambda A, out, x: (A.cosh(x),), latex="\\sinh"),
-    _unary("cosh", k.cosh, lambda A, out, x: (A.sinh(x),), latex="\\cosh"),
+    _unary(
+        "atan",
+        k.atan,
+        lambda A, out, x: (A.div(A.one, A.add(A.one, A.powc(x, 2.0))),),
+        latex="\\arctan",
+        doc="the inverse tangent",
+    ),
+    _unary("sinh", k.sinh, lambda A, out, x: (A.cosh(x),), latex="\\sinh", doc="the hyperbolic sine"),
+    _unary("cosh", k.cosh, lambda A, out, x: (A.sinh(x),), latex="\\cosh", doc="the hyperbolic cosine"),
     # tanh' = 1 - tanh(x)**2 loses every digit once tanh(x) rounds to 1 (|x| > 19), and
     # cosh(x)**-2 overflows in its own derivative (inf * 0 at |x| > 710). The same function as
     # 4*sigmoid(2x)*sigmoid(-2x) is accurate in the tails and finite at every order.
-    _unary("tanh", k.tanh, lambda A, out, x: (_tanh_derivative(A, x),), latex="\\tanh"),
+    _unary("tanh", k.tanh, lambda A, out, x: (_tanh_derivative(A, x),), latex="\\tanh", doc="the hyperbolic tangent"),
     # sigmoid' = sigmoid(x)*(1 - sigmoid(x)), with 1 - sigmoid(x) = sigmoid(-x) for accuracy.
-    _unary("sigmoid", k.sigmoid, lambda A, out, x: (A.mul(out, A.sigmoid(A.neg(x))),), latex="\\sigma"),
-    _unary("softplus", k.softplus, lambda A, out, x: (A.sigmoid(x),)),
+    _unary(
+        "sigmoid",
+        k.sigmoid,
+        lambda A, out, x: (A.mul(out, A.sigmoid(A.neg(x))),),
+        latex="\\sigma",
+        doc="1/(1 + exp(-x))",
+    ),
+    _unary("softplus", k.softplus, lambda A, out, x: (A.sigmoid(x),), doc="log(1 + exp(x))"),
     _unary(
         "relu",
         k.relu,
         lambda A, out, x: (A.step(x),),
         kink=lambda x: (x,),
         convention="relu'(0) = 0 (PyTorch's convention); one-sided derivatives are 0 (left) and 1 (right)",
+        doc="max(x, 0)",
     ),
     _unary(
         "abs",
@@ -233,8 +266,9 @@ _OP_LIST: list[Op] = [
         latex="\\left|",
         kink=lambda x: (x,),
         convention="abs'(0) = 0 (PyTorch's convention); one-sided derivatives are -1 (left) and 1 (right)",
+        doc="the absolute value",
     ),
-    _jump("sign", k.sign, "sign'(0) is taken as 0 (the jump has no derivative)"),
+    _jump("sign", k.sign, "sign'(0) is taken as 0 (the jump has no derivative)", "1, 0 or -1 as x > 0, x = 0, x < 0"),
     _jump(
         "step",
         k.step,
@@ -252,6 +286,7 @@ _OP_LIST: list[Op] = [
         kink=lambda x, lo, hi: (x - lo, x - hi),
         convention="at a boundary (x = lo or x = hi) the gradient goes to x, as torch.clamp does",
         callable_as=("clamp",),
+        doc="x held between lo = y and hi = z: min(max(x, y), z)",
     ),
     Op(
         "xlogy",
@@ -260,7 +295,7 @@ _OP_LIST: list[Op] = [
         lambda A, out, x, y: (A.log(y), A.div(x, y)),
         latex="\\operatorname{xlogy}",
         callable_as=("xlogy",),
-        doc="x * log(y), and 0 where x = 0",
+        doc="x * log(y) for y > 0, and 0 where x = 0",
         valid=LOG_OF_SECOND_ARGUMENT,
     ),
     Op(
