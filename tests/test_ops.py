@@ -14,6 +14,7 @@ The other property tests build their op tables from ``OPS`` and this table.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from typing import NamedTuple
@@ -95,6 +96,9 @@ class Oracle(NamedTuple):
     # Where SymPy's Heaviside(0) = 1/2 differs from gradcli's convention although the op's own
     # kinks are clear (clamp with lo == hi): signed distances, kept clear of in random programs.
     oracle_ties: Callable[..., tuple] | None = None
+    # Parameters random programs write (x**2, x**-1, ...; test_symbolic_compare writes the
+    # first four, test_properties all); the sampled points of test_ops draw their own.
+    params: tuple[float, ...] = ()
 
 
 def mp_sigmoid(u):
@@ -122,7 +126,9 @@ ORACLES: dict[str, Oracle] = {
     "div": Oracle(lambda x, y: x / y, lambda x, y: x / y),
     "neg": Oracle(lambda x: -x, lambda x: -x),
     "pow": Oracle(mp.power, sympy.Pow),
-    "powc": Oracle(mp.power, lambda x, c: x ** sympy.Rational(c)),
+    "powc": Oracle(
+        mp.power, lambda x, c: x ** sympy.Rational(c), params=(2.0, -1.0, 0.5, 3.0, 1.0, 1.5, -0.5, -2.5, 0.3)
+    ),
     "exp": Oracle(mp.exp, sympy.exp),
     "log": Oracle(mp.log, sympy.log),
     "log2": Oracle(lambda x: mp.log(x, 2), lambda x: sympy.log(x, 2)),
@@ -193,6 +199,42 @@ def program_texts(op: Op, point: tuple[float, ...]) -> tuple[list[str], dict[str
     names = list(NAMES[: inputs_of(op)])
     args = names + [repr(c) for c in point[len(names) :]]
     return spellings(op, args), dict(zip(names, point))
+
+
+class Wrapper(NamedTuple):
+    """How a random program keeps an op's argument in its domain, whatever the subexpression u
+    it is given: ``1 + u**2`` when ``positive`` (log, sqrt, a divisor, pow's base), else
+    ``scale*tanh(u)`` (asin's argument, in [-1, 1], becomes tanh(u)/2)."""
+
+    positive: bool
+    scale: float = 0.0
+
+
+PROBES = (-2.5, -0.5, 0.0, 0.5, 2.5)  # an argument that takes all of these needs no wrapper
+NEUTRAL = 0.7  # the other arguments meanwhile: positive and not an integer
+
+
+def wrappers(op: Op, param: float | None = None) -> list[Wrapper | None]:
+    """Per argument of ``op`` (with this parameter), the wrapper random programs need, read
+    from the op's domain: none where the domain takes any real there."""
+    n = inputs_of(op)
+    found: list[Wrapper | None] = []
+    for k in range(n):
+
+        def probe(v: float, k: int = k) -> tuple[float, ...]:
+            args = [NEUTRAL] * n
+            args[k] = v
+            return (*args, *(() if param is None else (param,)))
+
+        box = op.valid.sampling_interval(k)
+        if all(op.valid.contains(*probe(v)) for v in PROBES):
+            found.append(None)
+        elif math.isinf(box.hi):  # positive, or real but for a hole at 0
+            found.append(Wrapper(True))
+        else:
+            assert box.lo == -box.hi, (op.name, box)
+            found.append(Wrapper(False, box.hi / 2))
+    return found
 
 
 # ---------------------------------------------------------------- the oracles' answers
@@ -291,6 +333,17 @@ def test_every_op_against_mpmath_and_sympy(name):
 
 def test_every_oracle_row_is_an_op():
     assert set(ORACLES) <= set(OPS)
+
+
+def test_wrappers_read_from_the_domains():
+    positive, half_tanh = Wrapper(True), Wrapper(False, 0.5)
+    assert wrappers(OPS["log"]) == wrappers(OPS["sqrt"]) == [positive]
+    assert wrappers(OPS["div"]) == wrappers(OPS["xlogy"]) == [None, positive]
+    assert wrappers(OPS["pow"]) == [positive, None]
+    assert wrappers(OPS["asin"]) == [half_tanh]
+    assert wrappers(OPS["powc"], 3.0) == [None] and wrappers(OPS["powc"], 0.5) == [positive]
+    assert wrappers(OPS["powc"], -1.0) == [positive]  # 0**-1 is not a real number
+    assert wrappers(OPS["tan"]) == wrappers(OPS["clamp"])[:1] == [None]
 
 
 @pytest.mark.parametrize("name", list(OPS))

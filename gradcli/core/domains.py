@@ -30,18 +30,21 @@ class Interval(NamedTuple):
         inside = self.lo <= x <= self.hi if self.closed else self.lo < x < self.hi
         return inside and x not in self.holes
 
-    def window(self) -> tuple[float, float]:
-        """The part of the interval that samples come from: bounded, clear of finite ends."""
-        lo = max(self.lo, -SAMPLE_WIDTH) if math.isinf(self.lo) else self.lo + SAMPLE_MARGIN
-        hi = min(self.hi, SAMPLE_WIDTH) if math.isinf(self.hi) else self.hi - SAMPLE_MARGIN
+    def window(self, width: float = SAMPLE_WIDTH) -> tuple[float, float]:
+        """The part of the interval that samples come from: within ``width`` of 0, clear of finite ends."""
+        lo = max(self.lo, -width) if math.isinf(self.lo) else self.lo + SAMPLE_MARGIN
+        hi = min(self.hi, width) if math.isinf(self.hi) else self.hi - SAMPLE_MARGIN
         return lo, hi
+
+    def clear_of_holes(self, x: float) -> bool:
+        return all(abs(x - hole) > SAMPLE_MARGIN for hole in self.holes)
 
     def sample(self, rng: random.Random) -> float:
         """One number of the window, clear of the holes."""
         lo, hi = self.window()
         while True:
             x = rng.uniform(lo, hi)
-            if all(abs(x - hole) > SAMPLE_MARGIN for hole in self.holes):
+            if self.clear_of_holes(x):
                 return x
 
 
@@ -52,9 +55,9 @@ class Domain(NamedTuple):
     """Valid arguments of an op: one :class:`Interval` per argument, and a condition on them together.
 
     ``box`` (default: the intervals themselves) is where samples are drawn: a part of the
-    domain where the op is smooth and moderate, such as ``(-1.5, 1.5)`` for ``tan``. Where
-    ``joint`` is given it decides :meth:`contains` (``pow``: a positive base, or an integer
-    exponent), and the box must lie inside it.
+    domain where the op is smooth, such as a positive base for ``pow``. Where ``joint`` is
+    given it decides :meth:`contains` (``pow``: a positive base, or an integer exponent), and
+    the box must lie inside it.
     """
 
     text: str = ""
@@ -109,8 +112,6 @@ POSITIVE_ARGUMENT = Domain("a positive argument", (POSITIVE,))
 NON_NEGATIVE_ARGUMENT = Domain("a non-negative argument", (Interval(0.0, math.inf),))
 UNIT_ARGUMENT = Domain("an argument in [-1, 1]", (Interval(-1.0, 1.0),))
 NONZERO_DIVISOR = Domain("a nonzero divisor", (REAL, Interval(holes=(0.0,))))
-# tan is finite at every float; its samples stay inside one period, clear of the poles.
-TAN_ARGUMENT = Domain(box=(Interval(-1.5, 1.5),))
 POWER_BASE = Domain("a positive base, or an integer exponent", joint=_real_power, box=(POSITIVE, REAL))
 CONSTANT_POWER_BASE = Domain(
     "a non-negative base unless the exponent is an integer", joint=_real_power, box=(POSITIVE, REAL)

@@ -26,7 +26,6 @@ from gradcli.core.domains import (
     NONZERO_DIVISOR,
     POSITIVE_ARGUMENT,
     POWER_BASE,
-    TAN_ARGUMENT,
     UNIT_ARGUMENT,
     Domain,
 )
@@ -205,14 +204,7 @@ _OP_LIST: list[Op] = [
     ),
     _unary("sin", k.sin, lambda A, out, x: (A.cos(x),), latex="\\sin", doc="the sine (of radians)"),
     _unary("cos", k.cos, lambda A, out, x: (A.neg(A.sin(x)),), latex="\\cos", doc="the cosine"),
-    _unary(
-        "tan",
-        k.tan,
-        lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),),
-        latex="\\tan",
-        valid=TAN_ARGUMENT,
-        doc="the tangent",
-    ),
+    _unary("tan", k.tan, lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),), latex="\\tan", doc="the tangent"),
     _unary(
         "asin",
         k.asin,
