@@ -314,7 +314,14 @@ def check_kink(op: Op, case: AtKink) -> None:
         ev = gradcli.evaluate(text, at)
         gradient = dict(zip(NAMES, case.gradient))
         assert (ev.value, ev.gradient) == (case.value, gradient), (text, at, ev.value, ev.gradient)
-        assert forward_mode(gradcli.parse(text), at).gradient == gradient, (text, at)
+        program = gradcli.parse(text)
+        assert forward_mode(program, at).gradient == gradient, (text, at)
+        first = derivative(program)
+        symbolic = {
+            name: gradcli.evaluate(derivative_program(first.program, node), at).value
+            for name, node in first.nodes.items()
+        }
+        assert symbolic == gradient, (text, at, symbolic)
         assert ev.kinks, (text, at)
 
 
