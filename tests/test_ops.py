@@ -145,6 +145,7 @@ ORACLES: dict[str, Oracle] = {
     "tanh": Oracle(mp.tanh, sympy.tanh),
     "sigmoid": Oracle(mp_sigmoid, lambda u: 1 / (1 + sympy.exp(-u))),
     "softplus": Oracle(lambda u: mp.log(1 + mp.exp(u)), lambda u: sympy.log(1 + sympy.exp(u))),
+    "erf": Oracle(mp.erf, sympy.erf),
     "relu": Oracle(lambda u: u if u > 0 else mp.mpf(0), lambda u: sympy.Max(0, u), (AtKink((0.0,), 0.0, (0.0,)),)),
     "abs": Oracle(abs, sympy.Abs, (AtKink((0.0,), 0.0, (0.0,)),)),
     "sign": Oracle(mp_sign, Sgn, (AtKink((0.0,), 0.0, (0.0,)),)),

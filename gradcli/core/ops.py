@@ -244,6 +244,12 @@ _OP_LIST: list[Op] = [
     ),
     _unary("softplus", k.softplus, lambda A, out, x: (A.sigmoid(x),), doc="log(1 + exp(x))"),
     _unary(
+        "erf",
+        math.erf,
+        lambda A, out, x: (A.div(A.mul(A.const(2.0), A.exp(A.neg(A.powc(x, 2.0)))), A.sqrt(A.const(math.pi))),),
+        doc="the error function, 2/sqrt(pi) times the integral of exp(-t**2) from 0 to x",
+    ),
+    _unary(
         "relu",
         k.relu,
         lambda A, out, x: (A.step(x),),
