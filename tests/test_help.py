@@ -94,8 +94,12 @@ def test_every_example_runs_as_printed(tmp_path):
 
 
 def test_readme_lists_every_function_of_the_op_table():
-    """The README's list is the help's list, generated from the op table: a new op must appear in both."""
+    """The README's list is the help's list, and its table the ops' docs, domains and conventions,
+    generated from the op table: a new op must appear in both."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = re.search(r"<!-- functions -->`(.*?)`<!-- /functions -->", readme)
     assert listed, "README.md lost its <!-- functions --> marker"
     assert listed.group(1) == help_text.function_names(), f"paste into README.md: {help_text.function_names()}"
+    table = re.search(r"<!-- function table -->\n(.*?)\n<!-- /function table -->", readme, re.DOTALL)
+    assert table, "README.md lost its <!-- function table --> marker"
+    assert table.group(1) == help_text.function_table(), f"paste into README.md:\n{help_text.function_table()}"

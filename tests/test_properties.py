@@ -7,10 +7,12 @@ mpmath's high-precision numerical derivative (``mpmath.diff`` at 40 digits) of t
 evaluator; ``stop_gradient`` is modelled by evaluating its operand at the base point,
 so the numerical derivative cannot see through it.
 
-Every op is used in a domain where it is smooth: ``log(1 + u**2)``, ``sqrt(2 + sin(u))``,
-``asin(0.5*tanh(u))``, division by ``(2 + v**2)``, ``pow`` with a positive base, and so on.
-Kinked ops (relu abs sign step max min clamp) are used as they are, and the point is
-rejected (``assume``) when any kinked op's argument is within 1e-6 of its kink.
+The op tables are generated from the op table and test_ops' oracle rows: every op, in
+every spelling, with the wrappers its Domain calls for so that it is used where it is
+smooth (``log(1 + u**2)``, ``sqrt(2 + sin(u))``, ``asin(0.5*tanh(u))``, division by
+``(2 + v**2)``, ``pow`` with a positive base, and so on). Kinked ops (relu abs sign step
+max min clamp) are used as they are, and the point is rejected (``assume``) when any
+kinked op's argument is within 1e-6 of its kink.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
 from support import DIGITS, Tracker, high_precision  # noqa: F401 - the fixture applies by import
+from test_ops import ORACLES, Wrapper, spellings, wrappers
 
 import gradcli
+from gradcli.core.domains import Interval
+from gradcli.core.ops import FUNCTIONS, OPS, Op
 
 REL = 1e-7  # relative tolerance against mpmath
 # Single ops: mpmath.diff's finite step cannot resolve a derivative 1e-79 next to a value 1
@@ -60,52 +65,21 @@ def render(t) -> str:
 
 
 def _sigmoid(u):
-    return 1 / (1 + mp.exp(-u))
+    return ORACLES["sigmoid"].mp(u)
 
 
-def _xlogy(a, b):
-    return mp.mpf(0) if a == 0 else a * mp.log(b)
+INFIX = {op.infix: op for op in OPS.values() if op.infix and op.arity == 2}
+INFIX["^"] = INFIX["**"]  # the grammar's other spelling of **
+MP_BINARY = {symbol: ORACLES[op.name].mp for symbol, op in INFIX.items()}
+MP_CALLS = {name: ORACLES[op.name].mp for name, op in FUNCTIONS.items()}
+STOP = tuple(name for name, op in FUNCTIONS.items() if ORACLES[op.name].no_gradient)
 
 
-MP_UNARY = {
-    "exp": mp.exp,
-    "log": mp.log,
-    "ln": mp.log,
-    "log2": lambda u: mp.log(u, 2),
-    "log10": lambda u: mp.log(u, 10),
-    "sqrt": mp.sqrt,
-    "sin": mp.sin,
-    "cos": mp.cos,
-    "tan": mp.tan,
-    "asin": mp.asin,
-    "acos": mp.acos,
-    "atan": mp.atan,
-    "sinh": mp.sinh,
-    "cosh": mp.cosh,
-    "tanh": mp.tanh,
-    "sigmoid": _sigmoid,
-    "softplus": lambda u: mp.log(1 + mp.exp(u)),
-    "relu": lambda u: u if u > 0 else mp.mpf(0),
-    "abs": abs,
-    "sign": lambda u: mp.mpf(1) if u > 0 else (mp.mpf(-1) if u < 0 else mp.mpf(0)),
-    "step": lambda u: mp.mpf(1) if u > 0 else mp.mpf(0),
-}
-MP_BINARY = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
-    "**": lambda a, b: mp.power(a, b),
-    "^": lambda a, b: mp.power(a, b),
-}
-MP_CALLS = {
-    "max": lambda a, b: a if a >= b else b,
-    "min": lambda a, b: a if a <= b else b,
-    "clamp": lambda u, lo, hi: min(max(u, lo), hi),
-    "pow": lambda a, b: mp.power(a, b),
-    "xlogy": _xlogy,
-}
-STOP = ("stop_gradient", "detach")
+def track_kinks(tracker: Tracker, op: Op, args) -> None:
+    """Record how close the arguments are to the op's kinks (and to the oracle's own ties)."""
+    ties = ORACLES[op.name].oracle_ties
+    for distance in (*(op.kink(*args) if op.kink else ()), *(ties(*args) if ties else ())):
+        tracker.kink(distance)
 
 
 def mp_eval(t, env, frozen, tracker: Tracker | None = None):
@@ -123,19 +97,15 @@ def mp_eval(t, env, frozen, tracker: Tracker | None = None):
         v = mp_eval(t[2], frozen, frozen, tracker)  # constant under differentiation
     elif kind == "un":
         u = mp_eval(t[2], env, frozen, tracker)
-        if tracker is not None and t[1] in ("relu", "abs", "sign", "step"):
-            tracker.kink(u)
-        v = MP_UNARY[t[1]](u)
+        if tracker is not None:
+            track_kinks(tracker, FUNCTIONS[t[1]], (u,))
+        v = MP_CALLS[t[1]](u)
     elif kind == "bin":
         v = MP_BINARY[t[1]](mp_eval(t[2], env, frozen, tracker), mp_eval(t[3], env, frozen, tracker))
     elif kind == "call":
         args = [mp_eval(a, env, frozen, tracker) for a in t[2:]]
-        if tracker is not None and t[1] in ("max", "min"):
-            tracker.kink(args[0] - args[1])
-        if tracker is not None and t[1] == "clamp":
-            tracker.kink(args[0] - args[1])
-            tracker.kink(args[0] - args[2])
-            tracker.kink(args[2] - args[1] if args[2] > args[1] else 0)  # lo < hi
+        if tracker is not None:
+            track_kinks(tracker, FUNCTIONS[t[1]], args)
         v = MP_CALLS[t[1]](*args)
     else:
         raise AssertionError(t)
@@ -226,48 +196,67 @@ def positive(u, which):
     return ("bin", "+", one(0.5), ("un", "sigmoid", u))
 
 
+def wrapped(wrapper: Wrapper | None, u, which):
+    """A tree for ``u`` kept where the op's Domain asks: positive, or scale*tanh(u)."""
+    if wrapper is None:
+        return u
+    if wrapper.positive:
+        return positive(u, which)
+    return ("bin", "*", one(wrapper.scale), ("un", "tanh", u))
+
+
+def op_builders(op: Op) -> dict[str, object]:
+    """Each spelling of ``op`` as a builder ``(draw, [u, v, w], which) -> tree``, its arguments
+    wrapped as its Domain asks; an op with a parameter writes one of its oracle row's."""
+    params = ORACLES[op.name].params
+
+    def with_param(draw, args, which):
+        c = draw(st.sampled_from(params))
+        symbol = draw(st.sampled_from(["**", "^"]))
+        return ("bin", symbol, wrapped(wrappers(op, c)[0], args[0], which), one(c))
+
+    if op.has_param:
+        return {op.name: with_param}
+    found = {}
+    if op.infix and op.arity == 1:
+        found[op.name] = lambda draw, args, which: ("neg", args[0])
+    elif op.infix:
+        found[op.infix] = lambda draw, args, which: ("bin", op.infix, *wrapped_args(op, args, which))
+    for name in op.callable_as:
+        kind = "un" if op.arity == 1 else "call"
+        found[name] = lambda draw, args, which, name=name, kind=kind: (kind, name, *wrapped_args(op, args, which))
+    return found
+
+
+def wrapped_args(op: Op, args, which) -> list:
+    return [wrapped(w, u, which) for w, u in zip(wrappers(op), args)]
+
+
+# Spellings of the grammar rather than of the op table, and clamp with ordered constant bounds
+# and with lo = v, hi = v + 0.5 + w**2 > lo (v is shared, so gradients sum).
+SYNTAX_BUILDERS = {
+    "pos": lambda draw, args, which: ("pos", args[0]),
+    "^": lambda draw, args, which: ("bin", "^", positive(args[0], which), args[1]),
+    "clamp_ordered": lambda draw, args, which: (
+        "call",
+        "clamp",
+        args[0],
+        args[1],
+        ("bin", "+", args[1], ("bin", "+", one(0.5), ("bin", "**", args[2], one(2.0)))),
+    ),
+    "clamp_const": lambda draw, args, which: ("call", "clamp", args[0], one(-1.0), one(0.75)),
+}
+BUILDERS = {
+    **{key: build for op in OPS.values() if op.arity for key, build in op_builders(op).items()},
+    **SYNTAX_BUILDERS,
+}
+
+
 def build_unary(draw, u, v, w):
     """One op applied to subtrees u (and v, w where the op needs more), in its smooth domain."""
     which = draw(st.integers(0, 2))
-    kind = draw(
-        st.sampled_from(
-            [
-                "exp", "log", "ln", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
-                "sinh", "cosh", "tanh", "sigmoid", "softplus", "relu", "abs", "sign", "step", "neg", "pos",
-                "stop_gradient", "detach", "+", "-", "*", "/", "**", "^", "powc", "powc_pos", "pow",
-                "xlogy", "max", "min", "clamp", "clamp_const",
-            ]
-        )
-    )  # fmt: skip
-    if kind in ("log", "ln", "log2", "log10", "sqrt"):
-        return ("un", kind, positive(u, which))
-    if kind == "tan":
-        return ("un", "tan", ("un", "sin", u))  # |sin u| <= 1 < pi/2
-    if kind in ("asin", "acos"):
-        return ("un", kind, ("bin", "*", one(0.5), ("un", "tanh", u)))
-    if kind in ("neg", "pos"):
-        return (kind, u)
-    if kind in ("+", "-", "*"):
-        return ("bin", kind, u, v)
-    if kind == "/":
-        return ("bin", "/", u, positive(v, which))
-    if kind in ("**", "^"):
-        return ("bin", kind, positive(u, which), v)  # positive base, any exponent
-    if kind == "powc":  # a literal integer exponent: any base
-        return ("bin", draw(st.sampled_from(["**", "^"])), u, one(draw(st.sampled_from([1.0, 2.0, 3.0, -1.0]))))
-    if kind == "powc_pos":  # a literal real exponent: positive base
-        return ("bin", "**", positive(u, which), one(draw(st.sampled_from([0.5, -0.5, 1.5, -2.5, 0.3]))))
-    if kind == "pow":
-        return ("call", "pow", positive(u, which), v)
-    if kind == "xlogy":
-        return ("call", "xlogy", u, positive(v, which))
-    if kind in ("max", "min"):
-        return ("call", kind, u, v)
-    if kind == "clamp":  # lo = v, hi = v + 0.5 + w**2 > lo: v is shared, gradients sum
-        return ("call", "clamp", u, v, ("bin", "+", v, ("bin", "+", one(0.5), ("bin", "**", w, one(2.0)))))
-    if kind == "clamp_const":
-        return ("call", "clamp", u, one(-1.0), one(0.75))
-    return ("un", kind, u)
+    kind = draw(st.sampled_from(sorted(BUILDERS)))
+    return BUILDERS[kind](draw, [u, v, w], which)
 
 
 @st.composite
@@ -383,6 +372,9 @@ def test_program_renderer_and_oracle_examples():
 # ---------------------------------------------------------------- every op on its own
 
 
+WIDE = 30.0  # single ops are checked for arguments up to 30 in size (exp(30), atan(-30), x**-2.5 at 30)
+
+
 def span(lo, hi):
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
 
@@ -391,61 +383,66 @@ def away_from_zero(lo, hi):
     return st.tuples(st.sampled_from([-1.0, 1.0]), span(lo, hi)).map(lambda p: p[0] * p[1])
 
 
-R = span(-5, 5)
-POS = span(1e-3, 1e3)
+def argument_strategy(op: Op, k: int, param: float | None):
+    """Argument ``k`` of ``op`` from its Domain's box, up to WIDE; for an exponent that allows any
+    base (x**3, x**-1), any real base, clear of 0 where 0 is outside the domain."""
+    interval = op.valid.sampling_interval(k)
+    if param is not None and op.valid.contains(-2.5, param):
+        interval = Interval(holes=() if op.valid.contains(0.0, param) else (0.0,))
+    strategy = span(*interval.window(WIDE))
+    return strategy.filter(interval.clear_of_holes) if interval.holes else strategy
 
+
+def clear_of_kinks(op: Op):
+    """The condition on a point of ``op``: clear of its kinks and of the oracle's ties."""
+    if op.kink is None and ORACLES[op.name].oracle_ties is None:
+        return None
+    ties = ORACLES[op.name].oracle_ties
+
+    def clear(*args):
+        distances = (*(op.kink(*args) if op.kink else ()), *(ties(*args) if ties else ()))
+        return all(abs(d) > KINK_MARGIN for d in distances)
+
+    return clear
+
+
+def single_op_rows(op: Op) -> list[tuple]:
+    """``(id, program, mpmath reference, argument strategies, condition)`` for each spelling of
+    ``op`` (and each parameter of its oracle row); no reference: no gradient flows."""
+    oracle, names, rows = ORACLES[op.name], list(NAMES[: op.arity]), []
+    for param in oracle.params if op.has_param else (None,):
+        extra = () if param is None else (param,)
+        reference = None if oracle.no_gradient else (lambda *args, extra=extra: oracle.mp(*args, *extra))
+        strategies = [argument_strategy(op, k, param) for k in range(op.arity)]
+        for text in spellings(op, names + [f"{c:g}" for c in extra]):
+            rows.append((text, text, reference, strategies, clear_of_kinks(op)))
+    return rows
+
+
+NAMES = ("x", "y", "z")
 # name, program in x (y, z), mpmath reference, argument strategies, extra condition
-SINGLE_OPS = [
-    ("add", "x + y", lambda x, y: x + y, [R, R], None),
-    ("sub", "x - y", lambda x, y: x - y, [R, R], None),
-    ("mul", "x * y", lambda x, y: x * y, [R, R], None),
-    ("div", "x / y", lambda x, y: x / y, [R, away_from_zero(0.05, 20)], None),
-    ("neg", "-x", lambda x: -x, [R], None),
-    ("pos", "+x", lambda x: x, [R], None),
-    ("pow", "x ** y", mp.power, [span(0.01, 20), span(-3, 3)], None),
+SINGLE_OPS = [row for op in OPS.values() if op.arity for row in single_op_rows(op)] + [
+    # spellings of the grammar rather than of the op table
+    ("pos", "+x", lambda x: x, [span(-WIDE, WIDE)], None),
     ("pow_caret", "x ^ y", mp.power, [span(0.01, 20), span(-3, 3)], None),
-    ("pow_call", "pow(x, y)", mp.power, [span(0.01, 20), span(-3, 3)], None),
-    ("powc_2", "x ** 2", lambda x: x**2, [R], None),
-    ("powc_3", "x**3", lambda x: x**3, [R], None),
-    ("powc_minus_1", "x**-1", lambda x: 1 / x, [away_from_zero(0.01, 50)], None),
-    ("powc_minus_2", "x^-2", lambda x: x**-2, [away_from_zero(0.01, 50)], None),
-    ("powc_half", "x**0.5", mp.sqrt, [POS], None),
-    ("powc_real", "x**-2.5", lambda x: mp.power(x, -2.5), [span(0.01, 50)], None),
+    ("powc_caret_minus_2", "x^-2", lambda x: x**-2, [away_from_zero(0.01, 50)], None),
     ("powc_const_base", "2**x", lambda x: mp.power(2, x), [span(-20, 20)], None),
-    ("exp", "exp(x)", mp.exp, [span(-30, 30)], None),
-    ("log", "log(x)", mp.log, [POS], None),
-    ("ln", "ln(x)", mp.log, [POS], None),
-    ("log2", "log2(x)", lambda x: mp.log(x, 2), [POS], None),
-    ("log10", "log10(x)", lambda x: mp.log(x, 10), [POS], None),
-    ("sqrt", "sqrt(x)", mp.sqrt, [POS], None),
-    ("sin", "sin(x)", mp.sin, [span(-10, 10)], None),
-    ("cos", "cos(x)", mp.cos, [span(-10, 10)], None),
-    ("tan", "tan(x)", mp.tan, [span(-1.5, 1.5)], None),
-    ("asin", "asin(x)", mp.asin, [span(-0.99, 0.99)], None),
-    ("acos", "acos(x)", mp.acos, [span(-0.99, 0.99)], None),
-    ("atan", "atan(x)", mp.atan, [span(-50, 50)], None),
-    ("sinh", "sinh(x)", mp.sinh, [span(-10, 10)], None),
-    ("cosh", "cosh(x)", mp.cosh, [span(-10, 10)], None),
-    ("tanh", "tanh(x)", mp.tanh, [span(-8, 8)], None),  # beyond ~10, see the xfail below
-    ("sigmoid", "sigmoid(x)", _sigmoid, [span(-30, 15)], None),  # beyond ~17, see the xfail below
-    ("softplus", "softplus(x)", MP_UNARY["softplus"], [span(-30, 30)], None),
-    ("relu", "relu(x)", MP_UNARY["relu"], [R], lambda x: abs(x) > KINK_MARGIN),
-    ("abs", "abs(x)", abs, [R], lambda x: abs(x) > KINK_MARGIN),
-    ("sign", "sign(x)", MP_UNARY["sign"], [R], lambda x: abs(x) > KINK_MARGIN),
-    ("step", "step(x)", MP_UNARY["step"], [R], lambda x: abs(x) > KINK_MARGIN),
-    ("max", "max(x, y)", MP_CALLS["max"], [R, R], lambda x, y: abs(x - y) > KINK_MARGIN),
-    ("min", "min(x, y)", MP_CALLS["min"], [R, R], lambda x, y: abs(x - y) > KINK_MARGIN),
-    (
-        "clamp",
-        "clamp(x, y, z)",
-        MP_CALLS["clamp"],
-        [R, R, R],
-        lambda x, lo, hi: hi - lo > KINK_MARGIN and abs(x - lo) > KINK_MARGIN and abs(x - hi) > KINK_MARGIN,
-    ),
-    ("xlogy", "xlogy(x, y)", _xlogy, [R, POS], None),
-    ("stop_gradient", "stop_gradient(x)", None, [R], None),
-    ("detach", "detach(x)", None, [R], None),
 ]
+
+
+def ops_in(text: str) -> set[str]:
+    return {op.name for op in gradcli.parse(text).graph.ops}
+
+
+@settings(max_examples=5, deadline=None)
+@given(data=st.data())
+def test_the_tables_hold_every_op(data):
+    """Generated from the op table: every op (but the leaves, const and var) in both tables."""
+    ops = {op.name for op in OPS.values() if op.arity}
+    args = [("var", "x"), ("var", "y"), ("var", "z")]
+    built = [render(build(data.draw, args, 0)) for build in BUILDERS.values()]
+    assert ops <= set().union(*map(ops_in, built))
+    assert ops <= set().union(*(ops_in(text) for _, text, *_ in SINGLE_OPS))
 
 
 @pytest.mark.parametrize("name, text, reference, domains, condition", SINGLE_OPS, ids=[s[0] for s in SINGLE_OPS])

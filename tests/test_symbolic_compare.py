@@ -8,11 +8,12 @@ with ``sympy.diff``: numerically at random points away from every kink for all o
 and with ``simplify(...) == 0`` on a small smooth subset.
 
 Random programs are small trees ``(op, *children)`` with leaves ``("var", name)`` and
-``("num", text)``. Each op of the table below renders itself three ways: gradcli text,
-a SymPy expression, and an mpmath value (recording how close the point is to a kink
-and how large the intermediate values get). Ops with a restricted domain take their
-argument through a positive or bounded wrapper written in the program itself
-(``log(1 + (u)**2)``, ``asin(tanh(u)/2)``), so every random point is in the domain.
+``("num", text)``. Each op of the table below, generated from the op table and test_ops'
+oracle rows, renders itself three ways: gradcli text, a SymPy expression, and an mpmath
+value (recording how close the point is to a kink and how large the intermediate values
+get). Ops with a restricted domain take their argument through the positive or bounded
+wrapper their Domain calls for, written in the program itself (``log(1 + (u)**2)``,
+``asin(0.5*tanh(u))``), so every random point is in the domain.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ from support import (
     tree_text,
 )
 from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
+from test_ops import ORACLES, SG, Sgn, Wrapper, wrappers
 
 import gradcli
 from gradcli.ad.forward_mode import forward_mode
 from gradcli.ad.symbolic import derivative, derivative_program, sizes
 from gradcli.check.compare import FAIL, KINK, PASS, WARNING, compare, relative_error, verdict
 from gradcli.check.numeric import central_difference, default_step, one_sided
+from gradcli.core.ops import FUNCTIONS, OPS, Op
 from gradcli.render.derivative_report import derivative_texts
 from gradcli.render.latex import to_latex
 from gradcli.syntax.infix import to_infix, to_program
@@ -72,73 +75,9 @@ def shell(command: str) -> subprocess.CompletedProcess:
 # ---------------------------------------------------------------- SymPy side
 
 
-class SG(sympy.Function):
-    """stop_gradient for SymPy: its value is its operand, its derivative is 0."""
-
-    nargs = 1
-
-    @classmethod
-    def eval(cls, arg):
-        if arg.is_number:  # a constant stays constant: no need to freeze it
-            return arg
-        return None
-
-    def fdiff(self, argindex=1):
-        return sympy.S.Zero
-
-    def _eval_is_extended_real(self):
-        return self.args[0].is_extended_real
-
-    def _eval_evalf(self, prec):
-        return self.args[0]._eval_evalf(prec)
-
-
-class Sgn(sympy.Function):
-    """sign for the oracle side: sign' = 0 away from 0 (SymPy's own sign cannot always be
-    differentiated: diff(sign(acos(tanh(x)/2)), x) raises)."""
-
-    nargs = 1
-
-    def fdiff(self, argindex=1):
-        return sympy.S.Zero
-
-    def _eval_evalf(self, prec):
-        return sympy.sign(self.args[0])._eval_evalf(prec)
-
-
-def _step(u):
-    return sympy.Heaviside(u, 0)
-
-
+# Every function gradcli may print, read back as its SymPy counterpart from test_ops' oracle table.
 SYMPY_NAMES = {
-    "exp": sympy.exp,
-    "log": sympy.log,
-    "ln": sympy.log,
-    "log2": lambda u: sympy.log(u, 2),
-    "log10": lambda u: sympy.log(u, 10),
-    "sqrt": sympy.sqrt,
-    "sin": sympy.sin,
-    "cos": sympy.cos,
-    "tan": sympy.tan,
-    "asin": sympy.asin,
-    "acos": sympy.acos,
-    "atan": sympy.atan,
-    "sinh": sympy.sinh,
-    "cosh": sympy.cosh,
-    "tanh": sympy.tanh,
-    "sigmoid": lambda u: 1 / (1 + sympy.exp(-u)),
-    "relu": lambda u: sympy.Max(0, u),
-    "softplus": lambda u: sympy.log(1 + sympy.exp(u)),
-    "abs": sympy.Abs,
-    "sign": sympy.sign,
-    "step": _step,
-    "min": sympy.Min,
-    "max": sympy.Max,
-    "clamp": lambda u, lo, hi: sympy.Min(sympy.Max(u, lo), hi),
-    "pow": sympy.Pow,
-    "xlogy": lambda a, b: a * sympy.log(b),
-    "stop_gradient": SG,
-    "detach": SG,
+    **{name: ORACLES[op.name].sympy for name, op in FUNCTIONS.items()},
     "e": sympy.E,
     "pi": sympy.pi,
 }
@@ -173,18 +112,6 @@ def sympy_value(expr, point: dict[str, float]):
 # ---------------------------------------------------------------- trees and ops
 
 
-def _pos_text(a: str) -> str:
-    return f"(1 + ({a})**2)"
-
-
-def _pos(a):
-    return 1 + a**2
-
-
-def _mp_sign(u):
-    return mp.mpf(1) if u > 0 else (mp.mpf(-1) if u < 0 else mp.mpf(0))
-
-
 class Spec:
     """One op of the random programs: its arity and its three renderings."""
 
@@ -192,85 +119,72 @@ class Spec:
         self.arity, self.text, self.sym, self.num, self.kink, self.smooth = arity, text, sym, num, kink, smooth
 
 
-def _fn(name, sym, num, *, wrap=None, kink=None):
-    """A gradcli function ``name(u)``, its argument optionally through a domain wrapper."""
-    wrap_text, wrap_value = wrap or ((lambda a: f"({a})"), (lambda a: a))
+def wrapped_text(wrapper: Wrapper | None, a: str) -> str:
+    if wrapper is None:
+        return a
+    return f"(1 + ({a})**2)" if wrapper.positive else f"({wrapper.scale!r}*tanh({a}))"
+
+
+def wrapped_value(wrapper: Wrapper | None, a):
+    """The wrapper on a SymPy expression or an mpmath number."""
+    if wrapper is None:
+        return a
+    if wrapper.positive:
+        return 1 + a**2
+    if isinstance(a, sympy.Basic):
+        return sympy.Rational(wrapper.scale) * sympy.tanh(a)
+    return mp.mpf(wrapper.scale) * mp.tanh(a)
+
+
+def generated_spec(op: Op, spell, param: float | None = None) -> Spec:
+    """``op`` written by ``spell`` (argument texts -> program text), its arguments kept in its
+    domain by the wrappers its Domain calls for, its values from the oracle table."""
+    oracle, wraps = ORACLES[op.name], wrappers(op, param)
+    extra = () if param is None else (param,)
+
+    def inside(args):
+        return [wrapped_value(w, a) for w, a in zip(wraps, args)]
+
+    def kink(*args):
+        at = inside(args)
+        distances = (*(op.kink(*at) if op.kink else ()), *(oracle.oracle_ties(*at) if oracle.oracle_ties else ()))
+        return min(abs(d) for d in distances)
+
     return Spec(
-        1,
-        lambda a: f"{name}{wrap_text(a)}",
-        lambda a: sym(wrap_value(a)),
-        lambda a: num(wrap_value(a)),
-        kink=kink,
-        smooth=kink is None,
+        len(wraps),
+        lambda *args: spell([wrapped_text(w, a) for w, a in zip(wraps, args)]),
+        lambda *args: oracle.sympy(*inside(args), *extra),
+        lambda *args: oracle.mp(*inside(args), *extra),
+        kink=kink if op.kink or oracle.oracle_ties else None,
+        smooth=op.kink is None,
     )
 
 
-POS = (_pos_text, _pos)
-HALF_TANH = (
-    (lambda a: f"(tanh({a})/2)"),
-    (lambda a: (sympy.tanh(a) if isinstance(a, sympy.Basic) else mp.tanh(a)) / 2),
-)
+PARAMS_WRITTEN = 4  # more would crowd the other ops out of the random programs
 
 
+def spellings(op: Op) -> dict[str, Spec]:
+    """Every way a program writes ``op``, by name: its symbol, its function names, and for an op
+    with a parameter one spelling for each of the first ``PARAMS_WRITTEN`` parameters of its oracle
+    row (``**2``, ``**-1``, ``**0.5``, ``**3``)."""
+    found = {}
+    if op.has_param:
+        for c in ORACLES[op.name].params[:PARAMS_WRITTEN]:
+            found[f"{op.infix}{c:g}"] = generated_spec(op, lambda args, c=c: f"({args[0]}){op.infix}{c:g}", c)
+    elif op.infix and op.arity == 1:
+        found[op.name] = generated_spec(op, lambda args: f"({op.infix}{args[0]})")
+    elif op.infix:
+        found[op.infix] = generated_spec(op, lambda args: f"({f' {op.infix} '.join(args)})")
+    for name in op.callable_as:
+        found[name] = generated_spec(op, lambda args, name=name: f"{name}({', '.join(args)})")
+    return found
+
+
+# Spellings of the grammar rather than of the op table.
+SYNTAX_SPECS = {"^3": Spec(1, lambda a: f"({a})^3", lambda a: a**3, lambda a: a**3)}
 SPECS: dict[str, Spec] = {
-    "+": Spec(2, lambda a, b: f"({a} + {b})", lambda a, b: a + b, lambda a, b: a + b),
-    "-": Spec(2, lambda a, b: f"({a} - {b})", lambda a, b: a - b, lambda a, b: a - b),
-    "*": Spec(2, lambda a, b: f"({a}*{b})", lambda a, b: a * b, lambda a, b: a * b),
-    "/": Spec(2, lambda a, b: f"({a}/{_pos_text(b)})", lambda a, b: a / _pos(b), lambda a, b: a / _pos(b)),
-    "neg": Spec(1, lambda a: f"(-{a})", lambda a: -a, lambda a: -a),
-    "**2": Spec(1, lambda a: f"({a})**2", lambda a: a**2, lambda a: a**2),
-    "^3": Spec(1, lambda a: f"({a})^3", lambda a: a**3, lambda a: a**3),
-    "**-1": Spec(1, lambda a: f"{_pos_text(a)}**-1", lambda a: 1 / _pos(a), lambda a: 1 / _pos(a)),
-    "**0.5": Spec(1, lambda a: f"{_pos_text(a)}**0.5", lambda a: sympy.sqrt(_pos(a)), lambda a: mp.sqrt(_pos(a))),
-    "**": Spec(
-        2,
-        lambda a, b: f"({_pos_text(a)}**{b})",
-        lambda a, b: _pos(a) ** b,
-        lambda a, b: mp.power(_pos(a), b),
-    ),
-    "exp": _fn("exp", sympy.exp, mp.exp),
-    "log": _fn("log", sympy.log, mp.log, wrap=POS),
-    "ln": _fn("ln", sympy.log, mp.log, wrap=POS),
-    "log2": _fn("log2", lambda u: sympy.log(u, 2), lambda u: mp.log(u, 2), wrap=POS),
-    "log10": _fn("log10", lambda u: sympy.log(u, 10), lambda u: mp.log(u, 10), wrap=POS),
-    "sqrt": _fn("sqrt", sympy.sqrt, mp.sqrt, wrap=POS),
-    "sin": _fn("sin", sympy.sin, mp.sin),
-    "cos": _fn("cos", sympy.cos, mp.cos),
-    "tan": _fn("tan", sympy.tan, mp.tan),
-    "asin": _fn("asin", sympy.asin, mp.asin, wrap=HALF_TANH),
-    "acos": _fn("acos", sympy.acos, mp.acos, wrap=HALF_TANH),
-    "atan": _fn("atan", sympy.atan, mp.atan),
-    "sinh": _fn("sinh", sympy.sinh, mp.sinh),
-    "cosh": _fn("cosh", sympy.cosh, mp.cosh),
-    "tanh": _fn("tanh", sympy.tanh, mp.tanh),
-    "sigmoid": _fn("sigmoid", SYMPY_NAMES["sigmoid"], lambda u: 1 / (1 + mp.exp(-u))),
-    "softplus": _fn("softplus", SYMPY_NAMES["softplus"], lambda u: mp.log(1 + mp.exp(u))),
-    "relu": _fn("relu", SYMPY_NAMES["relu"], lambda u: u if u > 0 else mp.mpf(0), kink=lambda u: u),
-    "abs": _fn("abs", sympy.Abs, abs, kink=lambda u: u),
-    "sign": _fn("sign", Sgn, _mp_sign, kink=lambda u: u),
-    "step": _fn("step", _step, lambda u: mp.mpf(1) if u > 0 else mp.mpf(0), kink=lambda u: u),
-    "max": Spec(2, lambda a, b: f"max({a}, {b})", sympy.Max, max, kink=lambda a, b: a - b, smooth=False),
-    "min": Spec(2, lambda a, b: f"min({a}, {b})", sympy.Min, min, kink=lambda a, b: a - b, smooth=False),
-    "clamp": Spec(
-        3,
-        lambda a, b, c: f"clamp({a}, {b}, {c})",
-        SYMPY_NAMES["clamp"],
-        lambda a, b, c: min(max(a, b), c),
-        # lo == hi too: SymPy's Min(Max(u, lo), hi) differentiates to Heaviside(0) = 1/2 there
-        kink=lambda a, b, c: min(abs(a - b), abs(a - c), abs(max(a, b) - c), abs(b - c)),
-        smooth=False,
-    ),
-    "pow": Spec(
-        2, lambda a, b: f"pow({_pos_text(a)}, {b})", lambda a, b: _pos(a) ** b, lambda a, b: mp.power(_pos(a), b)
-    ),
-    "xlogy": Spec(
-        2,
-        lambda a, b: f"xlogy({a}, {_pos_text(b)})",
-        lambda a, b: a * sympy.log(_pos(b)),
-        lambda a, b: a * mp.log(_pos(b)),
-    ),
-    "stop_gradient": Spec(1, lambda a: f"stop_gradient({a})", SG, lambda a: a),
-    "detach": Spec(1, lambda a: f"detach({a})", SG, lambda a: a),
+    **{key: spec for op in OPS.values() if op.arity for key, spec in spellings(op).items()},
+    **SYNTAX_SPECS,
 }
 ALL_OPS = sorted(SPECS)
 SMOOTH_OPS = sorted(name for name, spec in SPECS.items() if spec.smooth)
@@ -278,7 +192,8 @@ KINKED_OPS = sorted(name for name, spec in SPECS.items() if not spec.smooth)
 # For simplify(...) == 0: no transcendental constants folded into floats, no slow ops.
 # For compare's verdict: central differences see through stop_gradient (see the xfail below).
 GRADIENT_CHECK_OPS = sorted(set(SMOOTH_OPS) - {"stop_gradient", "detach"})
-SIMPLIFY_OPS = sorted(set(SMOOTH_OPS) - {"tan", "asin", "acos", "**", "pow", "log2", "log10", "softplus", "^3"})
+SLOW_TO_SIMPLIFY = {"tan", "asin", "acos", "**", "pow", "log2", "log10", "softplus", "^3", "**3"}
+SIMPLIFY_OPS = sorted(set(SMOOTH_OPS) - SLOW_TO_SIMPLIFY)
 
 NUMBERS = {"2": 2, "3": 3, "0.5": sympy.Rational(1, 2), "1.5": sympy.Rational(3, 2), "e": sympy.E, "pi": sympy.pi}
 MP_NUMBERS = {"2": 2, "3": 3, "0.5": 0.5, "1.5": 1.5, "e": "e", "pi": "pi"}
@@ -460,6 +375,13 @@ def check_against_sympy(prog: Prog, point: dict[str, float]) -> None:
 @given(prog=programs(), x=coords, y=coords)
 def test_symbolic_derivative_equals_sympy_diff_on_random_programs(prog, x, y):
     check_against_sympy(prog, {"x": x, "y": y})
+
+
+def test_the_table_holds_every_op():
+    """SPECS is generated from the op table: every op but the leaves (const, var) is in it."""
+    names = ("x", "y", "z")
+    built = {op.name for spec in SPECS.values() for op in gradcli.parse(spec.text(*names[: spec.arity])).graph.ops}
+    assert {op.name for op in OPS.values() if op.arity} <= built
 
 
 @pytest.mark.parametrize("op", ALL_OPS)

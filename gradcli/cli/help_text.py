@@ -30,6 +30,18 @@ def function_names() -> str:
     return " ".join(names)
 
 
+def function_table() -> str:
+    """The README's table of functions, from the op table: each call, its ``doc``, its
+    domain and its convention where it has no derivative."""
+    rows = ["| function | value | needs | where it has no derivative |", "|---|---|---|---|"]
+    for op in OPS.values():
+        if op.callable_as:
+            args = ", ".join("xyz"[: op.arity])
+            calls = ", ".join(f"`{name}({args})`" for name in op.callable_as)
+            rows.append(f"| {calls} | {op.doc} | {op.domain} | {op.convention} |")
+    return "\n".join(rows)
+
+
 EXAMPLES: dict[str, list[str]] = {
     "": [
         'gradcli eval "(3*x + 2)**2" --at x=1',

@@ -22,6 +22,17 @@ from functools import partial
 from typing import Any, NamedTuple
 
 from gradcli.core import kernels as k
+from gradcli.core.domains import (
+    ANYWHERE,
+    CONSTANT_POWER_BASE,
+    LOG_OF_SECOND_ARGUMENT,
+    NON_NEGATIVE_ARGUMENT,
+    NONZERO_DIVISOR,
+    POSITIVE_ARGUMENT,
+    POWER_BASE,
+    UNIT_ARGUMENT,
+    Domain,
+)
 
 # Binding strength when printing, lowest first (Python's ladder).
 PREC_ADD = 1
@@ -49,6 +60,7 @@ class Op(NamedTuple):
     doc: str = ""
     vjp_rule: Callable[..., tuple[Any, ...]] | None = None  # replaces the default Op.vjp (same signature)
     jvp_rule: Callable[..., Any] | None = None  # replaces the default Op.jvp (same signature)
+    valid: Domain = ANYWHERE  # where the arguments are valid, as intervals (``domain`` is its prose)
 
     @property
     def differentiable(self) -> bool:
@@ -112,6 +124,11 @@ class Op(NamedTuple):
         return self.kink is not None and any(d == 0 for d in self.kink(*args))
 
 
+def _on(domain: Domain) -> dict[str, Any]:
+    """An entry's ``domain`` prose and ``valid`` intervals, both from one :class:`Domain`."""
+    return {"domain": domain.text, "valid": domain}
+
+
 def _binary(name, fwd, rule, symbol, prec, latex, **kw) -> Op:
     return Op(name, 2, fwd, rule, infix=symbol, precedence=prec, latex=latex, **kw)
 
@@ -149,7 +166,8 @@ def _log_base(base: int, fwd) -> Op:
         fwd,
         lambda A, out, x: (A.div(A.one, A.mul(x, A.log(A.const(float(base))))),),
         latex=f"\\log_{{{base}}}",
-        domain="a positive argument",
+        doc=f"the base-{base} logarithm",
+        **_on(POSITIVE_ARGUMENT),
     )
 
 
@@ -175,6 +193,7 @@ def _extremum(name, fwd, winner_sign: float) -> Op:
         kink=lambda x, y: (x - y,),
         convention=f"at a tie the gradient is split evenly, 0.5 to each argument (as torch.{name}imum)",
         callable_as=(name,),
+        doc=f"the {'larger' if winner_sign > 0 else 'smaller'} of x and y",
     )
 
 
@@ -191,7 +210,7 @@ _OP_LIST: list[Op] = [
         "/",
         PREC_MUL,
         "/",
-        domain="a nonzero divisor",
+        **_on(NONZERO_DIVISOR),
     ),
     Op("neg", 1, k.neg, lambda A, out, x: (A.const(-1.0),), infix="-", precedence=PREC_UNARY, latex="-"),
     _binary(
@@ -201,8 +220,9 @@ _OP_LIST: list[Op] = [
         "**",
         PREC_POW,
         "^",
-        domain="a positive base, or an integer exponent",
+        **_on(POWER_BASE),
         callable_as=("pow",),
+        doc="x to the power y",
     ),
     Op(
         "powc",
@@ -215,55 +235,82 @@ _OP_LIST: list[Op] = [
         latex="^",
         has_param=True,
         doc="x ** c for a number c written in the program",
-        domain="a non-negative base unless the exponent is an integer",
+        **_on(CONSTANT_POWER_BASE),
     ),
-    _unary("exp", k.exp, lambda A, out, x: (out,)),
+    _unary("exp", k.exp, lambda A, out, x: (out,), doc="e to the power x"),
     _unary(
         "log",
         k.log,
         lambda A, out, x: (A.div(A.one, x),),
         names=("log", "ln"),
         latex="\\ln",
-        domain="a positive argument",
+        doc="the natural logarithm",
+        **_on(POSITIVE_ARGUMENT),
     ),
     _log_base(2, k.log2),
     _log_base(10, k.log10),
     _unary(
-        "sqrt", k.sqrt, lambda A, out, x: (A.div(A.const(0.5), out),), latex="\\sqrt", domain="a non-negative argument"
+        "sqrt",
+        k.sqrt,
+        lambda A, out, x: (A.div(A.const(0.5), out),),
+        latex="\\sqrt",
+        **_on(NON_NEGATIVE_ARGUMENT),
+        doc="the square root",
     ),
-    _unary("sin", k.sin, lambda A, out, x: (A.cos(x),), latex="\\sin"),
-    _unary("cos", k.cos, lambda A, out, x: (A.neg(A.sin(x)),), latex="\\cos"),
-    _unary("tan", k.tan, lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),), latex="\\tan"),
+    _unary("sin", k.sin, lambda A, out, x: (A.cos(x),), latex="\\sin", doc="the sine (of radians)"),
+    _unary("cos", k.cos, lambda A, out, x: (A.neg(A.sin(x)),), latex="\\cos", doc="the cosine"),
+    _unary("tan", k.tan, lambda A, out, x: (A.add(A.one, A.powc(out, 2.0)),), latex="\\tan", doc="the tangent"),
     _unary(
         "asin",
         k.asin,
         lambda A, out, x: (A.div(A.one, A.sqrt(A.sub(A.one, A.powc(x, 2.0)))),),
         latex="\\arcsin",
-        domain="an argument in [-1, 1]",
+        doc="the inverse sine",
+        **_on(UNIT_ARGUMENT),
     ),
     _unary(
         "acos",
         k.acos,
         lambda A, out, x: (A.neg(A.div(A.one, A.sqrt(A.sub(A.one, A.powc(x, 2.0))))),),
         latex="\\arccos",
-        domain="an argument in [-1, 1]",
+        doc="the inverse cosine",
+        **_on(UNIT_ARGUMENT),
     ),
-    _unary("atan", k.atan, lambda A, out, x: (A.div(A.one, A.add(A.one, A.powc(x, 2.0))),), latex="\\arctan"),
-    _unary("sinh", k.sinh, lambda A, out, x: (A.cosh(x),), latex="\\sinh"),
-    _unary("cosh", k.cosh, lambda A, out, x: (A.sinh(x),), latex="\\cosh"),
+    _unary(
+        "atan",
+        k.atan,
+        lambda A, out, x: (A.div(A.one, A.add(A.one, A.powc(x, 2.0))),),
+        latex="\\arctan",
+        doc="the inverse tangent",
+    ),
+    _unary("sinh", k.sinh, lambda A, out, x: (A.cosh(x),), latex="\\sinh", doc="the hyperbolic sine"),
+    _unary("cosh", k.cosh, lambda A, out, x: (A.sinh(x),), latex="\\cosh", doc="the hyperbolic cosine"),
     # tanh' = 1 - tanh(x)**2 loses every digit once tanh(x) rounds to 1 (|x| > 19), and
     # cosh(x)**-2 overflows in its own derivative (inf * 0 at |x| > 710). The same function as
     # 4*sigmoid(2x)*sigmoid(-2x) is accurate in the tails and finite at every order.
-    _unary("tanh", k.tanh, lambda A, out, x: (_tanh_derivative(A, x),), latex="\\tanh"),
+    _unary("tanh", k.tanh, lambda A, out, x: (_tanh_derivative(A, x),), latex="\\tanh", doc="the hyperbolic tangent"),
     # sigmoid' = sigmoid(x)*(1 - sigmoid(x)), with 1 - sigmoid(x) = sigmoid(-x) for accuracy.
-    _unary("sigmoid", k.sigmoid, lambda A, out, x: (A.mul(out, A.sigmoid(A.neg(x))),), latex="\\sigma"),
-    _unary("softplus", k.softplus, lambda A, out, x: (A.sigmoid(x),)),
+    _unary(
+        "sigmoid",
+        k.sigmoid,
+        lambda A, out, x: (A.mul(out, A.sigmoid(A.neg(x))),),
+        latex="\\sigma",
+        doc="1/(1 + exp(-x))",
+    ),
+    _unary("softplus", k.softplus, lambda A, out, x: (A.sigmoid(x),), doc="log(1 + exp(x))"),
+    _unary(
+        "erf",
+        math.erf,
+        lambda A, out, x: (A.div(A.mul(A.const(2.0), A.exp(A.neg(A.powc(x, 2.0)))), A.sqrt(A.const(math.pi))),),
+        doc="the error function, 2/sqrt(pi) times the integral of exp(-t**2) from 0 to x",
+    ),
     _unary(
         "relu",
         k.relu,
         lambda A, out, x: (A.step(x),),
         kink=lambda x: (x,),
         convention="relu'(0) = 0 (PyTorch's convention); one-sided derivatives are 0 (left) and 1 (right)",
+        doc="max(x, 0)",
     ),
     _unary(
         "abs",
@@ -272,8 +319,9 @@ _OP_LIST: list[Op] = [
         latex="\\left|",
         kink=lambda x: (x,),
         convention="abs'(0) = 0 (PyTorch's convention); one-sided derivatives are -1 (left) and 1 (right)",
+        doc="the absolute value",
     ),
-    _jump("sign", k.sign, "sign'(0) is taken as 0 (the jump has no derivative)"),
+    _jump("sign", k.sign, "sign'(0) is taken as 0 (the jump has no derivative)", "1, 0 or -1 as x > 0, x = 0, x < 0"),
     _jump(
         "step",
         k.step,
@@ -291,6 +339,7 @@ _OP_LIST: list[Op] = [
         kink=lambda x, lo, hi: (x - lo, x - hi),
         convention="at a boundary (x = lo or x = hi) the gradient goes to x, as torch.clamp does",
         callable_as=("clamp",),
+        doc="x held between lo = y and hi = z: min(max(x, y), z)",
     ),
     Op(
         "xlogy",
@@ -299,7 +348,8 @@ _OP_LIST: list[Op] = [
         lambda A, out, x, y: (A.log(y), A.div(x, y)),
         latex="\\operatorname{xlogy}",
         callable_as=("xlogy",),
-        doc="x * log(y), and 0 where x = 0",
+        doc="x * log(y) for y > 0, and 0 where x = 0",
+        valid=LOG_OF_SECOND_ARGUMENT,
     ),
     Op(
         "stop_gradient",

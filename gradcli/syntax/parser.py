@@ -209,7 +209,7 @@ def _spelled(token: Token) -> str:
 
 def _unknown_function_message(name: str) -> str:
     close = difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(close)}?" if close else f"; known functions: {', '.join(sorted(FUNCTIONS))}"
+    hint = f"; did you mean {' or '.join(close)}?" if close else f"\nknown functions: {', '.join(sorted(FUNCTIONS))}"
     return f"unknown function {name}{hint}"
 
 

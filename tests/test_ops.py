@@ -1,0 +1,387 @@
+"""Every op of the op table against two independent oracles: mpmath and SymPy.
+
+One test, parametrised over ``OPS`` itself, writes each op as a program in every spelling
+the table gives it (``x ** y`` and ``pow(x, y)``, ``log`` and ``ln``) and checks its value,
+its gradient by reverse mode, forward mode and the symbolic derivative, and its second
+derivatives by forward-over-reverse and the symbolic second derivative, at points drawn from
+the op's own domain (:attr:`Op.valid`), away from its kinks. The oracles live in
+:data:`ORACLES`, one row per op: the op's value in mpmath (differentiated with ``mp.diff``
+at 40 digits) and its SymPy counterpart (differentiated with ``sympy.diff``). An op without
+a row fails the test, and so does a kinked op without a hand-checked case at its kink.
+
+The other property tests build their op tables from ``OPS`` and this table.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from typing import NamedTuple
+
+import pytest
+import sympy
+from mpmath import mp
+from support import DIGITS, high_precision  # noqa: F401 - the fixture applies by import
+
+import gradcli
+from gradcli.ad.forward_mode import forward_mode
+from gradcli.ad.second_order import hessian
+from gradcli.ad.symbolic import derivative, derivative_program, second_derivative
+from gradcli.core.ops import OPS, Op
+
+POINTS_PER_OP = 6
+NAMES = ("x", "y", "z")
+SYMBOLS = [sympy.Symbol(name, real=True) for name in NAMES]
+# One op at a float point: the oracles are exact there (40 digits), so gradcli's error is its
+# own rounding: a kernel within a few ulps, and a derivative rule a handful of float64
+# operations on such values (tanh' as 4*sigmoid(2x)*sigmoid(-2x); acos'' through 1 - x**2,
+# with |x| <= 0.99 by the sampler's margin). The worst seen over 30 points per op is 1.3e-15
+# (acos''); 1e-13 leaves a factor of ~80. Results that cancel to about 0 (sigmoid''(0), cos
+# near pi/2) are compared absolutely, at the same 1e-13 of the ops' scale of 1.
+REL = 1e-13
+
+
+class SG(sympy.Function):
+    """stop_gradient for SymPy: its value is its operand, its derivative is 0."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number:  # a constant stays constant: no need to freeze it
+            return arg
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_evalf(self, prec):
+        return self.args[0]._eval_evalf(prec)
+
+
+class Sgn(sympy.Function):
+    """sign for the oracle side: sign' = 0 away from 0 (SymPy's own sign cannot always be
+    differentiated: diff(sign(acos(tanh(x)/2)), x) raises)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+    def _eval_evalf(self, prec):
+        return sympy.sign(self.args[0])._eval_evalf(prec)
+
+
+class AtKink(NamedTuple):
+    """A hand-checked value and gradient where the op has no derivative (its convention)."""
+
+    point: tuple[float, ...]
+    value: float
+    gradient: tuple[float, ...]
+
+
+class Oracle(NamedTuple):
+    """An op's independent counterparts: an mpmath function and a SymPy function of its
+    arguments (the parameter last), and its conventions where it has no derivative."""
+
+    mp: Callable
+    sympy: Callable
+    at_kinks: tuple[AtKink, ...] = ()
+    # stop_gradient: the value passes, no derivative does (both oracles see the identity)
+    no_gradient: bool = False
+    # Where SymPy's Heaviside(0) = 1/2 differs from gradcli's convention although the op's own
+    # kinks are clear (clamp with lo == hi): signed distances, kept clear of in random programs.
+    oracle_ties: Callable[..., tuple] | None = None
+    # Parameters random programs write (x**2, x**-1, ...; test_symbolic_compare writes the
+    # first four, test_properties all); the sampled points of test_ops draw their own.
+    params: tuple[float, ...] = ()
+
+
+def mp_sigmoid(u):
+    return 1 / (1 + mp.exp(-u))
+
+
+def mp_sign(u):
+    return mp.mpf(1) if u > 0 else (mp.mpf(-1) if u < 0 else mp.mpf(0))
+
+
+def mp_xlogy(a, b):
+    return mp.mpf(0) if a == 0 else a * mp.log(b)
+
+
+def mp_clamp(u, lo, hi):
+    return min(max(u, lo), hi)
+
+
+ORACLES: dict[str, Oracle] = {
+    "const": Oracle(lambda c: mp.mpf(c), lambda c: c),
+    "var": Oracle(lambda x: x, lambda x: x),
+    "add": Oracle(lambda x, y: x + y, lambda x, y: x + y),
+    "sub": Oracle(lambda x, y: x - y, lambda x, y: x - y),
+    "mul": Oracle(lambda x, y: x * y, lambda x, y: x * y),
+    "div": Oracle(lambda x, y: x / y, lambda x, y: x / y),
+    "neg": Oracle(lambda x: -x, lambda x: -x),
+    "pow": Oracle(mp.power, sympy.Pow),
+    "powc": Oracle(
+        mp.power, lambda x, c: x ** sympy.Rational(c), params=(2.0, -1.0, 0.5, 3.0, 1.0, 1.5, -0.5, -2.5, 0.3)
+    ),
+    "exp": Oracle(mp.exp, sympy.exp),
+    "log": Oracle(mp.log, sympy.log),
+    "log2": Oracle(lambda x: mp.log(x, 2), lambda x: sympy.log(x, 2)),
+    "log10": Oracle(lambda x: mp.log(x, 10), lambda x: sympy.log(x, 10)),
+    "sqrt": Oracle(mp.sqrt, sympy.sqrt),
+    "sin": Oracle(mp.sin, sympy.sin),
+    "cos": Oracle(mp.cos, sympy.cos),
+    "tan": Oracle(mp.tan, sympy.tan),
+    "asin": Oracle(mp.asin, sympy.asin),
+    "acos": Oracle(mp.acos, sympy.acos),
+    "atan": Oracle(mp.atan, sympy.atan),
+    "sinh": Oracle(mp.sinh, sympy.sinh),
+    "cosh": Oracle(mp.cosh, sympy.cosh),
+    "tanh": Oracle(mp.tanh, sympy.tanh),
+    "sigmoid": Oracle(mp_sigmoid, lambda u: 1 / (1 + sympy.exp(-u))),
+    "softplus": Oracle(lambda u: mp.log(1 + mp.exp(u)), lambda u: sympy.log(1 + sympy.exp(u))),
+    "erf": Oracle(mp.erf, sympy.erf),
+    "relu": Oracle(lambda u: u if u > 0 else mp.mpf(0), lambda u: sympy.Max(0, u), (AtKink((0.0,), 0.0, (0.0,)),)),
+    "abs": Oracle(abs, sympy.Abs, (AtKink((0.0,), 0.0, (0.0,)),)),
+    "sign": Oracle(mp_sign, Sgn, (AtKink((0.0,), 0.0, (0.0,)),)),
+    "step": Oracle(
+        lambda u: mp.mpf(1) if u > 0 else mp.mpf(0), lambda u: sympy.Heaviside(u, 0), (AtKink((0.0,), 0.0, (0.0,)),)
+    ),
+    "max": Oracle(lambda a, b: a if a >= b else b, sympy.Max, (AtKink((2.0, 2.0), 2.0, (0.5, 0.5)),)),
+    "min": Oracle(lambda a, b: a if a <= b else b, sympy.Min, (AtKink((2.0, 2.0), 2.0, (0.5, 0.5)),)),
+    "clamp": Oracle(
+        mp_clamp,
+        lambda u, lo, hi: sympy.Min(sympy.Max(u, lo), hi),
+        (AtKink((-1.0, -1.0, 1.0), -1.0, (1.0, 0.0, 0.0)), AtKink((1.0, -1.0, 1.0), 1.0, (1.0, 0.0, 0.0))),
+        oracle_ties=lambda u, lo, hi: (max(u, lo) - hi, lo - hi),
+    ),
+    "xlogy": Oracle(mp_xlogy, lambda a, b: a * sympy.log(b)),
+    "stop_gradient": Oracle(lambda x: x, SG, no_gradient=True),
+}
+
+
+# ---------------------------------------------------------------- programs from the op table
+
+
+def spellings(op: Op, args: list[str]) -> list[str]:
+    """Every way a program writes ``op`` applied to ``args`` (a parameter is the last one)."""
+    if op.arity == 0:  # const and var: the number or the name itself
+        return [args[0]]
+    texts = [f"{name}({', '.join(args)})" for name in op.callable_as]
+    if op.infix and len(args) == 1:
+        texts.append(f"{op.infix}{args[0]}")
+    elif op.infix:
+        texts.append(f" {op.infix} ".join(args))
+    return texts
+
+
+def inputs_of(op: Op) -> int:
+    """How many of the op's arguments are program inputs (var's one is itself)."""
+    return 1 if op.name == "var" else op.arity
+
+
+def coordinates_of(op: Op) -> int:
+    """How many numbers a point of the op has: its arguments, then its parameter."""
+    return inputs_of(op) + (1 if op.has_param or op.name == "const" else 0)
+
+
+def sample_points(op: Op, n: int = POINTS_PER_OP) -> list[tuple[float, ...]]:
+    """Points of the op's domain, clear of its kinks; the same ones every run."""
+    return op.valid.sample(random.Random(op.name), coordinates_of(op), n, away_from=op.kink)
+
+
+def program_texts(op: Op, point: tuple[float, ...]) -> tuple[list[str], dict[str, float]]:
+    """The op's spellings at a point, and the inputs' values."""
+    names = list(NAMES[: inputs_of(op)])
+    args = names + [repr(c) for c in point[len(names) :]]
+    return spellings(op, args), dict(zip(names, point))
+
+
+class Wrapper(NamedTuple):
+    """How a random program keeps an op's argument in its domain, whatever the subexpression u
+    it is given: ``1 + u**2`` when ``positive`` (log, sqrt, a divisor, pow's base), else
+    ``scale*tanh(u)`` (asin's argument, in [-1, 1], becomes tanh(u)/2)."""
+
+    positive: bool
+    scale: float = 0.0
+
+
+PROBES = (-2.5, -0.5, 0.0, 0.5, 2.5)  # an argument that takes all of these needs no wrapper
+NEUTRAL = 0.7  # the other arguments meanwhile: positive and not an integer
+
+
+def wrappers(op: Op, param: float | None = None) -> list[Wrapper | None]:
+    """Per argument of ``op`` (with this parameter), the wrapper random programs need, read
+    from the op's domain: none where the domain takes any real there."""
+    n = inputs_of(op)
+    found: list[Wrapper | None] = []
+    for k in range(n):
+
+        def probe(v: float, k: int = k) -> tuple[float, ...]:
+            args = [NEUTRAL] * n
+            args[k] = v
+            return (*args, *(() if param is None else (param,)))
+
+        box = op.valid.sampling_interval(k)
+        if all(op.valid.contains(*probe(v)) for v in PROBES):
+            found.append(None)
+        elif math.isinf(box.hi):  # positive, or real but for a hole at 0
+            found.append(Wrapper(True))
+        else:
+            assert box.lo == -box.hi, (op.name, box)
+            found.append(Wrapper(False, box.hi / 2))
+    return found
+
+
+# ---------------------------------------------------------------- the oracles' answers
+
+
+def mp_derivative(op: Op, point: tuple[float, ...], orders: tuple[int, ...]):
+    """d^|orders| op / d args^orders at the point, by mpmath at 40 digits."""
+    oracle = ORACLES[op.name]
+    args = [mp.mpf(a) for a in point]
+    if sum(orders) == 0:
+        return oracle.mp(*args)
+    if oracle.no_gradient:
+        return mp.mpf(0)
+    orders = orders + (0,) * (len(args) - len(orders))  # never along the parameter
+    return mp.diff(oracle.mp, args, orders)
+
+
+def sympy_derivative(op: Op, point: tuple[float, ...], wrt: tuple[int, ...]):
+    """The derivative along argument indices ``wrt`` by sympy.diff, evaluated at 40 digits."""
+    n = inputs_of(op)
+    symbols = SYMBOLS[:n]
+    expr = ORACLES[op.name].sympy(*symbols, *point[n:])
+    expr = sympy.diff(expr, *[symbols[k] for k in wrt]) if wrt else sympy.sympify(expr)
+    subs = {s: sympy.Float(v, DIGITS + 10) for s, v in zip(symbols, point)}
+    value = expr.replace(SG, lambda u: u).replace(Sgn, sympy.sign).xreplace(subs).evalf(DIGITS)
+    assert value.is_number and value.is_real, (op.name, point, wrt, value)
+    return mp.mpf(str(value))
+
+
+def close(got: float, want) -> bool:
+    return abs(mp.mpf(got) - want) <= REL * max(1, abs(want))
+
+
+def check(what: str, got: float, op: Op, point, orders: tuple[int, ...]) -> None:
+    """``got`` against both oracles: mpmath's mp.diff and SymPy's diff."""
+    wrt = tuple(k for k, order in enumerate(orders) for _ in range(order))
+    for oracle, want in (("mpmath", mp_derivative(op, point, orders)), ("sympy", sympy_derivative(op, point, wrt))):
+        assert close(got, want), f"{op.name} {what} at {point}: {got} != {want} ({oracle})"
+
+
+# ---------------------------------------------------------------- the test
+
+
+def unit(n: int, k: int, order: int = 1) -> tuple[int, ...]:
+    return tuple(order if j == k else 0 for j in range(n))
+
+
+def check_spelling(op: Op, text: str, at: dict[str, float], point: tuple[float, ...]) -> None:
+    program = gradcli.parse(text)
+    assert op in program.graph.ops, f"{text!r} does not build {op.name}"
+    names = list(at)
+    n = len(names)
+    ev = gradcli.evaluate(program, at)
+    check("value", ev.value, op, point, (0,) * n)
+    forward = forward_mode(program, at).gradient
+    first = derivative(program)
+    for k, name in enumerate(names):
+        symbolic = gradcli.evaluate(derivative_program(first.program, first.nodes[name]), at).value
+        for mode, got in (("reverse", ev.gradient[name]), ("forward", forward[name]), ("symbolic", symbolic)):
+            check(f"d/d{name} ({mode})", got, op, point, unit(n, k))
+    if n == 0:
+        return
+    matrix = hessian(program, at).matrix
+    second = second_derivative(program)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names[i:], start=i):
+            orders = tuple(int(m == i) + int(m == j) for m in range(n))
+            symbolic = gradcli.evaluate(derivative_program(second.program, second.nodes[f"{a},{b}"]), at).value
+            check(f"d2/d{a}d{b} (forward over reverse)", matrix[a][b], op, point, orders)
+            check(f"d2/d{a}d{b} (symbolic)", symbolic, op, point, orders)
+
+
+def check_kink(op: Op, case: AtKink) -> None:
+    assert op.on_kink(*case.point), f"{op.name}: {case.point} is not on a kink"
+    for text in spellings(op, list(NAMES[: op.arity])):
+        at = dict(zip(NAMES, case.point))
+        ev = gradcli.evaluate(text, at)
+        gradient = dict(zip(NAMES, case.gradient))
+        assert (ev.value, ev.gradient) == (case.value, gradient), (text, at, ev.value, ev.gradient)
+        program = gradcli.parse(text)
+        assert forward_mode(program, at).gradient == gradient, (text, at)
+        first = derivative(program)
+        symbolic = {
+            name: gradcli.evaluate(derivative_program(first.program, node), at).value
+            for name, node in first.nodes.items()
+        }
+        assert symbolic == gradient, (text, at, symbolic)
+        assert ev.kinks, (text, at)
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_every_op_against_mpmath_and_sympy(name):
+    op = OPS[name]
+    assert name in ORACLES, f"{name} has no oracle row in tests/test_ops.py: add its mpmath and SymPy counterparts"
+    for point in sample_points(op):
+        texts, at = program_texts(op, point)
+        for text in texts:
+            check_spelling(op, text, at, point)
+    assert bool(op.kink) == bool(ORACLES[name].at_kinks), f"{name}: a kinked op needs a hand-checked case at its kink"
+    for case in ORACLES[name].at_kinks:
+        check_kink(op, case)
+
+
+def test_every_oracle_row_is_an_op():
+    assert set(ORACLES) <= set(OPS)
+
+
+def test_wrappers_read_from_the_domains():
+    positive, half_tanh = Wrapper(True), Wrapper(False, 0.5)
+    assert wrappers(OPS["log"]) == wrappers(OPS["sqrt"]) == [positive]
+    assert wrappers(OPS["div"]) == wrappers(OPS["xlogy"]) == [None, positive]
+    assert wrappers(OPS["pow"]) == [positive, None]
+    assert wrappers(OPS["asin"]) == [half_tanh]
+    assert wrappers(OPS["powc"], 3.0) == [None] and wrappers(OPS["powc"], 0.5) == [positive]
+    assert wrappers(OPS["powc"], -1.0) == [positive]  # 0**-1 is not a real number
+    assert wrappers(OPS["tan"]) == wrappers(OPS["clamp"])[:1] == [None]
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_samples_lie_in_the_domain_and_its_message(name):
+    """The sampler's points are in the op's domain; the prose in messages is the Domain's."""
+    op = OPS[name]
+    assert op.domain == op.valid.text
+    for point in sample_points(op, 50):
+        assert op.valid.contains(*point), (name, point)
+        assert op.kink is None or not op.on_kink(*point[: op.arity])
+
+
+@pytest.mark.parametrize(
+    ("name", "inside", "outside"),
+    [
+        ("log", [(1e-300,), (5.0,)], [(0.0,), (-1.0,), (float("nan"),)]),
+        ("sqrt", [(0.0,), (2.0,)], [(-1e-300,)]),
+        ("asin", [(-1.0,), (1.0,), (0.3,)], [(1.0000001,), (-2.0,)]),
+        ("div", [(1.0, -3.0)], [(1.0, 0.0)]),
+        ("pow", [(2.0, 0.5), (-2.0, 3.0), (0.0, 2.0)], [(-2.0, 0.5), (0.0, -1.0)]),
+        ("powc", [(-1.5, 2.0), (0.0, 0.5)], [(-1.5, 0.5), (0.0, -2.0)]),
+        ("exp", [(-1e300,), (710.0,)], [(float("nan"),)]),
+    ],
+)
+def test_domains_by_hand(name, inside, outside):
+    valid = OPS[name].valid
+    assert all(valid.contains(*point) for point in inside)
+    assert not any(valid.contains(*point) for point in outside)
+
+
+def test_every_function_has_a_doc():
+    """The README's function table reads each op's doc: a function without one would show a blank."""
+    assert [name for name, op in OPS.items() if op.callable_as and not op.doc] == []
