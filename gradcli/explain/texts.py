@@ -13,7 +13,8 @@ from gradcli.core.algebra import FLOATS, NodeAlgebra
 from gradcli.core.graph import Graph, Program, numbered_names, per_program, unused_name
 from gradcli.core.numbers import format_number
 from gradcli.core.ops import CONSTANTS, PREC_ATOM, PREC_UNARY, constant_name
-from gradcli.syntax.infix import MIN_SHARED_TEXT, Text, format_node, to_infix
+from gradcli.core.precedence import Text, parenthesize
+from gradcli.syntax.infix import MIN_SHARED_TEXT, format_node, to_infix
 
 _MAX_NAME = 24
 
@@ -93,15 +94,9 @@ def node_texts(program: Program) -> NodeTexts:
     return NodeTexts(program)
 
 
-def as_symbol(label: str) -> str:
-    """A label as one symbol: ``(a*x)`` in ``∂(a*x)/∂x``, but ``sin(x)`` and ``a`` as they are."""
-    depth = 0
-    for char in label:
-        depth += char == "("
-        depth -= char == ")"
-        if depth == 0 and char in "+-*/ ":
-            return f"({label})"
-    return label
+def as_symbol(text: Text) -> str:
+    """A node's text as one symbol: ``(a*x)`` in ``∂(a*x)/∂x``, but ``sin(x)`` and ``a`` as they are."""
+    return parenthesize(*text, PREC_ATOM)
 
 
 def expression_at(

@@ -1,0 +1,44 @@
+"""The one rule for parentheses that every printer shares (infix, LaTeX, the explain texts).
+
+A printed operand is a :data:`Text`: its characters and how tightly its outermost
+operator binds, on the op table's ladder (``PREC_ADD`` loosest ... ``PREC_ATOM``). An
+operator's own precedence is its op's ``precedence`` field; a printer's special notation
+(LaTeX's ``\\frac``) states its own.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from gradcli.core.ops import PREC_POW, PREC_UNARY
+
+Text = tuple[str, int]  # printed form and its precedence
+
+Side = Literal["left", "right"]
+
+#: Levels whose operators group from the right, as ``**`` does: ``2**3**2`` is ``2**(3**2)``.
+RIGHT_ASSOCIATIVE = frozenset({PREC_POW})
+
+
+def needs_parentheses(inner_prec: int, outer_prec: int, side: Side = "left") -> bool:
+    """Whether an operand binding as ``inner_prec`` needs parentheses on ``side`` of an operator
+    binding as ``outer_prec`` (the operand of a prefix operator is on its right).
+
+    A looser operand always does. A tie does on the side the operator does not group toward
+    (``a - (b - c)``, ``(a**b)**c``). A unary minus on the right does too, to be read at a
+    glance (``x*(-y)``, ``x**(-1)``).
+    """
+    if inner_prec != outer_prec:
+        return inner_prec < outer_prec or (side == "right" and inner_prec == PREC_UNARY)
+    grouped_right = outer_prec in RIGHT_ASSOCIATIVE
+    return grouped_right if side == "left" else not grouped_right
+
+
+def parenthesize(
+    text: str, inner_prec: int, outer_prec: int, side: Side = "left", brackets: tuple[str, str] = ("(", ")")
+) -> str:
+    """``text`` as an operand on ``side`` of an operator binding as ``outer_prec``, in ``brackets``
+    when :func:`needs_parentheses` says so (LaTeX passes ``("\\left(", "\\right)")``)."""
+    if needs_parentheses(inner_prec, outer_prec, side):
+        return f"{brackets[0]}{text}{brackets[1]}"
+    return text
