@@ -4,5 +4,6 @@ holds ``ops`` (every primitive once: arity, kernel, derivative rule in other pri
 printing, domain, kink), ``kernels``, ``graph`` (nodes in topological order, ``Program``),
 ``algebra`` (the rules read on floats or as new nodes), ``values`` (the value sweep),
 ``numbers`` (how a float is written), and the run's ground rules: ``errors``, ``settings``,
-``limits``, ``gcpause``. It imports nothing else from gradcli.
+``limits``, ``gcpause``; ``precedence`` is the parenthesis rule every printer shares.
+It imports nothing else from gradcli.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from gradcli.core.ops import PREC_POW, PREC_UNARY
+from gradcli.core.ops import PREC_ATOM, PREC_POW, PREC_UNARY
 
 Text = tuple[str, int]  # printed form and its precedence
 
@@ -18,6 +18,11 @@ Side = Literal["left", "right"]
 
 #: Levels whose operators group from the right, as ``**`` does: ``2**3**2`` is ``2**(3**2)``.
 RIGHT_ASSOCIATIVE = frozenset({PREC_POW})
+
+
+def number_precedence(value: float) -> int:
+    """A number binds as an atom, a negative one as unary minus: ``(-2)**x``, ``x*(-2)``."""
+    return PREC_UNARY if value < 0 else PREC_ATOM
 
 
 def needs_parentheses(inner_prec: int, outer_prec: int, side: Side = "left") -> bool:

@@ -15,8 +15,8 @@ from gradcli.ad.derivative_text import MAX_EXPANDED
 from gradcli.ad.symbolic import Derivative, Sizes
 from gradcli.core.errors import InputProblem
 from gradcli.core.graph import Graph
-from gradcli.core.ops import CONSTANTS, OPS, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY, Op, constant_name
-from gradcli.core.precedence import Side, Text, parenthesize
+from gradcli.core.ops import CONSTANTS, OPS, PREC_ATOM, PREC_MUL, PREC_POW, Op, constant_name
+from gradcli.core.precedence import Side, Text, number_precedence, parenthesize
 
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
@@ -69,10 +69,11 @@ def _operand(part: Text, outer_prec: int, side: Side = "left") -> str:
 
 def _number_text(value: float, constants: Mapping[str, float]) -> Text:
     text = latex_number(value, constants)
-    return text, (PREC_UNARY if value < 0 else PREC_MUL if "\\times" in text else PREC_ATOM)
+    precedence = number_precedence(value)
+    return text, (PREC_MUL if precedence == PREC_ATOM and "\\times" in text else precedence)  # 1.5 \times 10^{-8}
 
 
-def from_table(op: Op, operands: list[Text]) -> Text:
+def _from_table(op: Op, operands: list[Text]) -> Text:
     """An op printed from the op table alone: its ``latex`` symbol between or before its
     operands (``a \\cdot b``, ``-a``) when it has an ``infix`` one, else its ``latex`` command
     (``\\operatorname{name}`` by default) applied to them."""
@@ -93,7 +94,7 @@ def _fraction(op: Op, operands: list[Text]) -> Text:
 
 def _superscript(op: Op, operands: list[Text]) -> Text:
     base, (exponent, _) = operands
-    if op.has_param and exponent == latex_number(0.5):
+    if op.has_param and exponent == latex_number(0.5):  # x**0.5 reads as a square root
         return _root(OPS["sqrt"], [base])
     return f"{_operand(base, PREC_POW)}{op.latex}{{{exponent}}}", PREC_POW
 
@@ -110,7 +111,7 @@ def _bars(op: Op, operands: list[Text]) -> Text:
     return f"\\left|{operands[0][0]}\\right|", PREC_ATOM
 
 
-#: The ops with a notation of their own; every other op prints :func:`from_table`.
+#: The ops with a notation of their own; every other op prints :func:`_from_table`.
 NOTATIONS: dict[str, Callable[[Op, list[Text]], Text]] = {
     "div": _fraction,
     "pow": _superscript,
@@ -130,7 +131,7 @@ def _format(graph: Graph, node: int, text: dict[int, Text], constants: Mapping[s
     operands = [text[a] for a in graph.args[node]]
     if op.has_param:
         operands.append(_number_text(param, constants))
-    return NOTATIONS.get(op.name, from_table)(op, operands)
+    return NOTATIONS.get(op.name, _from_table)(op, operands)
 
 
 def to_latex(graph: Graph, root: int, constants: Mapping[str, float] = CONSTANTS) -> str:

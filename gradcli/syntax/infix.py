@@ -11,8 +11,8 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 
 from gradcli.core.graph import Graph, numbered_names, unused_name
-from gradcli.core.ops import CONSTANTS, PREC_ADD, PREC_ATOM, PREC_UNARY, Op, constant_name
-from gradcli.core.precedence import Text, parenthesize
+from gradcli.core.ops import CONSTANTS, PREC_ADD, PREC_ATOM, Op, constant_name
+from gradcli.core.precedence import Text, number_precedence, parenthesize
 
 IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
@@ -34,7 +34,7 @@ def exact_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> st
 
 def _number_text(value: float, constants: Mapping[str, float] = CONSTANTS) -> Text:
     """A number as :func:`exact_number` writes it, with its precedence (``-2`` binds as unary minus)."""
-    return exact_number(value, constants), (PREC_UNARY if value < 0 else PREC_ATOM)
+    return exact_number(value, constants), number_precedence(value)
 
 
 def _leaf(text: str) -> Text:
@@ -42,7 +42,7 @@ def _leaf(text: str) -> Text:
     if set(text) <= IDENTIFIER_CHARS:
         return text, PREC_ATOM
     try:
-        return text, (PREC_UNARY if float(text) < 0 else PREC_ATOM)
+        return text, number_precedence(float(text))
     except ValueError:
         return f"({text})", PREC_ATOM
 
