@@ -15,7 +15,7 @@ import pytest
 
 from gradcli.core.graph import Graph, Program
 from gradcli.core.ops import OPS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY, Op
-from gradcli.core.precedence import needs_parentheses, parenthesize
+from gradcli.core.precedence import parenthesize
 from gradcli.explain.texts import as_symbol, expression, local_derivatives, node_texts
 from gradcli.render.latex import NOTATIONS, to_latex
 from gradcli.syntax.infix import to_infix
@@ -156,5 +156,4 @@ def test_only_ops_with_a_notation_of_their_own_are_printed_by_name():
     ],
 )
 def test_the_parenthesis_rule(inner, outer, side, wrapped):
-    assert needs_parentheses(inner, outer, side) is wrapped
     assert parenthesize("a", inner, outer, side, ("[", "]")) == ("[a]" if wrapped else "a")

@@ -25,25 +25,15 @@ def number_precedence(value: float) -> int:
     return PREC_UNARY if value < 0 else PREC_ATOM
 
 
-def needs_parentheses(inner_prec: int, outer_prec: int, side: Side = "left") -> bool:
-    """Whether an operand binding as ``inner_prec`` needs parentheses on ``side`` of an operator
-    binding as ``outer_prec`` (the operand of a prefix operator is on its right).
-
-    A looser operand always does. A tie does on the side the operator does not group toward
-    (``a - (b - c)``, ``(a**b)**c``). A unary minus on the right does too, to be read at a
-    glance (``x*(-y)``, ``x**(-1)``).
-    """
-    if inner_prec != outer_prec:
-        return inner_prec < outer_prec or (side == "right" and inner_prec == PREC_UNARY)
-    grouped_right = outer_prec in RIGHT_ASSOCIATIVE
-    return grouped_right if side == "left" else not grouped_right
-
-
 def parenthesize(
     text: str, inner_prec: int, outer_prec: int, side: Side = "left", brackets: tuple[str, str] = ("(", ")")
 ) -> str:
-    """``text`` as an operand on ``side`` of an operator binding as ``outer_prec``, in ``brackets``
-    when :func:`needs_parentheses` says so (LaTeX passes ``("\\left(", "\\right)")``)."""
-    if needs_parentheses(inner_prec, outer_prec, side):
-        return f"{brackets[0]}{text}{brackets[1]}"
-    return text
+    """``text``, binding as ``inner_prec``, as an operand on ``side`` of an operator binding as
+    ``outer_prec`` (a prefix operator's operand is on its right), in ``brackets`` when it needs
+    them: when it binds looser; on a tie, on the side the operator does not group toward
+    (``a - (b - c)``, ``(a**b)**c``); and when it is a unary minus on the right (``x*(-y)``)."""
+    if inner_prec == outer_prec:
+        wrapped = (outer_prec in RIGHT_ASSOCIATIVE) == (side == "left")
+    else:
+        wrapped = inner_prec < outer_prec or (side == "right" and inner_prec == PREC_UNARY)
+    return f"{brackets[0]}{text}{brackets[1]}" if wrapped else text

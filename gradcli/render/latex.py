@@ -80,7 +80,7 @@ def _from_table(op: Op, operands: list[Text]) -> Text:
     symbol = op.latex or op.infix
     if op.infix is None:
         command = symbol or f"\\operatorname{{{_escape(op.name)}}}"
-        return f"{command}\\left({', '.join(t for t, _ in operands)}\\right)", PREC_ATOM
+        return f"{command}\\left({', '.join([t for t, _ in operands])}\\right)", PREC_ATOM
     if len(operands) == 1:
         return symbol + _operand(operands[0], op.precedence, "right"), op.precedence
     left, right = operands

@@ -87,7 +87,7 @@ def format_op(op: Op, operands: list[Text]) -> Text:
     """An op on printed operands, from the op table alone: ``a + b`` and ``-a`` for an op with
     an ``infix`` symbol, else a call by the op's first name, ``max(a, b)``."""
     if op.infix is None:
-        return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join(t for t, _ in operands)})", PREC_ATOM
+        return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join([t for t, _ in operands])})", PREC_ATOM
     if len(operands) == 1:
         return op.infix + parenthesize(*operands[0], op.precedence, "right"), op.precedence
     (left, left_prec), (right, right_prec) = operands
