@@ -80,10 +80,10 @@ def format_node(
     operands = [text[a] for a in graph.args[node]]
     if op.has_param:
         operands.append(_number_text(param, constants))
-    return format_op(op, operands)
+    return _from_table(op, operands)
 
 
-def format_op(op: Op, operands: list[Text]) -> Text:
+def _from_table(op: Op, operands: list[Text]) -> Text:
     """An op on printed operands, from the op table alone: ``a + b`` and ``-a`` for an op with
     an ``infix`` symbol, else a call by the op's first name, ``max(a, b)``."""
     if op.infix is None:
@@ -91,7 +91,7 @@ def format_op(op: Op, operands: list[Text]) -> Text:
     if len(operands) == 1:
         return op.infix + parenthesize(*operands[0], op.precedence, "right"), op.precedence
     (left, left_prec), (right, right_prec) = operands
-    joiner = f" {op.infix} " if op.precedence == PREC_ADD else op.infix
+    joiner = f" {op.infix} " if op.precedence == PREC_ADD else op.infix  # a + b, but a*b and a**b
     left = parenthesize(left, left_prec, op.precedence, "left")
     return left + joiner + parenthesize(right, right_prec, op.precedence, "right"), op.precedence
 
