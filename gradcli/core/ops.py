@@ -134,7 +134,7 @@ def _binary(name, fwd, rule, symbol, prec, latex, **kw) -> Op:
 
 
 def _unary(name, fwd, rule, latex=None, names=None, **kw) -> Op:
-    return Op(name, 1, fwd, rule, latex=latex or f"\\operatorname{{{name}}}", callable_as=names or (name,), **kw)
+    return Op(name, 1, fwd, rule, latex=latex, callable_as=names or (name,), **kw)
 
 
 def _jump(name: str, fwd, convention: str, doc: str = "") -> Op:
@@ -209,7 +209,7 @@ _OP_LIST: list[Op] = [
         lambda A, out, x, y: (A.div(A.one, y), A.neg(A.div(out, y))),
         "/",
         PREC_MUL,
-        "/",
+        "\\frac",
         **_on(NONZERO_DIVISOR),
     ),
     Op("neg", 1, k.neg, lambda A, out, x: (A.const(-1.0),), infix="-", precedence=PREC_UNARY, latex="-"),
@@ -316,7 +316,6 @@ _OP_LIST: list[Op] = [
         "abs",
         k.absolute,
         lambda A, out, x: (A.sign(x),),
-        latex="\\left|",
         kink=lambda x: (x,),
         convention="abs'(0) = 0 (PyTorch's convention); one-sided derivatives are -1 (left) and 1 (right)",
         doc="the absolute value",

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from gradcli.ad.evaluation import Evaluation
 from gradcli.ad.reverse import gradient_reach, reverse_plan
 from gradcli.core.numbers import LABEL_DIGITS, format_number
+from gradcli.core.precedence import Text
 from gradcli.explain.texts import (
     LocalDerivative,
     NodeTexts,
@@ -103,7 +104,7 @@ def backward_steps(evaluation: Evaluation) -> list[Step]:
                 running.setdefault(arg, []).append((node, amount))
                 totals[arg] = totals.get(arg, 0.0) + amount
                 merged = totals[arg] if len(running[arg]) > 1 else None
-                lines.append(_send_line(name, texts.name(arg), local, grads[node], merged))
+                lines.append(_send_line(texts[node], texts[arg], local, grads[node], merged))
                 updates[arg] = totals[arg]
         elif g.args[node] and not g.ops[node].differentiable:
             lines.append(f"{name} is stop_gradient: nothing flows to {', '.join(texts.name(a) for a in g.args[node])}")
@@ -128,17 +129,17 @@ def _gradient_line(
     name: str, node: int, output: int, received: list[tuple[int, float]], grad: float, texts: NodeTexts
 ) -> str:
     if node == output:
-        return f"d{as_symbol(name)}/d{as_symbol(name)} = 1 (the seed)"
-    parts = [f"{num(amount)} from {as_symbol(texts.name(source))}" for source, amount in received]
+        return f"d{as_symbol(texts[node])}/d{as_symbol(texts[node])} = 1 (the seed)"
+    parts = [f"{num(amount)} from {as_symbol(texts[source])}" for source, amount in received]
     if len(parts) == 1:
         return f"gradient of {name} = {parts[0]}"
     return f"gradient of {name} = {' + '.join(parts)} = {num(grad)}"
 
 
-def _send_line(name: str, arg: str, local: LocalDerivative, grad: float, running_sum: float | None) -> str:
+def _send_line(name: Text, arg: Text, local: LocalDerivative, grad: float, running_sum: float | None) -> str:
     """``∂c/∂b = 2*b = 14; 14 × 1 = 14 → b``, with the running sum where paths meet."""
     shown = num(local.value)
     factor = shown if local.formula == shown else f"{local.formula} = {shown}"
     running = f" (running sum {num(running_sum)})" if running_sum is not None else ""
     amount = num(local.value * grad)
-    return f"∂{as_symbol(name)}/∂{as_symbol(arg)} = {factor}; {shown} × {num(grad)} = {amount} → {arg}{running}"
+    return f"∂{as_symbol(name)}/∂{as_symbol(arg)} = {factor}; {shown} × {num(grad)} = {amount} → {arg[0]}{running}"

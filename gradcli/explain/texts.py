@@ -12,8 +12,9 @@ from typing import NamedTuple
 from gradcli.core.algebra import FLOATS, NodeAlgebra
 from gradcli.core.graph import Graph, Program, numbered_names, per_program, unused_name
 from gradcli.core.numbers import format_number
-from gradcli.core.ops import CONSTANTS, PREC_ATOM, PREC_UNARY, constant_name
-from gradcli.syntax.infix import MIN_SHARED_TEXT, Text, format_node, to_infix
+from gradcli.core.ops import CONSTANTS, PREC_ATOM, constant_name
+from gradcli.core.precedence import Text, number_precedence, parenthesize
+from gradcli.syntax.infix import MIN_SHARED_TEXT, format_node, to_infix
 
 _MAX_NAME = 24
 
@@ -82,9 +83,8 @@ def number_text(value: float, constants: Mapping[str, float]) -> Text:
     """A number for people, with its precedence: ``-2`` binds like unary minus, so ``(-2)**x``."""
     name = constant_name(value, constants)
     if name is not None:
-        return (name, PREC_ATOM) if value > 0 else (f"-{name}", PREC_UNARY)
-    text = format_number(value)
-    return text, (PREC_UNARY if text.startswith("-") else PREC_ATOM)
+        return (name if value > 0 else f"-{name}"), number_precedence(value)
+    return format_number(value), number_precedence(value)
 
 
 @per_program
@@ -93,22 +93,16 @@ def node_texts(program: Program) -> NodeTexts:
     return NodeTexts(program)
 
 
-def as_symbol(label: str) -> str:
-    """A label as one symbol: ``(a*x)`` in ``∂(a*x)/∂x``, but ``sin(x)`` and ``a`` as they are."""
-    depth = 0
-    for char in label:
-        depth += char == "("
-        depth -= char == ")"
-        if depth == 0 and char in "+-*/ ":
-            return f"({label})"
-    return label
+def as_symbol(text: Text) -> str:
+    """A node's text as one symbol: ``(a*x)`` in ``∂(a*x)/∂x``, but ``sin(x)`` and ``a`` as they are."""
+    return parenthesize(*text, PREC_ATOM)
 
 
 def expression_at(
     graph: Graph, node: int, values: list[float], digits: int = 12, constants: Mapping[str, float] = CONSTANTS
 ) -> str:
     """The node's operation written on its arguments' values: ``log(-1)``, ``2*3``."""
-    at = {a: (format_number(values[a], digits), PREC_UNARY if values[a] < 0 else PREC_ATOM) for a in graph.args[node]}
+    at = {a: (format_number(values[a], digits), number_precedence(values[a])) for a in graph.args[node]}
     return format_node(graph, node, at, constants)[0]
 
 

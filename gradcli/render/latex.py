@@ -1,18 +1,22 @@
-"""LaTeX for an expression of the graph: ``\\frac``, powers, named functions, subscripts."""
+"""LaTeX for an expression of the graph: ``\\frac``, powers, named functions, subscripts.
+
+Each op prints from the op table (its ``latex`` symbol or command, its ``precedence``)
+unless :data:`NOTATIONS` gives it a notation of its own, as SymPy's ``_print_<Name>``
+methods do; parentheses follow the rule every printer shares (``parenthesize``).
+"""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from gradcli.ad.derivative_text import MAX_EXPANDED
 from gradcli.ad.symbolic import Derivative, Sizes
 from gradcli.core.errors import InputProblem
 from gradcli.core.graph import Graph
-from gradcli.core.ops import CONSTANTS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY, constant_name
-
-Text = tuple[str, int]
+from gradcli.core.ops import CONSTANTS, OPS, PREC_ATOM, PREC_MUL, PREC_POW, Op, constant_name
+from gradcli.core.precedence import Side, Text, number_precedence, parenthesize
 
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
@@ -56,43 +60,78 @@ def latex_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> st
     return text
 
 
-def _wrap(part: Text, needs: bool) -> str:
-    return f"\\left({part[0]}\\right)" if needs else part[0]
+_BRACKETS = ("\\left(", "\\right)")
+
+
+def _operand(part: Text, outer_prec: int, side: Side = "left") -> str:
+    return parenthesize(*part, outer_prec, side, _BRACKETS)
+
+
+def _number_text(value: float, constants: Mapping[str, float]) -> Text:
+    text = latex_number(value, constants)
+    precedence = number_precedence(value)
+    return text, (PREC_MUL if precedence == PREC_ATOM and "\\times" in text else precedence)  # 1.5 \times 10^{-8}
+
+
+def _from_table(op: Op, operands: list[Text]) -> Text:
+    """An op printed from the op table alone: its ``latex`` symbol between or before its
+    operands (``a \\cdot b``, ``-a``) when it has an ``infix`` one, else its ``latex`` command
+    (``\\operatorname{name}`` by default) applied to them."""
+    symbol = op.latex or op.infix
+    if op.infix is None:
+        command = symbol or f"\\operatorname{{{_escape(op.name)}}}"
+        return f"{command}\\left({', '.join([t for t, _ in operands])}\\right)", PREC_ATOM
+    if len(operands) == 1:
+        return symbol + _operand(operands[0], op.precedence, "right"), op.precedence
+    left, right = operands
+    return f"{_operand(left, op.precedence)} {symbol} {_operand(right, op.precedence, 'right')}", op.precedence
+
+
+def _fraction(op: Op, operands: list[Text]) -> Text:
+    (numerator, _), (denominator, _) = operands
+    return f"{op.latex}{{{numerator}}}{{{denominator}}}", PREC_ATOM
+
+
+def _superscript(op: Op, operands: list[Text]) -> Text:
+    base, (exponent, _) = operands
+    if op.has_param and exponent == latex_number(0.5):  # x**0.5 reads as a square root
+        return _root(OPS["sqrt"], [base])
+    return f"{_operand(base, PREC_POW)}{op.latex}{{{exponent}}}", PREC_POW
+
+
+def _exponential(op: Op, operands: list[Text]) -> Text:
+    return f"e^{{{operands[0][0]}}}", PREC_POW
+
+
+def _root(op: Op, operands: list[Text]) -> Text:
+    return f"{op.latex}{{{operands[0][0]}}}", PREC_ATOM
+
+
+def _bars(op: Op, operands: list[Text]) -> Text:
+    return f"\\left|{operands[0][0]}\\right|", PREC_ATOM
+
+
+#: The ops with a notation of their own; every other op prints :func:`_from_table`.
+NOTATIONS: dict[str, Callable[[Op, list[Text]], Text]] = {
+    "div": _fraction,
+    "pow": _superscript,
+    "powc": _superscript,
+    "exp": _exponential,
+    "sqrt": _root,
+    "abs": _bars,
+}
 
 
 def _format(graph: Graph, node: int, text: dict[int, Text], constants: Mapping[str, float]) -> Text:
     op, param = graph.ops[node], graph.params[node]
     if op.name == "const":
-        text = latex_number(param, constants)
-        return text, (PREC_UNARY if param < 0 else PREC_MUL if "\\times" in text else PREC_ATOM)
+        return _number_text(param, constants)
     if op.name == "var":
         return latex_name(param), PREC_ATOM
-    args = [text[a] for a in graph.args[node]]
-    name = op.name
-    if name in ("add", "sub"):
-        left, right = args
-        sign = " + " if name == "add" else " - "
-        return left[0] + sign + _wrap(right, right[1] <= PREC_ADD or right[1] == PREC_UNARY), PREC_ADD
-    if name == "mul":
-        left, right = args
-        return f"{_wrap(left, left[1] < PREC_MUL)} \\cdot {_wrap(right, right[1] <= PREC_UNARY)}", PREC_MUL
-    if name == "div":
-        return f"\\frac{{{args[0][0]}}}{{{args[1][0]}}}", PREC_ATOM
-    if name == "neg":
-        return "-" + _wrap(args[0], args[0][1] <= PREC_UNARY), PREC_UNARY
-    if name in ("pow", "powc"):
-        exponent = latex_number(param, constants) if name == "powc" else args[1][0]
-        if name == "powc" and param == 0.5:
-            return f"\\sqrt{{{args[0][0]}}}", PREC_ATOM
-        return f"{_wrap(args[0], args[0][1] <= PREC_POW)}^{{{exponent}}}", PREC_POW
-    if name == "exp":
-        return f"e^{{{args[0][0]}}}", PREC_POW
-    if name == "sqrt":
-        return f"\\sqrt{{{args[0][0]}}}", PREC_ATOM
-    if name == "abs":
-        return f"\\left|{args[0][0]}\\right|", PREC_ATOM
-    command = op.latex or f"\\operatorname{{{_escape(name)}}}"  # the op table's LaTeX name
-    return f"{command}\\left({', '.join(a[0] for a in args)}\\right)", PREC_ATOM
+    operands = [text[a] for a in graph.args[node]]
+    if op.has_param:
+        operands.append(_number_text(param, constants))
+    return NOTATIONS.get(op.name, _from_table)(op, operands)
 
 
 def to_latex(graph: Graph, root: int, constants: Mapping[str, float] = CONSTANTS) -> str:

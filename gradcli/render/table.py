@@ -84,7 +84,7 @@ def _local_cell(row: TraceRow, labels: NodeTexts, skip: set[int]) -> str:
         formula = local.formula
         shown = num(local.value)
         body = formula if formula == shown else f"{formula} = {shown}"
-        parts.append(f"∂{as_symbol(row.label)}/∂{as_symbol(labels.name(local.wrt))} = {body}")
+        parts.append(f"∂{as_symbol(labels[row.node])}/∂{as_symbol(labels[local.wrt])} = {body}")
     if row.kink and parts:
         parts.append("(at a kink: by convention, see below)")
     return "\n".join(parts) if parts else "—"
@@ -94,7 +94,7 @@ def _incoming_cell(row: TraceRow, labels: NodeTexts, seed: bool) -> str:
     if seed:
         return "1 (seed)"
     parts = [
-        f"{num(c.amount)} from {as_symbol(labels.name(c.consumer))}" + (" (blocked)" if c.blocked else "")
+        f"{num(c.amount)} from {as_symbol(labels[c.consumer])}" + (" (blocked)" if c.blocked else "")
         for c in row.incoming
     ]
     if not parts:

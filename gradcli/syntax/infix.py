@@ -1,7 +1,8 @@
 """Infix text in gradcli's own syntax (also read by SymPy's ``parse_expr``).
 
-One precedence table (the op table's) and one ``parenthesize`` rule; nodes are
-visited in topological order, so no recursion, whatever the depth.
+Every op prints from the op table (its ``infix`` symbol and ``precedence``, else a call by
+its name), with the shared ``parenthesize``: gradcli's syntax needs no special notation.
+Nodes are visited in topological order, so no recursion, whatever the depth.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 
 from gradcli.core.graph import Graph, numbered_names, unused_name
-from gradcli.core.ops import CONSTANTS, PREC_ATOM, PREC_POW, PREC_UNARY, constant_name
+from gradcli.core.ops import CONSTANTS, PREC_ADD, PREC_ATOM, Op, constant_name
+from gradcli.core.precedence import Text, number_precedence, parenthesize
 
-Text = tuple[str, int]  # printed form and its precedence
-
-_SPACED = {"+", "-"}
 IDENTIFIER_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
@@ -33,12 +32,17 @@ def exact_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> st
     return repr(value)
 
 
+def _number_text(value: float, constants: Mapping[str, float] = CONSTANTS) -> Text:
+    """A number as :func:`exact_number` writes it, with its precedence (``-2`` binds as unary minus)."""
+    return exact_number(value, constants), number_precedence(value)
+
+
 def _leaf(text: str) -> Text:
     """A name printed as an atom; a descriptive label like ``3*x`` gets parentheses."""
     if set(text) <= IDENTIFIER_CHARS:
         return text, PREC_ATOM
     try:
-        return text, (PREC_UNARY if float(text) < 0 else PREC_ATOM)
+        return text, number_precedence(float(text))
     except ValueError:
         return f"({text})", PREC_ATOM
 
@@ -63,44 +67,33 @@ def to_infix(
     return graph.fold(root, visit, leaves)[0]
 
 
-def _wrap(part: Text, needs_parens: bool) -> str:
-    return f"({part[0]})" if needs_parens else part[0]
-
-
 def format_node(
     graph: Graph, node: int, text: dict[int, Text] | list[Text], constants: Mapping[str, float] = CONSTANTS
 ) -> Text:
-    """One node printed on the already printed texts of its arguments."""
-    op = graph.ops[node]
-    param = graph.params[node]
+    """One node printed on the already printed texts of its arguments (a parameter, as in
+    ``x**3``, is the last operand)."""
+    op, param = graph.ops[node], graph.params[node]
     if op.name == "const":
-        return exact_number(param, constants), (PREC_UNARY if param < 0 else PREC_ATOM)
+        return _number_text(param, constants)
     if op.name == "var":
         return _leaf(param)
-    args = [text[a] for a in graph.args[node]]
-    if op.name == "neg":
-        return "-" + _wrap(args[0], args[0][1] <= PREC_UNARY), PREC_UNARY
-    if op.name == "powc":
-        exponent = exact_number(param, constants)
-        exponent = f"({exponent})" if param < 0 else exponent
-        return f"{_wrap(args[0], args[0][1] <= PREC_POW)}**{exponent}", PREC_POW
-    if op.infix is not None:
-        return _format_binary(op.infix, op.precedence, args)
-    return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join([a[0] for a in args])})", PREC_ATOM
+    operands = [text[a] for a in graph.args[node]]
+    if op.has_param:
+        operands.append(_number_text(param, constants))
+    return _from_table(op, operands)
 
 
-def _format_binary(symbol: str, prec: int, args: list[Text]) -> Text:
-    left, right = args
-    if prec == PREC_POW:  # right-associative
-        left_text = _wrap(left, left[1] <= prec)
-        right_text = _wrap(right, right[1] < prec)
-    else:
-        left_text = _wrap(left, left[1] < prec)
-        # Same precedence on the right needs parentheses (a - (b - c)); so does a unary
-        # operand, for readability (x*(-y)).
-        right_text = _wrap(right, right[1] <= prec or right[1] == PREC_UNARY)
-    joiner = f" {symbol} " if symbol in _SPACED else symbol
-    return f"{left_text}{joiner}{right_text}", prec
+def _from_table(op: Op, operands: list[Text]) -> Text:
+    """An op on printed operands, from the op table alone: ``a + b`` and ``-a`` for an op with
+    an ``infix`` symbol, else a call by the op's first name, ``max(a, b)``."""
+    if op.infix is None:
+        return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join([t for t, _ in operands])})", PREC_ATOM
+    if len(operands) == 1:
+        return op.infix + parenthesize(*operands[0], op.precedence, "right"), op.precedence
+    (left, left_prec), (right, right_prec) = operands
+    joiner = f" {op.infix} " if op.precedence == PREC_ADD else op.infix  # a + b, but a*b and a**b
+    left = parenthesize(left, left_prec, op.precedence, "left")
+    return left + joiner + parenthesize(right, right_prec, op.precedence, "right"), op.precedence
 
 
 MIN_SHARED_TEXT = 12  # a shared subexpression shorter than this is repeated, not named
