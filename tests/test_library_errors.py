@@ -24,12 +24,12 @@ from gradcli.ad.symbolic import Sizes, checked_names, derivative, sizes
 from gradcli.check.compare import compare
 from gradcli.check.sweep import sweep
 from gradcli.cli.errors import command_line_message
-from gradcli.core.errors import GradcliError, InputProblem, MissingValues, UnknownInput
+from gradcli.core.errors import GradcliError, InputProblem, MissingValues, PointProblem, UnknownInput
 from gradcli.core.graph import MultipleOutputs
 from gradcli.render.drawing import GraphRequest, make_drawings, output_format
 from gradcli.render.latex import derivative_latex
 from gradcli.syntax.parser import parse
-from gradcli.syntax.points import PointProblem, parse_point
+from gradcli.syntax.points import parse_point
 
 PACKAGE = Path(gradcli.__file__).parent
 LIBRARY_LAYERS = ("core", "syntax", "ad", "check", "explain", "render")

@@ -87,9 +87,8 @@ def resolve_point(program: Program, at: Mapping[str, float]) -> Point:
             computed = name in program.bound or name in program.labels.values()
             raise UnknownInput(name, inputs, "at", computed)
         if name in program.unread:
-            reason = f"the program does not read {name} before it is rebound or the program ends"
-            reason += ", so its value would be ignored"
-            raise InputProblem(reason, "at", f"{name}=...")
+            ignored = f"the program does not read {name} before it is rebound or the program ends"
+            raise InputProblem(f"{ignored}, so its value would be ignored", "at", f"{name}=...")
     point = Point((name, float(at[name]) if name in at else program.defaults.get(name)) for name in inputs)
     missing = [name for name, value in point.items() if value is None]
     if missing:

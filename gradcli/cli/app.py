@@ -166,7 +166,8 @@ def compare_command(
     from gradcli.syntax.points import parse_point
 
     if sweep:
-        return _sweep(program, at, file, json_output, output, of, names_listed(wrt), h=h, expect=expect, order=order)
+        _check_sweep_options(h, expect, order, output, json_output)
+        return _sweep(_program(program, file, of), at, names_listed(wrt), output, json_output)
     _check_compare_options(h, expect, order, output)
     parsed = _program(program, file, of)
     point, names = parse_point(at), names_listed(wrt)
@@ -191,7 +192,17 @@ def _check_compare_options(h: float | None, expect: list[str], order: int, outpu
         raise InputProblem("--expect checks first derivatives: leave out --order 2")
 
 
-def _sweep(program, at, file, json_output, output, of, wrt, h, expect, order) -> None:
+def _check_sweep_options(h: float | None, expect: list[str], order: int, output: str | None, json_output: bool):
+    from gradcli.render.output_files import writes_to_stdout
+
+    ignored = [name for name, given in (("--h", h is not None), ("--expect", expect), ("--order", order != 1)) if given]
+    if ignored:
+        raise InputProblem(f"--sweep tries its own steps on first derivatives: leave out {', '.join(ignored)}")
+    if output is not None and writes_to_stdout(output) and json_output:
+        raise InputProblem(f"-o {output} and --json both write to standard output: choose one")
+
+
+def _sweep(program, at: list[str], wrt: tuple[str, ...], output: str | None, json_output: bool) -> None:
     """``compare --sweep``: the truncation/cancellation trade-off, as a table, a plot, JSON or SVG."""
     from gradcli.ad.symbolic import checked_names
     from gradcli.check.sweep import SWEEP_EVALUATIONS, sweep
@@ -199,22 +210,15 @@ def _sweep(program, at, file, json_output, output, of, wrt, h, expect, order) ->
     from gradcli.render.output_files import Output, write_outputs, writes_to_stdout
     from gradcli.syntax.points import parse_point
 
-    ignored = [name for name, given in (("--h", h is not None), ("--expect", expect), ("--order", order != 1)) if given]
-    if ignored:
-        raise InputProblem(f"--sweep tries its own steps on first derivatives: leave out {', '.join(ignored)}")
-    plot_only = output is not None and writes_to_stdout(output)
-    if plot_only and json_output:
-        raise InputProblem(f"-o {output} and --json both write to standard output: choose one")
-    parsed = _program(program, file, of)
-    names = checked_names(parsed, wrt)
-    limits.check_work(len(names) * SWEEP_EVALUATIONS * parsed.size, "sweep fewer inputs with --wrt")
-    sweeps = sweep(parsed, parse_point(at), names)
+    names = checked_names(program, wrt)
+    limits.check_work(len(names) * SWEEP_EVALUATIONS * program.size, "sweep fewer inputs with --wrt")
+    sweeps = sweep(program, parse_point(at), names)
     if not sweeps:
         raise InputProblem("the program has no inputs, so there is no derivative to take differences of")
-    text = "" if plot_only else sweep_text(sweeps, json_output)
+    text = "" if output is not None and writes_to_stdout(output) else sweep_text(sweeps, json_output)
     written = []
     if output is not None:
-        svg = sweep_plot(sweeps, parsed)
+        svg = sweep_plot(sweeps, program)
         limits.stop_clock()
         written = write_outputs([Output("-o", output, svg)])
     emit(text)

@@ -15,9 +15,15 @@ from typing import TypeVar
 
 import typer
 
-from gradcli.core.errors import GradcliError, InputProblem, MissingValues, ProgramError, UnknownInput, bounded
-from gradcli.core.graph import MultipleOutputs
-from gradcli.syntax.points import PointProblem
+from gradcli.core.errors import (
+    GradcliError,
+    InputProblem,
+    MissingValues,
+    PointProblem,
+    ProgramError,
+    UnknownInput,
+    bounded,
+)
 
 OPTIONS = {  # library parameter (or name) -> command-line option (or command)
     "at": "--at",
@@ -64,6 +70,8 @@ def fail(error: GradcliError) -> None:
 
 def command_line_message(error: GradcliError) -> str:
     """The error in the command line's terms: options where the library names parameters."""
+    from gradcli.core.graph import MultipleOutputs
+
     if isinstance(error, ProgramError):  # the program's text is quoted as it is
         return error.render(in_options(error.detail))
     if isinstance(error, MultipleOutputs):

@@ -134,6 +134,19 @@ class MissingValues(InputProblem):
         return self.reason
 
 
+class PointProblem(InputProblem):
+    """A ``NAME=VALUE`` text that cannot be read; ``examples`` show well-formed ones, introduced by ``lead``."""
+
+    def __init__(self, reason: str, parameter: str, text: str, examples: tuple[str, ...], lead: str) -> None:
+        self.examples = examples
+        self.lead = lead
+        super().__init__(reason, parameter, text)
+
+    def _library_message(self) -> str:
+        shown = " or ".join(repr(example) for example in self.examples)
+        return f"`{self.parameter}` {self.text}: {self.reason}, {self.lead} {shown}"
+
+
 def printable(text: str) -> str:
     """``text`` with control characters (ESC, NUL, ...), lone surrogates and the characters XML
     cannot hold written as ``\\x1b`` or ``\\ud800``: safe for a terminal and for SVG, HTML, DOT."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from gradcli.core.errors import GradcliError, InputProblem, clipped
+from gradcli.core.errors import GradcliError, InputProblem, PointProblem, clipped
 from gradcli.core.values import forward_values
 from gradcli.syntax.parser import parse
 
@@ -13,19 +13,6 @@ _ASSIGNMENT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)", re.DOTALL)
 # One way to split any number (not \d+\.?\d*, which backtracks for ages on 20,000 digits and a q).
 _NUMBER = re.compile(r"[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|inf|nan)", re.IGNORECASE)
 _NEXT_ASSIGNMENT = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
-
-
-class PointProblem(InputProblem):
-    """A ``NAME=VALUE`` text that cannot be read; ``examples`` show well-formed ones, introduced by ``lead``."""
-
-    def __init__(self, reason: str, parameter: str, text: str, examples: tuple[str, ...], lead: str) -> None:
-        self.examples = examples
-        self.lead = lead
-        super().__init__(reason, parameter, text)
-
-    def _library_message(self) -> str:
-        shown = " or ".join(repr(example) for example in self.examples)
-        return f"`{self.parameter}` {self.text}: {self.reason}, {self.lead} {shown}"
 
 
 def parse_point(items: Iterable[str], parameter: str = "at") -> dict[str, float]:
