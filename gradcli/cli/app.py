@@ -278,9 +278,19 @@ def graph_command(
     """Draw PROGRAM's computation graph with Graphviz: values, gradients, and the paths between them."""
     from gradcli.render.drawing import GraphRequest, make_drawings
 
-    source = read_program(program, file)
     request = GraphRequest(
-        source, at, output, fmt, rankdir, edge_labels, tuple(highlight), html, frames, structure, max_nodes, of
+        source=read_program(program, file),
+        at=at,
+        output=output,
+        fmt=fmt,
+        rankdir=rankdir,
+        edge_labels=edge_labels,
+        highlight=tuple(highlight),
+        html=html,
+        frames=frames,
+        structure=structure,
+        max_nodes=max_nodes,
+        of=of,
     )
     notes: list[str] = []
     outputs, frame_folder = make_drawings(request, note=notes.append, terminal=sys.stdout.isatty())
