@@ -370,3 +370,67 @@ def test_overflowing_literal_is_not_called_an_input():
     report = json_report("eval", "x*1e400", "--at", "x=1")
     assert report["value"] == "inf"
     assert "input" not in report["anomalies"][0]["message"]
+
+
+# ---------------------------------------------------------------- the library's parameters as options
+
+# The library names the argument at fault (``parameter="direction"``); the command line's one
+# error boundary names the option instead. Exact messages, as the command line always printed them.
+OPTION_MESSAGES = [
+    (["eval", "x**2"], "no value for input x: give it with --at x=1"),
+    (["eval", "x*y + z", "--at", "y=1"], "no value for inputs x, z: give them with --at x=1,z=1"),
+    (["eval", "rate*x", "--at", "rat=1,x=1"], "--at rat=...: the program does not use rat; did you mean rate?"),
+    (["eval", "2", "--at", "x=1"], "--at x=...: the program has no inputs"),
+    (
+        ["eval", "x = 1; x = 2; x", "--at", "x=1"],
+        "--at x=...: the program does not read x before it is rebound or the program ends, "
+        "so its value would be ignored",
+    ),
+    (
+        ["eval", "x*y", "--at", "x=1,y=2", "--hvp", "x=1"],
+        "--hvp: no direction for y: give one number per input, e.g. --hvp x=1,y=0",
+    ),
+    (
+        ["eval", "x*y", "--at", "x=1,y=2", "--hvp", "x=1,y=0,z=1"],
+        "--hvp z=...: the program has no input z (inputs: x, y)",
+    ),
+    (["eval", "2", "--hvp", "x=1"], "--hvp x=...: the program has no input x (inputs: none)"),
+    (
+        ["eval", "x", "--at", "x=[1,2]"],
+        "--at x=[1,2]: values are single numbers (arrays are not supported yet); "
+        "give each one a name of its own, e.g. --at x0=1,x1=2",
+    ),
+    (["eval", "[x, x**2]", "--at", "x=1", "--mode", "fast"], "--mode fast: choose auto, forward, reverse"),
+    (["diff", "x*y", "--wrt", "x,z"], "--wrt z: the program has no input z (inputs: x, y)"),
+    (["compare", "x**2", "--at", "x=1", "--expect", "x=2*y"], "--expect x=2*y: y is not an input of the program"),
+    (["graph", "x*y", "--at", "x=1,y=2", "--rankdir", "up"], "--rankdir up: choose LR, TB, RL or BT"),
+    (["graph", "x*y", "--format", "gif"], "--format gif: choose one of svg, png, pdf, dot"),
+    (
+        ["graph", "x*y", "-o", "g.xyz"],
+        "-o g.xyz: cannot tell the format from '.xyz' (use .svg, .png, .pdf, .dot, .gv, or --format)",
+    ),
+    (
+        ["graph", "x*y", "--html", "page.html"],
+        "--html and --frames step through values: give every input a value with --at",
+    ),
+    (
+        ["eval", "import math"],
+        "hint: there is nothing to import: every function is built in (gradcli eval --help lists them)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), OPTION_MESSAGES, ids=[" ".join(a) for a, _ in OPTION_MESSAGES])
+def test_library_errors_name_the_options_the_user_typed(args, message):
+    stderr = assert_clean_error(cli(*args))
+    lines = stderr.splitlines()
+    assert message in (lines[0].removeprefix("error: "), lines[-1]), stderr
+
+
+def test_graph_notes_name_options():
+    done = cli("graph", "[x, y]", "--at", "x=1,y=2", "--format", "dot")
+    assert done.returncode == 0, done.stderr
+    assert (
+        done.stderr
+        == "note: the program has several outputs: drawing its structure; --of OUTPUT draws one output's gradients\n"
+    )

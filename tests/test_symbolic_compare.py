@@ -48,12 +48,12 @@ from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transfo
 from test_ops import ORACLES, SG, Sgn, Wrapper, wrappers
 
 import gradcli
+from gradcli.ad.derivative_text import derivative_texts
 from gradcli.ad.forward_mode import forward_mode
 from gradcli.ad.symbolic import derivative, derivative_program, sizes
 from gradcli.check.compare import FAIL, KINK, PASS, WARNING, compare, relative_error, verdict
 from gradcli.check.numeric import central_difference, default_step, one_sided
 from gradcli.core.ops import FUNCTIONS, OPS, Op
-from gradcli.render.derivative_report import derivative_texts
 from gradcli.render.latex import to_latex
 from gradcli.syntax.infix import to_infix, to_program
 

@@ -11,7 +11,7 @@ MAX_EXPANDED = 200_000  # operations: beyond this a flat expression is not print
 
 def derivative_texts(d: Derivative, sizes: Sizes, expand: bool = False) -> dict[str, str]:
     """Each derivative as gradcli text: the shorter of the flat expression and the program
-    with named shared subexpressions (``--expand``: always the flat expression)."""
+    with named shared subexpressions (``expand``: always the flat expression)."""
     g, program = d.program.graph, d.program
     texts = {}
     for name, node in d.nodes.items():
@@ -19,10 +19,8 @@ def derivative_texts(d: Derivative, sizes: Sizes, expand: bool = False) -> dict[
         shared = to_program(g, {name: node}, program.labels, set(program.inputs), program.constants)
         if operations > MAX_EXPANDED:
             if expand:
-                raise InputProblem(
-                    f"--expand: d/d{name} has {operations:,} operations as one expression; "
-                    "leave out --expand for the program with shared names"
-                )
+                reason = f"d/d{name} has {operations:,} operations as one expression"
+                raise InputProblem(f"{reason}; leave out `expand` for the program with shared names", "expand")
             texts[name] = shared
             continue
         flat = to_infix(g, node, constants=program.constants)

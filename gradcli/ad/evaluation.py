@@ -8,13 +8,12 @@ nan or infinity first appeared, and which nodes sit on a kink.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from gradcli.ad.reverse import adjoints, gradient_reach
-from gradcli.core.errors import InputProblem
+from gradcli.core.errors import InputProblem, MissingValues, UnknownInput
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program, notebook_svg
 from gradcli.core.values import forward_values
@@ -85,30 +84,16 @@ def resolve_point(program: Program, at: Mapping[str, float]) -> Point:
         return at
     for name in at:
         if name not in inputs:
-            raise InputProblem(_not_an_input(program, name))
+            computed = name in program.bound or name in program.labels.values()
+            raise UnknownInput(name, inputs, "at", computed)
         if name in program.unread:
-            raise InputProblem(
-                f"--at {name}=...: the program does not read {name} before it is rebound or the program ends, "
-                "so its value would be ignored"
-            )
+            ignored = f"the program does not read {name} before it is rebound or the program ends"
+            raise InputProblem(f"{ignored}, so its value would be ignored", "at", f"{name}=...")
     point = Point((name, float(at[name]) if name in at else program.defaults.get(name)) for name in inputs)
     missing = [name for name, value in point.items() if value is None]
     if missing:
-        example = ",".join(f"{name}=1" for name in missing)
-        plural, pronoun = ("s", "them") if len(missing) > 1 else ("", "it")
-        raise InputProblem(f"no value for input{plural} {', '.join(missing)}: give {pronoun} with --at {example}")
+        raise MissingValues(missing, inputs, "at")
     return point
-
-
-def _not_an_input(program: Program, name: str) -> str:
-    if name in program.bound or name in program.labels.values():
-        return f"--at {name}=...: {name} is computed by the program, not an input"
-    inputs = list(program.inputs)
-    if not inputs:
-        return f"--at {name}=...: the program has no inputs"
-    close = difflib.get_close_matches(name, inputs, n=1)
-    hint = f"; did you mean {close[0]}?" if close else f"; its inputs are {', '.join(inputs)}"
-    return f"--at {name}=...: the program does not use {name}{hint}"
 
 
 def evaluate(program: Program | str, at: Mapping[str, float] | None = None) -> Evaluation:

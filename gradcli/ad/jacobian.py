@@ -98,7 +98,7 @@ def jacobian(
     """The Jacobian at ``at`` by ``mode`` (auto: fewer passes); with ``both``, the other
     mode runs too, so that their pass counts, times and numbers can be set side by side."""
     if mode not in MODES:
-        raise InputProblem(f"--mode {mode}: choose {', '.join(MODES)}")
+        raise InputProblem(f"choose {', '.join(MODES)}", "mode", mode)
     point = resolve_point(program, at or {})
     n, m = len(program.inputs), len(program.outputs)
     chosen, reason = choose_mode(n, m)

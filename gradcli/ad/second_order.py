@@ -17,7 +17,7 @@ from gradcli.ad.evaluation import resolve_point
 from gradcli.ad.forward_mode import tangent_sweep
 from gradcli.ad.jacobian import forward_rows
 from gradcli.ad.symbolic import gradient_program
-from gradcli.core.errors import InputProblem
+from gradcli.core.errors import MissingValues, UnknownInput
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program
 from gradcli.core.values import forward_values
@@ -66,15 +66,10 @@ def hvp(program: Program, at: Mapping[str, float] | None, direction: Mapping[str
     names = list(program.inputs)
     unknown = [name for name in direction if name not in program.inputs]
     if unknown:
-        raise InputProblem(
-            f"--hvp {unknown[0]}=...: the program has no input {unknown[0]} (inputs: {', '.join(names)})"
-        )
+        raise UnknownInput(unknown[0], names, "direction")
     missing = [name for name in names if name not in direction]
     if missing:
-        example = ",".join(f"{name}={0 if k else 1}" for k, name in enumerate(names))
-        raise InputProblem(
-            f"--hvp: no direction for {', '.join(missing)}: give one number per input, e.g. --hvp {example}"
-        )
+        raise MissingValues(missing, names, "direction")
     with paused_gc():
         gradient, point, values = _gradient_values(program, at)
         seeds = {program.inputs[name]: float(direction[name]) for name in names}

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from gradcli.ad.reverse import vjp_sweep
 from gradcli.core.algebra import NodeAlgebra
-from gradcli.core.errors import InputProblem
+from gradcli.core.errors import UnknownInput
 from gradcli.core.graph import Program, per_program
 
 
@@ -50,13 +50,13 @@ def second_derivative(program: Program, wrt: Sequence[str] | None = None) -> Der
     return Derivative(program, nodes)
 
 
-def checked_names(program: Program, wrt: Sequence[str] | None) -> list[str]:
-    """The inputs named in ``wrt`` (all inputs when it is empty), once each; an unknown name is refused."""
+def checked_names(program: Program, wrt: Sequence[str] | None, parameter: str = "wrt") -> list[str]:
+    """The inputs named in ``wrt`` (all inputs when it is empty), once each; an unknown name is
+    refused, as a fault of the caller's argument ``parameter``."""
     names = list(program.inputs) if not wrt else list(dict.fromkeys(wrt))
     for name in names:
         if name not in program.inputs:
-            known = ", ".join(program.inputs) or "none"
-            raise InputProblem(f"--wrt {name}: the program has no input {name} (inputs: {known})")
+            raise UnknownInput(name, program.inputs, parameter)
     return names
 
 

@@ -34,7 +34,7 @@ from gradcli.check.numeric import (  # noqa: F401 - PASS, WARNING and the thresh
     values_along,
     verdict,
 )
-from gradcli.core.errors import GradcliError, InputProblem
+from gradcli.core.errors import GradcliError, InputProblem, UnknownInput
 from gradcli.core.graph import Program
 from gradcli.core.values import forward_values
 from gradcli.syntax.parser import parse
@@ -150,14 +150,14 @@ def _row(
 
 def _expectation(ev: Evaluation, name: str, formula: str) -> Expectation:
     if name not in ev.program.inputs:
-        raise InputProblem(f"--expect {name}=...: the program has no input {name}")
+        raise UnknownInput(name, ev.program.inputs, "expect")
     try:
         expected = parse(formula)
     except GradcliError as error:
-        raise InputProblem(f"--expect {name}={formula}: {error}") from None
+        raise InputProblem(str(error), "expect", f"{name}={formula}") from None
     unknown = [v for v in expected.inputs if v not in ev.point]
     if unknown:
-        raise InputProblem(f"--expect {name}={formula}: {', '.join(unknown)} is not an input of the program")
+        raise InputProblem(f"{', '.join(unknown)} is not an input of the program", "expect", f"{name}={formula}")
     value = evaluate(expected, {v: ev.point[v] for v in expected.inputs}).value
     reverse = ev.gradient[name]
     error = relative_error(value, reverse)

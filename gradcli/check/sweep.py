@@ -33,7 +33,7 @@ from typing import NamedTuple
 from gradcli.ad.evaluation import Evaluation, evaluate, kink_on_path
 from gradcli.check.compare import relative_error
 from gradcli.check.numeric import central_difference, forward_difference
-from gradcli.core.errors import InputProblem
+from gradcli.core.errors import InputProblem, UnknownInput
 from gradcli.core.graph import Program
 
 EPSILON = sys.float_info.epsilon
@@ -79,8 +79,7 @@ def sweep(
     chosen = list(program.inputs) if names is None else list(dict.fromkeys(names))
     for name in chosen:
         if name not in program.inputs:
-            known = ", ".join(program.inputs) or "none"
-            raise InputProblem(f"--sweep: the program has no input {name} (inputs: {known})")
+            raise UnknownInput(name, program.inputs, "names")
     ordered = _steps(DEFAULT_STEPS if steps is None else steps)
     return [_sweep_one(ev, name, ordered) for name in chosen]
 
@@ -89,7 +88,7 @@ def _steps(steps: Sequence[float]) -> list[float]:
     values = [float(h) for h in steps]
     bad = [h for h in values if not (math.isfinite(h) and h > 0)]
     if bad or not values:
-        raise InputProblem(f"--sweep: steps must be positive finite numbers, got {bad[0] if bad else 'none'}")
+        raise InputProblem(f"steps must be positive finite numbers, got {bad[0] if bad else 'none'}", "steps")
     return sorted(set(values), reverse=True)
 
 

@@ -7,7 +7,9 @@ characters shown escaped, never sent raw to a terminal) and :func:`bounded` (a
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Sequence
 
 MAX_LINE = 240  # characters of one message line; the middle of a longer one is left out
 MAX_LINES = 12
@@ -29,16 +31,17 @@ class ProgramError(GradcliError):
         self.column = column
         self.source = source
         self.detail = message
-        super().__init__(self._render())
+        super().__init__(self.render(message))
 
-    def _render(self) -> str:
+    def render(self, detail: str) -> str:
+        """``detail`` at this error's line and column: the line quoted, a caret under the column."""
         if self.line is None or self.column is None:
-            return self.detail
+            return detail
         where = f"line {self.line}, column {self.column}: "
         lines = self.source.splitlines() or [""]
         text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
         # Split the message at its first line so extra lines (hints) follow the caret.
-        head, _, rest = self.detail.partition("\n")
+        head, _, rest = detail.partition("\n")
         text, column = _window(text, self.column)
         column = len(printable(text[: column - 1])) + 1
         text = printable(text)
@@ -67,7 +70,81 @@ class NameProblem(ProgramError):
 
 
 class InputProblem(GradcliError):
-    """Values given for the inputs do not fit the program."""
+    """Values or arguments given to a library function do not fit the program.
+
+    ``parameter`` names the caller's argument at fault (``"at"``, ``"wrt"``, ``"direction"``, ...),
+    ``text`` the part of it that is wrong, ``reason`` why. ``str()`` names the argument in Python
+    terms; a front end names it in its own (the command line: ``--at x=...: ...``) from the same
+    parts. A reason that mentions an argument writes its name in backquotes (``leave out `expand```),
+    so that a front end can put its own name there.
+    """
+
+    def __init__(self, reason: str, parameter: str | None = None, text: str | None = None) -> None:
+        self.reason = reason
+        self.parameter = parameter
+        self.text = text
+        super().__init__(self._library_message())
+
+    def _library_message(self) -> str:
+        if self.parameter is None:
+            return self.reason
+        where = f"`{self.parameter}`" if self.text is None else f"`{self.parameter}` {self.text}"
+        return f"{where}: {self.reason}"
+
+
+class UnknownInput(InputProblem):
+    """An argument names an input the program does not have.
+
+    ``computed`` says the name is one the program computes (bound or labelled), not an input;
+    ``suggestion`` is the closest input name, if one is close.
+    """
+
+    def __init__(self, name: str, inputs: Sequence[str], parameter: str, computed: bool = False) -> None:
+        self.name = name
+        self.inputs = tuple(inputs)
+        self.computed = computed
+        close = difflib.get_close_matches(name, self.inputs, n=1)
+        self.suggestion = close[0] if close else None
+        if computed:
+            reason = f"{name} is computed by the program, not an input"
+        else:
+            known = ", ".join(self.inputs) or "none"
+            hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+            reason = f"the program has no input {name} (inputs: {known}){hint}"
+        super().__init__(reason, parameter, name)
+
+
+class MissingValues(InputProblem):
+    """An argument that needs a number for every input lacks some (``names``); ``inputs`` are all of them."""
+
+    def __init__(self, names: Sequence[str], inputs: Sequence[str], parameter: str) -> None:
+        self.names = tuple(names)
+        self.inputs = tuple(inputs)
+        plural, pronoun = ("s", "them") if len(self.names) > 1 else ("", "it")
+        listed = ", ".join(self.names)
+        if parameter == "at":
+            example = {name: 1 for name in self.names}
+            reason = f"no value for input{plural} {listed}: pass {pronoun} in `at`, e.g. {example}"
+        else:
+            example = {name: 0 if k else 1 for k, name in enumerate(self.inputs)}
+            reason = f"no direction for {listed}: pass one number per input in `{parameter}`, e.g. {example}"
+        super().__init__(reason, parameter)
+
+    def _library_message(self) -> str:
+        return self.reason
+
+
+class PointProblem(InputProblem):
+    """A ``NAME=VALUE`` text that cannot be read; ``examples`` show well-formed ones, introduced by ``lead``."""
+
+    def __init__(self, reason: str, parameter: str, text: str, examples: tuple[str, ...], lead: str) -> None:
+        self.examples = examples
+        self.lead = lead
+        super().__init__(reason, parameter, text)
+
+    def _library_message(self) -> str:
+        shown = " or ".join(repr(example) for example in self.examples)
+        return f"`{self.parameter}` {self.text}: {self.reason}, {self.lead} {shown}"
 
 
 def printable(text: str) -> str:

@@ -196,7 +196,7 @@ class Program:
         text = which.strip().strip("[]")
         if re.fullmatch(r"-?[0-9]{1,9}", text) and -len(self.outputs) <= int(text) < len(self.outputs):
             return int(text) % len(self.outputs)
-        raise InputProblem(f"--of {clipped(which)}: {_outputs_listing(self)}")
+        raise InputProblem(_outputs_listing(self), "of", clipped(which))
 
     def select(self, k: int) -> Program:
         """The same program with the k-th output as its only one (shares the graph)."""
@@ -257,7 +257,8 @@ class MultipleOutputs(InputProblem):
     """A single-output view was asked of a program with several outputs."""
 
     def __init__(self, program: Program) -> None:
-        super().__init__(f"{_outputs_listing(program)}; pick one with --of, or use gradcli jacobian")
+        self.listing = _outputs_listing(program)
+        super().__init__(f"{self.listing}; pick one with `select`, or use `jacobian`")
 
 
 def unused_name(base: str, taken: Container[str]) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from gradcli.ad.derivative_text import derivative_texts
-from gradcli.ad.symbolic import Sizes, derivative, second_derivative, sizes
+from gradcli.ad.outputs import OutputDerivatives
+from gradcli.ad.symbolic import Sizes
 from gradcli.check.compare import KINK, NEAR_KINK, Comparison
 from gradcli.core.graph import Program
 from gradcli.core.numbers import format_number, json_number
@@ -13,16 +13,8 @@ from gradcli.render.json_report import dumps
 from gradcli.render.latex import derivative_latex
 
 
-class DiffRequest(NamedTuple):
-    wrt: tuple[str, ...] = ()
-    order: int = 1
-    expand: bool = False
-    latex: bool = False
-    json: bool = False
-
-
 class _Part(NamedTuple):
-    """The derivatives of one output."""
+    """The derivatives of one output, as the report shows them."""
 
     out: str  # how the output is called in headings
     texts: dict[str, str]  # key (input name, or "a,b") -> text
@@ -30,21 +22,20 @@ class _Part(NamedTuple):
     sizes: Sizes
 
 
-def diff_report(program: Program, request: DiffRequest) -> str:
-    """``gradcli diff``: each output's first or second derivatives, as text or JSON."""
-    parts = []
+def diff_report(
+    program: Program, derivatives: list[OutputDerivatives], order: int = 1, latex: bool = False, json: bool = False
+) -> str:
+    """``gradcli diff``: each output's first or second derivatives (:func:`output_derivatives`),
+    as gradcli text, LaTeX, or JSON."""
     several = len(program.outputs) > 1
-    for k in range(len(program.outputs)):
-        single = program.select(k)
-        d = derivative(single, request.wrt) if request.order == 1 else second_derivative(single, request.wrt)
-        measured = sizes(d)
-        texts = derivative_texts(d, measured, request.expand)
-        latex = derivative_latex(d, measured) if request.latex else None
-        out = (program.output_names[k] or f"f[{k}]") if several else output_name(single)
-        parts.append(_Part(out.replace("#", "_"), texts, latex, measured))
-    if request.json:
-        return dumps(_diff_data(program, parts, request.order))
-    return _diff_text(parts, request.order)
+    parts = []
+    for k, found in enumerate(derivatives):
+        out = (program.output_names[k] or f"f[{k}]") if several else output_name(found.program)
+        in_latex = derivative_latex(found.derivative, found.sizes) if latex else None
+        parts.append(_Part(out.replace("#", "_"), found.texts, in_latex, found.sizes))
+    if json:
+        return dumps(_diff_data(program, parts, order))
+    return _diff_text(parts, order)
 
 
 def _heading(out: str, key: str, order: int) -> str:

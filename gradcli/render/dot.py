@@ -219,15 +219,11 @@ class _Drawing:
 
     # ------------------------------------------------------------------ highlight
     def _paths(self, names: Iterable[str]) -> set[int]:
-        """Nodes on some path from a highlighted input to the output that carries gradient."""
+        """Nodes on some path from a highlighted input (one of the program's, see
+        :func:`~gradcli.ad.symbolic.checked_names`) to the output that carries gradient."""
         on: set[int] = set()
         for name in names:
-            start = self.program.inputs.get(name)
-            if start is None:
-                from gradcli.core.errors import InputProblem
-
-                inputs = ", ".join(self.program.inputs) or "none"
-                raise InputProblem(f"--highlight {name}: the program has no input {name} (inputs: {inputs})")
+            start = self.program.inputs[name]
             on |= self.g.descendants(start, through=lambda op: op.differentiable) & self.reached
         return on
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from gradcli.ad.evaluation import Evaluation, evaluate
+from gradcli.ad.symbolic import checked_names
 from gradcli.core.errors import InputProblem
 from gradcli.core.graph import MultipleOutputs, Program
 from gradcli.render.dot import DotOptions, to_dot
@@ -45,7 +46,7 @@ def output_format(output: str | None, fmt: str | None) -> str:
     if fmt is not None:
         fmt = fmt.lower()
         if fmt not in FORMATS:
-            raise InputProblem(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
+            raise InputProblem(f"choose one of {', '.join(FORMATS)}", "fmt", fmt)
         return fmt
     if output is None:
         return "dot"
@@ -53,7 +54,7 @@ def output_format(output: str | None, fmt: str | None) -> str:
     if suffix not in EXTENSIONS:
         known = ", ".join(EXTENSIONS)
         what = f"'{suffix}'" if suffix else "a name without an extension"
-        raise InputProblem(f"-o {output}: cannot tell the format from {what} (use {known}, or --format)")
+        raise InputProblem(f"cannot tell the format from {what} (use {known}, or `fmt`)", "output", output)
     return EXTENSIONS[suffix]
 
 
@@ -74,7 +75,7 @@ def subject(request: GraphRequest, note: Callable[[str], None] = lambda _: None)
     if len(program.outputs) > 1:
         if request.html is not None or request.frames is not None:
             raise MultipleOutputs(program)  # stepping through needs one output's backward pass
-        note("the program has several outputs: drawing its structure; --of OUTPUT draws one output's gradients")
+        note("the program has several outputs: drawing its structure; `of` OUTPUT draws one output's gradients")
         return program
     return evaluate(program, point)
 
@@ -88,29 +89,30 @@ def make_drawings(
     """
     rankdir = request.rankdir.upper()
     if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise InputProblem(f"--rankdir {request.rankdir}: choose LR, TB, RL or BT")
+        raise InputProblem("choose LR, TB, RL or BT", "rankdir", request.rankdir)
     fmt = output_format(request.output, request.fmt)
     drawn = subject(request, note)
     program = drawn.program if isinstance(drawn, Evaluation) else drawn
     big = program.size > request.max_nodes
-    dot = to_dot(drawn, DotOptions(rankdir, request.edge_labels, request.highlight, fast_layout=big))
+    highlight = tuple(checked_names(program, request.highlight, "highlight")) if request.highlight else ()
+    dot = to_dot(drawn, DotOptions(rankdir, request.edge_labels, highlight, fast_layout=big))
     wants_steps = request.html is not None or request.frames is not None
     if wants_steps and not isinstance(drawn, Evaluation):
-        raise InputProblem("--html and --frames step through values: give every input a value with --at")
+        raise InputProblem("`html` and `frames` step through values: give every input a value with `at`")
     to_stdout = request.output is None and not wants_steps
     if to_stdout and terminal and fmt in BINARY_FORMATS:
         raise InputProblem(
-            f"{fmt.upper()} is binary: write it to a file with -o FILE.{fmt}, "
-            f"or pipe it: gradcli graph ... --format {fmt} > g.{fmt}"
+            f"{fmt.upper()} is binary: write it to a file with `output` FILE.{fmt}, "
+            f"or pipe it: gradcli graph ... `fmt` {fmt} > g.{fmt}"
         )
     if big and (fmt != "dot" or wants_steps):
         note(
-            f"{program.size:,} nodes (more than --max-nodes {request.max_nodes:,}): Graphviz is laying them out "
+            f"{program.size:,} nodes (more than `max_nodes` {request.max_nodes:,}): Graphviz is laying them out "
             "with its faster, rougher settings; this can still take a while"
         )
     outputs: list[Output] = []
     if request.output is not None:
-        outputs.append(Output("-o", request.output, render(dot, fmt), fmt in BINARY_FORMATS))
+        outputs.append(Output("`output`", request.output, render(dot, fmt), fmt in BINARY_FORMATS))
     frames = None
     if wants_steps:
         page, frames = _step_outputs(drawn, dot, request, note)
@@ -138,10 +140,10 @@ def _step_outputs(
             (f"step{k:0{width}d}_{step.phase}.svg", frame.encode("utf-8"))
             for k, (step, frame) in enumerate(zip(steps, frame_svgs(svg, steps)), start=1)
         ]
-        frames = FrameFolder("--frames", request.frames, files, FRAME_NAME)
+        frames = FrameFolder("`frames`", request.frames, files, FRAME_NAME)
     page = []
     if request.html is not None:
         from gradcli.render.html import step_page
 
-        page.append(Output("--html", request.html, step_page(ev, svg, steps).encode("utf-8")))
+        page.append(Output("`html`", request.html, step_page(ev, svg, steps).encode("utf-8")))
     return page, frames

@@ -85,8 +85,8 @@ def _check_weight(total_chars: int, count: int) -> None:
     megabytes = total_chars / 2**20
     if megabytes > limit:
         raise InputProblem(
-            f"--frames would write {count:,} SVG files of {megabytes / max(count, 1):,.1f} MB each "
-            f"({megabytes:,.0f} MB), more than the {limit:g} MB limit: step through a big graph with --html "
+            f"`frames` would write {count:,} SVG files of {megabytes / max(count, 1):,.1f} MB each "
+            f"({megabytes:,.0f} MB), more than the {limit:g} MB limit: step through a big graph with `html` "
             f"(one page), draw a smaller program, or raise the limit with {FRAMES_VARIABLE}={math.ceil(megabytes) + 1}"
         )
 

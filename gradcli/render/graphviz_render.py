@@ -37,7 +37,7 @@ RUN_RESERVE = 1.0  # seconds of the command's time limit kept for what follows d
 INSTALL_HINT = (
     "Graphviz's 'dot' program is not installed, so {fmt} cannot be drawn: install Graphviz "
     "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; conda: conda install graphviz), "
-    "or write DOT instead (-o FILE.dot or --format dot; --html and --frames need dot)"
+    "or write DOT instead (`output` FILE.dot or `fmt` dot; `html` and `frames` need dot)"
 )
 
 # What dot (or the loader, or GLib) says when its address space runs out; how it dies when an
@@ -176,8 +176,8 @@ def _too_big(job: _Job, how: str) -> GraphvizLimit:
 
 def _workaround(job: _Job) -> str:
     if job.fmt != "svg":
-        return "draw a smaller program, write SVG (-o FILE.svg, far lighter) or DOT (--format dot)"
-    return "draw a smaller program, or write DOT with --format dot (or -o FILE.dot)"
+        return "draw a smaller program, write SVG (`output` FILE.svg, far lighter) or DOT (`fmt` dot)"
+    return "draw a smaller program, or write DOT with `fmt` dot (or `output` FILE.dot)"
 
 
 def _signal_name(number: int) -> str:

@@ -143,8 +143,6 @@ def derivative_latex(d: Derivative, sizes: Sizes) -> dict[str, str]:
     """Each derivative in LaTeX, as one expression (refused when it would be huge)."""
     for name, operations in sizes.expanded_operations.items():
         if operations > MAX_EXPANDED:
-            raise InputProblem(
-                f"--latex: d/d{name} has {operations:,} operations as one expression, too many to print; "
-                "leave out --latex for the program with shared names"
-            )
+            reason = f"d/d{name} has {operations:,} operations as one expression, too many to print"
+            raise InputProblem(f"{reason}; leave out `latex` for the program with shared names", "latex")
     return {name: to_latex(d.program.graph, node, d.program.constants) for name, node in d.nodes.items()}

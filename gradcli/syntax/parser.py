@@ -425,8 +425,8 @@ def _derivative_hint(source: str) -> str:
 _SUPERSCRIPTS_TEXT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _NOT_PYTHON = "gradcli reads its own small language, not Python: expressions and bindings such as y = x**2"
 _PYTHON_WORDS = {
-    "import": "there is nothing to import: every function is built in (gradcli eval --help lists them)",
-    "from": "there is nothing to import: every function is built in (gradcli eval --help lists them)",
+    "import": "there is nothing to import: every function is built in (`gradcli.FUNCTIONS` lists them)",
+    "from": "there is nothing to import: every function is built in (`gradcli.FUNCTIONS` lists them)",
     "def": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
     "lambda": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
     "return": "there is no return: the last statement of the program is its output",

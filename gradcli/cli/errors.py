@@ -1,0 +1,122 @@
+"""The one error boundary: a library error becomes one message on stderr and exit code 2.
+
+The library names the argument at fault in Python terms (``parameter="direction"``, and
+```direction``` inside a message); here each parameter gets the option a user of the
+command line typed (``--hvp``), in the command line's own wording.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+import typer
+
+from gradcli.core.errors import (
+    GradcliError,
+    InputProblem,
+    MissingValues,
+    PointProblem,
+    ProgramError,
+    UnknownInput,
+    bounded,
+)
+
+OPTIONS = {  # library parameter (or name) -> command-line option (or command)
+    "at": "--at",
+    "direction": "--hvp",
+    "expand": "--expand",
+    "expect": "--expect",
+    "fmt": "--format",
+    "gradcli.FUNCTIONS": "gradcli eval --help",
+    "frames": "--frames",
+    "highlight": "--highlight",
+    "html": "--html",
+    "latex": "--latex",
+    "max_nodes": "--max-nodes",
+    "mode": "--mode",
+    "of": "--of",
+    "output": "-o",
+    "rankdir": "--rankdir",
+    "wrt": "--wrt",
+}
+PAIRED = {"at", "direction", "expect"}  # options written NAME=VALUE: a name alone is shown as NAME=...
+_NAMED = re.compile(r"`([\w.]+)`")
+
+Command = TypeVar("Command", bound=Callable)
+
+
+def reported(command: Command) -> Command:
+    """``command`` with a library error turned into one message on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except GradcliError as error:
+            fail(error)
+
+    return run  # type: ignore[return-value]
+
+
+def fail(error: GradcliError) -> None:
+    """Print one error message on stderr and exit with the error's code (2)."""
+    sys.stderr.write(f"error: {bounded(command_line_message(error))}\n")
+    raise typer.Exit(code=error.exit_code)
+
+
+def command_line_message(error: GradcliError) -> str:
+    """The error in the command line's terms: options where the library names parameters."""
+    from gradcli.core.graph import MultipleOutputs
+
+    if isinstance(error, ProgramError):  # the program's text is quoted as it is
+        return error.render(in_options(error.detail))
+    if isinstance(error, MultipleOutputs):
+        return f"{error.listing}; pick one with --of, or use gradcli jacobian"
+    if not isinstance(error, InputProblem):
+        return in_options(str(error))
+    option = OPTIONS.get(error.parameter or "")
+    if isinstance(error, UnknownInput) and option:
+        return _unknown_input(error, option)
+    if isinstance(error, MissingValues) and option:
+        return _missing_values(error, option)
+    if isinstance(error, PointProblem) and option:
+        examples = " or ".join(f"{option} {example}" for example in error.examples)
+        return f"{option} {error.text}: {error.reason}, {error.lead} {examples}"
+    reason = in_options(error.reason)
+    if option is None:
+        return reason if error.parameter is None else str(error)
+    return f"{option}: {reason}" if error.text is None else f"{option} {error.text}: {reason}"
+
+
+def in_options(text: str) -> str:
+    """``text`` with each parameter the library names in backquotes (```fmt```) written as its option (``--format``)."""
+    return _NAMED.sub(lambda match: OPTIONS.get(match[1], match[0]), text)
+
+
+def _unknown_input(error: UnknownInput, option: str) -> str:
+    name = error.name
+    where = f"{option} {name}=..." if error.parameter in PAIRED else f"{option} {name}"
+    if error.parameter == "at":  # --at says more: a computed name, a close name, or the inputs
+        if error.computed:
+            return f"{where}: {name} is computed by the program, not an input"
+        if not error.inputs:
+            return f"{where}: the program has no inputs"
+        hint = f"did you mean {error.suggestion}?" if error.suggestion else f"its inputs are {', '.join(error.inputs)}"
+        return f"{where}: the program does not use {name}; {hint}"
+    if error.parameter == "expect":
+        return f"{where}: the program has no input {name}"
+    return f"{where}: the program has no input {name} (inputs: {', '.join(error.inputs) or 'none'})"
+
+
+def _missing_values(error: MissingValues, option: str) -> str:
+    listed = ", ".join(error.names)
+    if error.parameter == "at":
+        pronoun = "them" if len(error.names) > 1 else "it"
+        example = ",".join(f"{name}=1" for name in error.names)
+        return f"no value for input{'s' * (len(error.names) > 1)} {listed}: give {pronoun} with {option} {example}"
+    example = ",".join(f"{name}={0 if k else 1}" for k, name in enumerate(error.inputs))
+    return f"{option}: no direction for {listed}: give one number per input, e.g. {option} {example}"

@@ -1,0 +1,42 @@
+"""Reports for ``gradcli compare``: a comparison of first or second derivatives, and the
+step sweep, as terminal text or strict JSON (the sweep also as an SVG plot)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gradcli.check.compare import Comparison, SecondComparison
+from gradcli.check.sweep import Sweep
+from gradcli.core.graph import Program
+from gradcli.render.derivative_report import compare_json, compare_table, output_name
+from gradcli.render.json_report import dumps
+from gradcli.render.second_order_report import compare_second_data, compare_second_table
+from gradcli.render.sweep_plot import sweep_json, sweep_report, sweep_svg
+from gradcli.render.terminal import to_terminal
+
+
+def comparison_report(comparison: Comparison, json_output: bool = False) -> str:
+    """First derivatives four ways, side by side, with verdicts and expectations."""
+    if json_output:
+        return compare_json(comparison)
+    return to_terminal(lambda console: compare_table(comparison, console))
+
+
+def second_comparison_report(comparison: SecondComparison, program: Program, json_output: bool = False) -> str:
+    """The Hessian's entries against symbolic second derivatives and differences of the gradient."""
+    if json_output:
+        return dumps(compare_second_data(comparison))
+    parts = compare_second_table(comparison, output_name(program))
+    return to_terminal(lambda console: [console.print(part) for part in parts])
+
+
+def sweep_text(sweeps: Sequence[Sweep], json_output: bool = False) -> str:
+    """The step sweep's tables and plots in the terminal, or its JSON."""
+    if json_output:
+        return dumps(sweep_json(sweeps))
+    return to_terminal(lambda console: sweep_report(sweeps, console))
+
+
+def sweep_plot(sweeps: Sequence[Sweep], program: Program) -> bytes:
+    """The step sweep as an SVG file, titled with the program on one line."""
+    return sweep_svg(sweeps, title=" ".join(program.source.split())).encode("utf-8")
