@@ -23,6 +23,11 @@ _API = {
     "Program": "gradcli.core.graph",
     "Graph": "gradcli.core.graph",
     "GradcliError": "gradcli.core.errors",
+    "SyntaxProblem": "gradcli.core.errors",
+    "NameProblem": "gradcli.core.errors",
+    "InputProblem": "gradcli.core.errors",
+    "UnknownInput": "gradcli.core.errors",
+    "MissingValues": "gradcli.core.errors",
     "OPS": "gradcli.core.ops",
     "FUNCTIONS": "gradcli.core.ops",
 }

@@ -157,3 +157,19 @@ def test_only_ops_with_a_notation_of_their_own_are_printed_by_name():
 )
 def test_the_parenthesis_rule(inner, outer, side, wrapped):
     assert parenthesize("a", inner, outer, side, ("[", "]")) == ("[a]" if wrapped else "a")
+
+
+@pytest.mark.parametrize(
+    ("text", "symbol"),
+    [
+        (("1e-08", PREC_ATOM), "(1e-08)"),
+        (("1e+20", PREC_ATOM), "(1e+20)"),
+        (("2.5", PREC_ATOM), "2.5"),
+        (("-2", PREC_UNARY), "(-2)"),
+        (("sin(x)", PREC_ATOM), "sin(x)"),
+        (("a*x", PREC_MUL), "(a*x)"),
+    ],
+)
+def test_a_node_as_the_symbol_after_a_partial_sign(text, symbol):
+    """∂(1e-08) and ∂(a*x) keep their brackets; ∂sin(x) and ∂2.5 need none."""
+    assert as_symbol(text) == symbol

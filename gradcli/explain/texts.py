@@ -6,6 +6,7 @@ view calls a node the same thing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -17,6 +18,7 @@ from gradcli.core.precedence import Text, number_precedence, parenthesize
 from gradcli.syntax.infix import MIN_SHARED_TEXT, format_node, to_infix
 
 _MAX_NAME = 24
+_E_NOTATION = re.compile(r"[0-9.]+e[+-][0-9]+")
 
 
 class LocalDerivative(NamedTuple):
@@ -94,8 +96,14 @@ def node_texts(program: Program) -> NodeTexts:
 
 
 def as_symbol(text: Text) -> str:
-    """A node's text as one symbol: ``(a*x)`` in ``∂(a*x)/∂x``, but ``sin(x)`` and ``a`` as they are."""
-    return parenthesize(*text, PREC_ATOM)
+    """A node's text as one symbol: ``(a*x)`` in ``∂(a*x)/∂x``, but ``sin(x)`` and ``a`` as they are.
+
+    A number in e-notation is bracketed too: ``∂(1e-08)``, not ``∂1e-08``, which reads as a sum.
+    """
+    shown, precedence = text
+    if precedence == PREC_ATOM and _E_NOTATION.fullmatch(shown):
+        return f"({shown})"
+    return parenthesize(shown, precedence, PREC_ATOM)
 
 
 def expression_at(
