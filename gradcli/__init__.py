@@ -42,4 +42,5 @@ def __getattr__(name: str):
     import importlib
 
     importlib.import_module("gradcli.render.graphviz_render")  # notebooks draw programs and evaluations
+    importlib.import_module("gradcli.explain.diagnostics")  # anomalies explain themselves
     return getattr(importlib.import_module(module), name)

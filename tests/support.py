@@ -107,15 +107,20 @@ def json_report(*args: str, stdin: str | None = None, **options: Any) -> Any:
 # ---------------------------------------------------------------- numbers
 
 
-def close(got, want, *, rel: float, abs: float = 0.0, symmetric: bool = True) -> bool:
+def close(
+    got, want, *, rel: float, abs: float = 0.0, symmetric: bool = True, equal_nan: bool = False, finite: bool = False
+) -> bool:
     """Whether ``got`` is within tolerance of ``want``: equal (so one infinity matches only itself), or
     finite with ``|got - want| <= max(abs, rel * |want|, rel * |got|)``, where ``|got|`` counts only when
-    ``symmetric`` (else the oracle ``want`` alone sets the scale). NaN is close to nothing. Floats and mpmath
-    numbers alike; the symmetric form with ``abs`` is :func:`math.isclose`."""
+    ``symmetric`` (else the oracle ``want`` alone sets the scale). NaN is close to nothing, or with
+    ``equal_nan`` to NaN alone; with ``finite`` an infinity is close to nothing, not even itself. Floats and
+    mpmath numbers alike; the symmetric form with ``abs`` is :func:`math.isclose`."""
+    if mp.isnan(got) or mp.isnan(want):
+        return equal_nan and mp.isnan(got) and mp.isnan(want)
+    if mp.isinf(got) or mp.isinf(want):
+        return got == want and not finite
     if got == want:
         return True
-    if mp.isinf(got) or mp.isinf(want):
-        return False
     scale = max(builtins.abs(want), builtins.abs(got)) if symmetric else builtins.abs(want)
     return builtins.abs(got - want) <= max(abs, rel * scale)  # the parameter abs hides the builtin
 

@@ -36,3 +36,10 @@ def test_reproducers_are_exact_shell_lines():
     line = case.shell()
     assert "$'-x\\x1b[31m'" in line and "$'x=1\\xff'" in line
     assert line.startswith("printf '\\055\\000%%\\047\\\\' | COLUMNS=80 gradcli eval")
+
+
+def test_the_fuzzers_fallback_function_list_is_the_op_tables():
+    """Used only when gradcli cannot be imported, so nothing else would notice it going stale."""
+    from gradcli.core.ops import FUNCTIONS
+
+    assert dict(fuzz.FALLBACK_FUNCTIONS) == {name: op.arity for name, op in FUNCTIONS.items()}

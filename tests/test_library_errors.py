@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support import cli
 
 import gradcli
 from gradcli.ad.derivative_text import derivative_texts
@@ -397,3 +398,39 @@ def test_second_order_per_output_is_labelled_by_output():
     assert isinstance(results[0][1], Hessian) and results[0][1].matrix == {"x": {"x": 0, "y": 1}, "y": {"x": 1, "y": 0}}
     assert results[3][1].product == {"x": 12.0, "y": 0.0}  # [[6x, 0], [0, 0]] @ [1, 1] at x = 2
     assert second_order_per_output(parse("x**2"), {"x": 1}, hessians=False) == []
+
+
+@pytest.mark.parametrize(
+    ("call", "python", "command_line"),
+    [
+        (lambda: compare(parse("x**2"), {"x": 1}, h=0.0), "`h` 0.0: the step must", "--h 0.0: the step must"),
+        (lambda: compare(parse("x**2"), {"x": 1}, h=float("nan")), "`h` nan: the step", "--h nan: the step"),
+        (lambda: output_derivatives(parse("x**2"), order=7), "`order` 7: choose 1", "--order 7: choose 1"),
+    ],
+)
+def test_arguments_the_command_line_also_checks_are_checked_by_the_library(call, python, command_line):
+    with pytest.raises(InputProblem) as caught:
+        call()
+    assert str(caught.value).startswith(python)
+    assert command_line_message(caught.value).startswith(command_line)
+
+
+@pytest.mark.parametrize(
+    ("args", "quoted"),
+    [
+        (["graph", "x", "-o", "/nonexistent/`html`.svg"], "cannot write /nonexistent/`html`.svg"),
+        (["compare", "x", "--at", "x=1", "--expect", "x=2*`wrt`"], "  2*`wrt`\n"),
+    ],
+)
+def test_the_command_line_never_renames_what_the_user_typed(args, quoted):
+    """Backquoted words in a path or formula stay as typed; only the library's own words become options."""
+    done = cli(*args)
+    assert done.returncode == 2
+    assert quoted in done.stderr
+    assert "--html" not in done.stderr and "--wrt" not in done.stderr
+
+
+def test_an_anomaly_explains_itself_and_its_repr_stays_short():
+    ev = gradcli.evaluate("a = log(x); a*y", {"x": -1, "y": 2})
+    assert ev.anomalies[0].message == "nan first appears at a = log(x): log(-1) = nan (log needs a positive argument)"
+    assert repr(ev.anomalies[0]) == "Anomaly(kind='value', node=1, number=nan)"

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import pytest
 import sympy
 from mpmath import mp
-from support import DIGITS, high_precision  # noqa: F401 - the fixture applies by import
+from support import DIGITS, close, high_precision  # noqa: F401 - the fixture applies by import
 
 import gradcli
 from gradcli.ad.forward_mode import forward_mode
@@ -265,15 +265,13 @@ def sympy_derivative(op: Op, point: tuple[float, ...], wrt: tuple[int, ...]):
     return mp.mpf(str(value))
 
 
-def close(got: float, want) -> bool:
-    return abs(mp.mpf(got) - want) <= REL * max(1, abs(want))
-
-
 def check(what: str, got: float, op: Op, point, orders: tuple[int, ...]) -> None:
     """``got`` against both oracles: mpmath's mp.diff and SymPy's diff."""
     wrt = tuple(k for k, order in enumerate(orders) for _ in range(order))
     for oracle, want in (("mpmath", mp_derivative(op, point, orders)), ("sympy", sympy_derivative(op, point, wrt))):
-        assert close(got, want), f"{op.name} {what} at {point}: {got} != {want} ({oracle})"
+        assert close(mp.mpf(got), want, rel=REL, abs=REL, symmetric=False, finite=True), (
+            f"{op.name} {what} at {point}: {got} != {want} ({oracle})"
+        )
 
 
 # ---------------------------------------------------------------- the test

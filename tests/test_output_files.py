@@ -1,7 +1,7 @@
 """Writing output files as Unix tools do, through the real command line.
 
 Every case runs the installed ``gradcli`` console script in a subprocess, in its own
-temporary folder. The contract (``gradcli/output_files.py``): regular files are replaced
+temporary folder. The contract (``gradcli/render/output_files.py``): regular files are replaced
 atomically and keep their mode and hard links; symbolic links are followed, never replaced;
 devices, FIFOs and ``/dev/stdout`` are written straight through; a run that exits 2 leaves
 every file as it was and no temporary file behind, and its message names the user's path;

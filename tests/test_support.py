@@ -1,6 +1,7 @@
 """The shared test helpers check what their names say: ``close`` is :func:`math.isclose` in its symmetric
-form and the oracle-scaled bound in the other, ``strict_json`` refuses what RFC 8259 refuses, and
-``assert_clean_error`` fails on every way a refusal can be unclean."""
+form and the oracle-scaled bound in the other (NaN matching NaN, or infinities nothing, when asked),
+``strict_json`` refuses what RFC 8259 refuses, and ``assert_clean_error`` fails on every way a refusal
+can be unclean."""
 
 from __future__ import annotations
 
@@ -34,6 +35,30 @@ def test_close_scales_by_the_oracle_alone_when_asked():
     assert close(2.0, 1.0, rel=0.5)  # within half of the larger, 2
     assert not close(2.0, 1.0, rel=0.5, symmetric=False)  # not within half of the oracle, 1
     assert not close(math.nan, math.nan, rel=1.0, abs=1.0)
+
+
+@given(got=ANY_FLOAT, want=ANY_FLOAT, rel=TOLERANCE, abs_tol=TOLERANCE)
+def test_close_with_equal_nan_also_matches_nan_with_nan(got, want, rel, abs_tol):
+    both_nan = math.isnan(got) and math.isnan(want)
+    expected = both_nan or math.isclose(got, want, rel_tol=rel, abs_tol=abs_tol)
+    assert close(got, want, rel=rel, abs=abs_tol, equal_nan=True) == expected
+
+
+@given(got=ANY_FLOAT, want=ANY_FLOAT, rel=st.sampled_from([1e-13, 1e-9, 0.5]))
+def test_close_with_finite_is_the_bare_oracle_bound_between_finite_numbers_only(got, want, rel):
+    with mp.workdps(40):
+        # the bare bound is false for NaN and for inf - inf, but vacuous (inf <= inf) for any other infinite oracle
+        bare = abs(mp.mpf(got) - mp.mpf(want)) <= rel * max(1, abs(mp.mpf(want)))
+        expected = bare and math.isfinite(got) and math.isfinite(want)
+        assert close(mp.mpf(got), mp.mpf(want), rel=rel, abs=rel, symmetric=False, finite=True) == expected
+
+
+def test_close_keywords_by_hand():
+    assert close(math.nan, mp.nan, rel=0.0, equal_nan=True)
+    assert not close(math.nan, 1.0, rel=1.0, abs=math.inf, equal_nan=True)
+    assert close(math.inf, math.inf, rel=0.0) and not close(math.inf, math.inf, rel=0.0, finite=True)
+    assert not close(-math.inf, 1e308, rel=1.0, abs=math.inf)
+    assert close(1.0, 1.0, rel=0.0, finite=True) and close(1.0, 1.0 + 1e-12, rel=1e-9, finite=True, equal_nan=True)
 
 
 def test_strict_json_refuses_the_bare_constants_only():

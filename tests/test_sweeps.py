@@ -20,6 +20,7 @@ import itertools
 import math
 
 import pytest
+from support import close
 
 from gradcli.ad.forward_mode import jvp_sweep, tangent_sweep
 from gradcli.ad.reverse import adjoints, vjp_sweep
@@ -119,13 +120,7 @@ def test_symbolic_sweep_evaluates_to_the_float_sweep(name, wiring, param):
         numeric = adjoints(program, forward_values(program, point))
         symbolic = forward_values(derivative, point)
         for node, out in zip(program.inputs.values(), derivative.outputs):
-            assert _close(symbolic[out], numeric[node]), (point, node)
-
-
-def _close(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b) or math.isinf(a) or math.isinf(b):
-        return same(a, b) or (a == b)
-    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
+            assert close(symbolic[out], numeric[node], rel=1e-12, abs=1e-300, equal_nan=True), (point, node)
 
 
 PROGRAMS = [

@@ -63,9 +63,11 @@ OTHER_MESSAGE = re.compile(r"^(error:|note:|warning:|wrote |Traceback|Usage:)", 
 # ----------------------------------------------------------------------------- the language
 
 
+# gradcli.core.ops.FUNCTIONS as names and arities, for when that module cannot be imported (so it cannot be read
+# from there): keep the two in step when an op is added.
 FALLBACK_FUNCTIONS = {
     **dict.fromkeys(
-        "exp log ln log2 log10 sqrt sin cos tan asin acos atan sinh cosh tanh sigmoid relu softplus abs sign step "
+        "exp log ln log2 log10 sqrt sin cos tan asin acos atan sinh cosh tanh sigmoid relu softplus erf abs sign step "
         "stop_gradient detach".split(),
         1,
     ),
@@ -76,7 +78,7 @@ _FUNCTIONS: dict[str, int] = {}
 
 
 def functions() -> dict[str, int]:
-    """Every function a program may call (gradcli/ops.py's FUNCTIONS) and its arity."""
+    """Every function a program may call (gradcli/core/ops.py's FUNCTIONS) and its arity."""
     if not _FUNCTIONS:
         try:
             from gradcli.core.ops import FUNCTIONS

@@ -9,7 +9,7 @@ nan or infinity first appeared, and which nodes sit on a kink.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from gradcli.ad.reverse import adjoints, gradient_reach
@@ -24,7 +24,7 @@ class Anomaly(NamedTuple):
     """The first node where a nan or infinity appears, in a value or a gradient.
 
     It keeps the sweep's numbers so that :mod:`gradcli.explain.diagnostics` can say how
-    the number came about.
+    the number came about: :attr:`message`.
     """
 
     kind: str  # "value" or "gradient"
@@ -33,6 +33,21 @@ class Anomaly(NamedTuple):
     program: Program
     values: list[float]
     grads: list[float] | None = None
+
+    @property
+    def message(self) -> str:
+        """One sentence on how the number came about, from the registered explainer (``gradcli``
+        loads :mod:`gradcli.explain.diagnostics`, which registers one); the bare facts without it."""
+        if ANOMALY_EXPLAINERS:
+            return ANOMALY_EXPLAINERS[-1](self)
+        return f"{self.kind} {self.number} first appears at node {self.node}"
+
+    def __repr__(self) -> str:
+        return f"Anomaly(kind={self.kind!r}, node={self.node}, number={self.number!r})"
+
+
+#: Explains an anomaly in one sentence; registered by a later layer, which the sweep cannot import.
+ANOMALY_EXPLAINERS: list[Callable[[Anomaly], str]] = []
 
 
 class Kink(NamedTuple):

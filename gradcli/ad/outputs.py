@@ -10,6 +10,7 @@ from typing import NamedTuple
 from gradcli.ad.derivative_text import derivative_texts
 from gradcli.ad.second_order import Hessian, HessianVectorProduct, hessian, hvp
 from gradcli.ad.symbolic import Derivative, Sizes, derivative, second_derivative, sizes
+from gradcli.core.errors import InputProblem
 from gradcli.core.graph import Program
 
 
@@ -30,6 +31,8 @@ def output_derivatives(
     results = []
     for k in range(len(program.outputs)):
         single = program.select(k)
+        if order not in (1, 2):
+            raise InputProblem("choose 1 (first derivatives) or 2 (second derivatives)", "order", str(order))
         d = derivative(single, wrt) if order == 1 else second_derivative(single, wrt)
         measured = sizes(d)
         results.append(OutputDerivatives(single, d, measured, derivative_texts(d, measured, expand)))

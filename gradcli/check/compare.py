@@ -93,6 +93,7 @@ def compare(
     The numerical difference holds every ``stop_gradient`` value fixed, as automatic
     differentiation does, so both measure the same thing.
     """
+    checked_step(h)
     ev = evaluate(program, at)
     names = checked_names(program, wrt)
     forward = forward_mode(program, ev.point, names)
@@ -191,12 +192,19 @@ class SecondComparison(NamedTuple):
         return any(r.verdict == FAIL for r in self.rows)
 
 
+def checked_step(h: float | None) -> None:
+    """Refuse a finite-difference step that is not a positive finite number (None: chosen per input)."""
+    if h is not None and not 0 < h < math.inf:
+        raise InputProblem("the step must be a positive finite number", "h", f"{h}")
+
+
 def compare_second(
     program: Program, at: Mapping[str, float] | None = None, h: float | None = None, wrt: Sequence[str] | None = None
 ) -> SecondComparison:
     """The Hessian (its entries among ``wrt``) by forward-over-reverse, against the symbolic
     second derivatives and central differences of the reverse-mode gradient (stop_gradient
     held fixed)."""
+    checked_step(h)
     names = checked_names(program, wrt)
     H = hessian(program, at, names)
     ev = evaluate(program, H.point)

@@ -16,6 +16,7 @@ from typing import TypeVar
 import typer
 
 from gradcli.core.errors import (
+    ARGUMENT_MARK,
     GradcliError,
     InputProblem,
     MissingValues,
@@ -23,6 +24,7 @@ from gradcli.core.errors import (
     ProgramError,
     UnknownInput,
     bounded,
+    in_python_terms,
 )
 
 OPTIONS = {  # library parameter (or name) -> command-line option (or command)
@@ -33,18 +35,20 @@ OPTIONS = {  # library parameter (or name) -> command-line option (or command)
     "fmt": "--format",
     "gradcli.FUNCTIONS": "gradcli eval --help",
     "frames": "--frames",
+    "h": "--h",
     "highlight": "--highlight",
     "html": "--html",
     "latex": "--latex",
     "max_nodes": "--max-nodes",
     "mode": "--mode",
+    "order": "--order",
     "of": "--of",
     "output": "-o",
     "rankdir": "--rankdir",
     "wrt": "--wrt",
 }
 PAIRED = {"at", "direction", "expect"}  # options written NAME=VALUE: a name alone is shown as NAME=...
-_NAMED = re.compile(r"`([\w.]+)`")
+_NAMED = re.compile(ARGUMENT_MARK + r"([\w.]+)" + ARGUMENT_MARK)
 
 Command = TypeVar("Command", bound=Callable)
 
@@ -77,7 +81,7 @@ def command_line_message(error: GradcliError) -> str:
     if isinstance(error, MultipleOutputs):
         return f"{error.listing}; pick one with --of, or use gradcli jacobian"
     if not isinstance(error, InputProblem):
-        return in_options(str(error))
+        return in_options(_marked(error))
     option = OPTIONS.get(error.parameter or "")
     if isinstance(error, UnknownInput) and option:
         return _unknown_input(error, option)
@@ -88,13 +92,19 @@ def command_line_message(error: GradcliError) -> str:
         return f"{option} {error.text}: {error.reason}, {error.lead} {examples}"
     reason = in_options(error.reason)
     if option is None:
-        return reason if error.parameter is None else str(error)
+        return reason if error.parameter is None else in_python_terms(_marked(error))
     return f"{option}: {reason}" if error.text is None else f"{option} {error.text}: {reason}"
 
 
 def in_options(text: str) -> str:
-    """``text`` with each parameter the library names in backquotes (```fmt```) written as its option (``--format``)."""
-    return _NAMED.sub(lambda match: OPTIONS.get(match[1], match[0]), text)
+    """``text`` with each argument the library marks (:func:`~gradcli.core.errors.argument`) written as
+    its option (``fmt`` as ``--format``), or in backquotes when it has none."""
+    return _NAMED.sub(lambda match: OPTIONS.get(match[1], f"`{match[1]}`"), text)
+
+
+def _marked(error: GradcliError) -> str:
+    """The error's message with its arguments still marked."""
+    return error.args[0] if error.args else ""
 
 
 def _unknown_input(error: UnknownInput, option: str) -> str:

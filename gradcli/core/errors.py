@@ -17,10 +17,30 @@ MAX_LINES = 12
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
+#: Brackets an argument's name inside a message (``argument("wrt")``). It is a control character,
+#: so no text a user typed can hold one unescaped: a front end renames arguments in the library's
+#: own words only, never in a quoted path or formula.
+ARGUMENT_MARK = "\x1f"
+
+
+def argument(name: str) -> str:
+    """``name`` marked as an argument in a message: ```name``` from Python, its option on the command line."""
+    return f"{ARGUMENT_MARK}{name}{ARGUMENT_MARK}"
+
+
+def in_python_terms(text: str) -> str:
+    """A message with each marked argument written in backquotes, as Python callers read it."""
+    return text.replace(ARGUMENT_MARK, "`")
+
+
 class GradcliError(Exception):
-    """Bad input: the message is meant for the user, as is."""
+    """Bad input: the message is meant for the user. ``args[0]`` keeps the arguments marked
+    (:func:`argument`); ``str()`` shows them in backquotes."""
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        return in_python_terms(super().__str__())
 
 
 class ProgramError(GradcliError):
@@ -88,7 +108,7 @@ class InputProblem(GradcliError):
     def _library_message(self) -> str:
         if self.parameter is None:
             return self.reason
-        where = f"`{self.parameter}`" if self.text is None else f"`{self.parameter}` {self.text}"
+        where = argument(self.parameter) if self.text is None else f"{argument(self.parameter)} {self.text}"
         return f"{where}: {self.reason}"
 
 
@@ -124,10 +144,10 @@ class MissingValues(InputProblem):
         listed = ", ".join(self.names)
         if parameter == "at":
             example = {name: 1 for name in self.names}
-            reason = f"no value for input{plural} {listed}: pass {pronoun} in `at`, e.g. {example}"
+            reason = f"no value for input{plural} {listed}: pass {pronoun} in {argument('at')}, e.g. {example}"
         else:
             example = {name: 0 if k else 1 for k, name in enumerate(self.inputs)}
-            reason = f"no direction for {listed}: pass one number per input in `{parameter}`, e.g. {example}"
+            reason = f"no direction for {listed}: pass one number per input in {argument(parameter)}, e.g. {example}"
         super().__init__(reason, parameter)
 
     def _library_message(self) -> str:
@@ -144,7 +164,7 @@ class PointProblem(InputProblem):
 
     def _library_message(self) -> str:
         shown = " or ".join(repr(example) for example in self.examples)
-        return f"`{self.parameter}` {self.text}: {self.reason}, {self.lead} {shown}"
+        return f"{argument(self.parameter)} {self.text}: {self.reason}, {self.lead} {shown}"
 
 
 def printable(text: str) -> str:

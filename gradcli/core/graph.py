@@ -17,7 +17,7 @@ from functools import wraps
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
-from gradcli.core.errors import InputProblem, clipped
+from gradcli.core.errors import InputProblem, argument, clipped
 from gradcli.core.ops import CONSTANTS, OPS, Op
 
 T = TypeVar("T")
@@ -258,7 +258,7 @@ class MultipleOutputs(InputProblem):
 
     def __init__(self, program: Program) -> None:
         self.listing = _outputs_listing(program)
-        super().__init__(f"{self.listing}; pick one with `select`, or use `jacobian`")
+        super().__init__(f"{self.listing}; pick one with {argument('select')}, or use {argument('jacobian')}")
 
 
 def unused_name(base: str, taken: Container[str]) -> str:

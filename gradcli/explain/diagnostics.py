@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gradcli.ad.evaluation import Anomaly
+import math
+
+from gradcli.ad.evaluation import ANOMALY_EXPLAINERS, Anomaly
 from gradcli.core.graph import Program
 from gradcli.core.numbers import format_number
 from gradcli.explain.texts import expression, expression_at, local_derivatives, node_texts
@@ -40,10 +42,10 @@ def explain_bad_grad(program: Program, node: int, values: list[float], grads: li
     number = format_number(grads[node])
     for consumer in program.nodes:
         for pos, arg in enumerate(g.args[consumer]):
-            if arg != node or not g.ops[consumer].differentiable or not _finite(grads[consumer]):
+            if arg != node or not g.ops[consumer].differentiable or not math.isfinite(grads[consumer]):
                 continue
             local = local_derivatives(program, consumer, values, texts)[pos]
-            if not _finite(local.value * grads[consumer]):
+            if not math.isfinite(local.value * grads[consumer]):
                 return (
                     f"gradient {number} first appears at {name(node)} (value {format_number(values[node])}):"
                     f" d {name(consumer)} / d {name(node)} = {_formula_value(local.formula, local.value)}"
@@ -57,5 +59,4 @@ def _formula_value(formula: str, value: float) -> str:
     return shown if formula == shown else f"{formula} = {shown}"
 
 
-def _finite(x: float) -> bool:
-    return x - x == 0.0
+ANOMALY_EXPLAINERS.append(anomaly_message)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from gradcli.ad.evaluation import Evaluation, evaluate
 from gradcli.ad.symbolic import checked_names
-from gradcli.core.errors import InputProblem
+from gradcli.core.errors import InputProblem, argument
 from gradcli.core.graph import MultipleOutputs, Program
 from gradcli.render.dot import DotOptions, to_dot
 from gradcli.render.graphviz_render import FORMATS, render
@@ -54,7 +54,7 @@ def output_format(output: str | None, fmt: str | None) -> str:
     if suffix not in EXTENSIONS:
         known = ", ".join(EXTENSIONS)
         what = f"'{suffix}'" if suffix else "a name without an extension"
-        raise InputProblem(f"cannot tell the format from {what} (use {known}, or `fmt`)", "output", output)
+        raise InputProblem(f"cannot tell the format from {what} (use {known}, or {argument('fmt')})", "output", output)
     return EXTENSIONS[suffix]
 
 
@@ -75,7 +75,10 @@ def subject(request: GraphRequest, note: Callable[[str], None] = lambda _: None)
     if len(program.outputs) > 1:
         if request.html is not None or request.frames is not None:
             raise MultipleOutputs(program)  # stepping through needs one output's backward pass
-        note("the program has several outputs: drawing its structure; `of` OUTPUT draws one output's gradients")
+        note(
+            "the program has several outputs: drawing its structure; "
+            f"{argument('of')} OUTPUT draws one output's gradients"
+        )
         return program
     return evaluate(program, point)
 
@@ -98,21 +101,25 @@ def make_drawings(
     dot = to_dot(drawn, DotOptions(rankdir, request.edge_labels, highlight, fast_layout=big))
     wants_steps = request.html is not None or request.frames is not None
     if wants_steps and not isinstance(drawn, Evaluation):
-        raise InputProblem("`html` and `frames` step through values: give every input a value with `at`")
+        raise InputProblem(
+            f"{argument('html')} and {argument('frames')} step through values: "
+            f"give every input a value with {argument('at')}"
+        )
     to_stdout = request.output is None and not wants_steps
     if to_stdout and terminal and fmt in BINARY_FORMATS:
         raise InputProblem(
-            f"{fmt.upper()} is binary: write it to a file with `output` FILE.{fmt}, "
-            f"or pipe it: gradcli graph ... `fmt` {fmt} > g.{fmt}"
+            f"{fmt.upper()} is binary: write it to a file with {argument('output')} FILE.{fmt}, "
+            f"or pipe it: gradcli graph ... {argument('fmt')} {fmt} > g.{fmt}"
         )
     if big and (fmt != "dot" or wants_steps):
         note(
-            f"{program.size:,} nodes (more than `max_nodes` {request.max_nodes:,}): Graphviz is laying them out "
+            f"{program.size:,} nodes (more than {argument('max_nodes')} {request.max_nodes:,}): "
+            "Graphviz is laying them out "
             "with its faster, rougher settings; this can still take a while"
         )
     outputs: list[Output] = []
     if request.output is not None:
-        outputs.append(Output("`output`", request.output, render(dot, fmt), fmt in BINARY_FORMATS))
+        outputs.append(Output(f"{argument('output')}", request.output, render(dot, fmt), fmt in BINARY_FORMATS))
     frames = None
     if wants_steps:
         page, frames = _step_outputs(drawn, dot, request, note)
@@ -140,10 +147,10 @@ def _step_outputs(
             (f"step{k:0{width}d}_{step.phase}.svg", frame.encode("utf-8"))
             for k, (step, frame) in enumerate(zip(steps, frame_svgs(svg, steps)), start=1)
         ]
-        frames = FrameFolder("`frames`", request.frames, files, FRAME_NAME)
+        frames = FrameFolder(f"{argument('frames')}", request.frames, files, FRAME_NAME)
     page = []
     if request.html is not None:
         from gradcli.render.html import step_page
 
-        page.append(Output("`html`", request.html, step_page(ev, svg, steps).encode("utf-8")))
+        page.append(Output(f"{argument('html')}", request.html, step_page(ev, svg, steps).encode("utf-8")))
     return page, frames

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 from xml.sax.saxutils import escape
 
-from gradcli.core.errors import InputProblem
+from gradcli.core.errors import InputProblem, argument
 from gradcli.core.numbers import LABEL_DIGITS, format_number
 from gradcli.core.settings import number_setting
 from gradcli.explain.steps import BACKWARD, Step
@@ -85,8 +85,9 @@ def _check_weight(total_chars: int, count: int) -> None:
     megabytes = total_chars / 2**20
     if megabytes > limit:
         raise InputProblem(
-            f"`frames` would write {count:,} SVG files of {megabytes / max(count, 1):,.1f} MB each "
-            f"({megabytes:,.0f} MB), more than the {limit:g} MB limit: step through a big graph with `html` "
+            f"{argument('frames')} would write {count:,} SVG files of {megabytes / max(count, 1):,.1f} MB each "
+            f"({megabytes:,.0f} MB), more than the {limit:g} MB limit: "
+            f"step through a big graph with {argument('html')} "
             f"(one page), draw a smaller program, or raise the limit with {FRAMES_VARIABLE}={math.ceil(megabytes) + 1}"
         )
 

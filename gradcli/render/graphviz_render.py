@@ -21,7 +21,7 @@ import subprocess
 from typing import NamedTuple
 
 from gradcli.core import limits as run_limits  # the whole command's time limit, which dot's sits inside
-from gradcli.core.errors import GradcliError
+from gradcli.core.errors import GradcliError, argument
 from gradcli.core.graph import NOTEBOOK_DRAWERS
 from gradcli.core.settings import number_setting
 
@@ -37,7 +37,8 @@ RUN_RESERVE = 1.0  # seconds of the command's time limit kept for what follows d
 INSTALL_HINT = (
     "Graphviz's 'dot' program is not installed, so {fmt} cannot be drawn: install Graphviz "
     "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz; conda: conda install graphviz), "
-    "or write DOT instead (`output` FILE.dot or `fmt` dot; `html` and `frames` need dot)"
+    f"or write DOT instead ({argument('output')} FILE.dot or {argument('fmt')} dot; "
+    f"{argument('html')} and {argument('frames')} need dot)"
 )
 
 # What dot (or the loader, or GLib) says when its address space runs out; how it dies when an
@@ -176,8 +177,9 @@ def _too_big(job: _Job, how: str) -> GraphvizLimit:
 
 def _workaround(job: _Job) -> str:
     if job.fmt != "svg":
-        return "draw a smaller program, write SVG (`output` FILE.svg, far lighter) or DOT (`fmt` dot)"
-    return "draw a smaller program, or write DOT with `fmt` dot (or `output` FILE.dot)"
+        svg, dot = f"{argument('output')} FILE.svg", f"{argument('fmt')} dot"
+        return f"draw a smaller program, write SVG ({svg}, far lighter) or DOT ({dot})"
+    return f"draw a smaller program, or write DOT with {argument('fmt')} dot (or {argument('output')} FILE.dot)"
 
 
 def _signal_name(number: int) -> str:

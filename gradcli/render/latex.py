@@ -11,9 +11,8 @@ import math
 import re
 from collections.abc import Callable, Mapping
 
-from gradcli.ad.derivative_text import MAX_EXPANDED
+from gradcli.ad.derivative_text import MAX_EXPANDED, refuse_one_expression
 from gradcli.ad.symbolic import Derivative, Sizes
-from gradcli.core.errors import InputProblem
 from gradcli.core.graph import Graph
 from gradcli.core.ops import CONSTANTS, OPS, PREC_ATOM, PREC_MUL, PREC_POW, Op, constant_name
 from gradcli.core.precedence import Side, Text, number_precedence, parenthesize
@@ -143,6 +142,5 @@ def derivative_latex(d: Derivative, sizes: Sizes) -> dict[str, str]:
     """Each derivative in LaTeX, as one expression (refused when it would be huge)."""
     for name, operations in sizes.expanded_operations.items():
         if operations > MAX_EXPANDED:
-            reason = f"d/d{name} has {operations:,} operations as one expression, too many to print"
-            raise InputProblem(f"{reason}; leave out `latex` for the program with shared names", "latex")
+            refuse_one_expression(name, operations, "latex", ", too many to print")
     return {name: to_latex(d.program.graph, node, d.program.constants) for name, node in d.nodes.items()}

@@ -17,7 +17,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from gradcli.core.errors import NameProblem, SyntaxProblem, clipped
+from gradcli.core.errors import NameProblem, SyntaxProblem, argument, clipped
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Graph, Program, unused_name
 from gradcli.core.ops import CONSTANTS, FUNCTIONS, OPS
@@ -425,8 +425,8 @@ def _derivative_hint(source: str) -> str:
 _SUPERSCRIPTS_TEXT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _NOT_PYTHON = "gradcli reads its own small language, not Python: expressions and bindings such as y = x**2"
 _PYTHON_WORDS = {
-    "import": "there is nothing to import: every function is built in (`gradcli.FUNCTIONS` lists them)",
-    "from": "there is nothing to import: every function is built in (`gradcli.FUNCTIONS` lists them)",
+    "import": f"there is nothing to import: every function is built in ({argument('gradcli.FUNCTIONS')} lists them)",
+    "from": f"there is nothing to import: every function is built in ({argument('gradcli.FUNCTIONS')} lists them)",
     "def": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
     "lambda": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
     "return": "there is no return: the last statement of the program is its output",
