@@ -224,7 +224,7 @@ ARGUMENTS = [
         "-o g.xyz: cannot tell the format from '.xyz' (use .svg, .png, .pdf, .dot, .gv, or --format)",
     ),
     (
-        lambda: make_drawings(GraphRequest("x", rankdir="up"), note=print),
+        lambda: make_drawings(parse("x"), GraphRequest(rankdir="up"), note=print),
         "rankdir",
         "up",
         "`rankdir` up: choose LR, TB, RL or BT",
@@ -272,13 +272,13 @@ def test_several_outputs_point_to_select_or_to_the_jacobian():
 
 
 def test_stepping_through_without_values_names_the_arguments_in_backquotes():
-    error = raised(make_drawings, GraphRequest("x*y", html="page.html"), note=print)
+    error = raised(make_drawings, parse("x*y"), GraphRequest(html="page.html"), note=print)
     assert str(error) == "`html` and `frames` step through values: give every input a value with `at`"
     assert command_line_message(error) == "--html and --frames step through values: give every input a value with --at"
 
 
 def test_a_highlighted_name_is_checked_before_any_drawing():
-    error = raised(make_drawings, GraphRequest("x*y", ("x=1,y=2",), highlight=("x", "q")), note=print)
+    error = raised(make_drawings, evaluate("x*y", {"x": 1, "y": 2}), GraphRequest(highlight=("x", "q")), note=print)
     assert isinstance(error, UnknownInput) and (error.parameter, error.name) == ("highlight", "q")
 
 

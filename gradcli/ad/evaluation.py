@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from gradcli.ad.reverse import adjoints, gradient_reach
-from gradcli.core.errors import InputProblem, MissingValues, UnknownInput
+from gradcli.core.errors import InputProblem, MissingValues, UnknownInput, argument
 from gradcli.core.gcpause import paused_gc
-from gradcli.core.graph import Program, notebook_svg
+from gradcli.core.graph import MultipleOutputs, Program, notebook_svg
 from gradcli.core.values import forward_values
 from gradcli.syntax.parser import parse
 
@@ -121,6 +121,32 @@ def evaluate(program: Program | str, at: Mapping[str, float] | None = None) -> E
         grads = adjoints(program, values)
     anomalies = [a for a in (first_bad_value(program, values), _first_bad_grad(program, values, grads)) if a]
     return Evaluation(program, point, values, grads, anomalies, find_kinks(program, values))
+
+
+def evaluation_or_program(
+    program: Program,
+    at: Mapping[str, float],
+    structure: bool = False,
+    stepping: bool = False,
+    note: Callable[[str], None] = lambda _: None,
+) -> Program | Evaluation:
+    """What a drawing of ``program`` shows: its evaluation at ``at``, or the program alone when
+    values are missing or not wanted (``structure``).
+
+    A program with several outputs is drawn as structure (``note`` says how to pick one); one
+    that is to be stepped through (``stepping``) needs a single output's backward pass.
+    """
+    if structure or not (at or all(name in program.defaults for name in program.inputs)):
+        return program
+    if len(program.outputs) > 1:
+        if stepping:
+            raise MultipleOutputs(program)
+        note(
+            "the program has several outputs: drawing its structure; "
+            f"{argument('of')} OUTPUT draws one output's gradients"
+        )
+        return program
+    return evaluate(program, at)
 
 
 def _finite(x: float) -> bool:

@@ -106,10 +106,15 @@ def _check_order(order: int) -> None:
 
 
 def _program(program: str | None, file: str | None, of: str | None = None):
-    """The program parsed, or its one output named by ``--of``."""
+    """The program (argument or file) parsed, or its one output named by ``--of``."""
+    return _parsed(read_program(program, file), of)
+
+
+def _parsed(source: str, of: str | None = None):
+    """``source`` parsed, or its one output named by ``--of``."""
     from gradcli.syntax.parser import parse
 
-    parsed = parse(read_program(program, file))
+    parsed = parse(source)
     return parsed if of is None else parsed.select(parsed.output_index(of))
 
 
@@ -276,24 +281,17 @@ def graph_command(
     of: options.of("With several outputs: draw this one's gradients.") = None,
 ) -> None:
     """Draw PROGRAM's computation graph with Graphviz: values, gradients, and the paths between them."""
-    from gradcli.render.drawing import GraphRequest, make_drawings
+    from gradcli.ad.evaluation import evaluation_or_program
+    from gradcli.render.drawing import GraphRequest, drawing_format, make_drawings
+    from gradcli.syntax.points import parse_point
 
-    request = GraphRequest(
-        source=read_program(program, file),
-        at=at,
-        output=output,
-        fmt=fmt,
-        rankdir=rankdir,
-        edge_labels=edge_labels,
-        highlight=tuple(highlight),
-        html=html,
-        frames=frames,
-        structure=structure,
-        max_nodes=max_nodes,
-        of=of,
-    )
-    notes: list[str] = []
-    outputs, frame_folder = make_drawings(request, note=notes.append, terminal=sys.stdout.isatty())
+    request = GraphRequest(output, fmt, rankdir, edge_labels, tuple(highlight), html, frames, max_nodes)
+    source = read_program(program, file)
+    drawing_format(request)  # checked before the program is
+    parsed, notes = _parsed(source, of), []
+    point = parse_point(at)  # checked even when only the structure is drawn
+    drawn = evaluation_or_program(parsed, point, structure, request.stepping, notes.append)
+    outputs, frame_folder = make_drawings(drawn, request, note=notes.append, terminal=sys.stdout.isatty())
     limits.stop_clock()
     report(*[f"note: {in_options(note)}" for note in notes], *_written(outputs, frame_folder))
 

@@ -7,19 +7,17 @@ writes nothing at all; :mod:`gradcli.render.output_files` then writes it all or 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from gradcli.ad.evaluation import Evaluation, evaluate
+from gradcli.ad.evaluation import Evaluation
 from gradcli.ad.symbolic import checked_names
 from gradcli.core.errors import InputProblem, argument
-from gradcli.core.graph import MultipleOutputs, Program
+from gradcli.core.graph import Program
 from gradcli.render.dot import DotOptions, to_dot
 from gradcli.render.graphviz_render import FORMATS, render
 from gradcli.render.output_files import STDOUT, FrameFolder, Output
-from gradcli.syntax.parser import parse
-from gradcli.syntax.points import parse_point
 
 EXTENSIONS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 BINARY_FORMATS = ("png", "pdf")
@@ -27,8 +25,8 @@ FRAME_NAME = re.compile(r"step\d+_(forward|backward)\.svg")  # also frames an ea
 
 
 class GraphRequest(NamedTuple):
-    source: str
-    at: Sequence[str] = ()
+    """How to draw: where, in which format and layout, what to pick out, and what else to write."""
+
     output: str | None = None
     fmt: str | None = None
     rankdir: str = "LR"
@@ -36,9 +34,20 @@ class GraphRequest(NamedTuple):
     highlight: tuple[str, ...] = ()
     html: str | None = None
     frames: str | None = None
-    structure: bool = False
     max_nodes: int = 1000
-    of: str | None = None  # with several outputs: the one whose gradients are drawn
+
+    @property
+    def stepping(self) -> bool:
+        """A step-through page or frames are asked for: they need values."""
+        return self.html is not None or self.frames is not None
+
+
+def drawing_format(request: GraphRequest) -> tuple[str, str]:
+    """The layout direction and the format asked for, checked."""
+    rankdir = request.rankdir.upper()
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise InputProblem("choose LR, TB, RL or BT", "rankdir", request.rankdir)
+    return rankdir, output_format(request.output, request.fmt)
 
 
 def output_format(output: str | None, fmt: str | None) -> str:
@@ -58,48 +67,19 @@ def output_format(output: str | None, fmt: str | None) -> str:
     return EXTENSIONS[suffix]
 
 
-def subject(request: GraphRequest, note: Callable[[str], None] = lambda _: None) -> Program | Evaluation:
-    """The evaluation to draw, or just the program when values are missing or not wanted.
-
-    A program with several outputs is drawn as structure, unless ``of`` picks the output
-    whose gradients fill the nodes.
-    """
-    program = parse(request.source)
-    if request.of is not None:
-        program = program.select(program.output_index(request.of))
-    point = parse_point(request.at)  # checked even when only the structure is drawn
-    if request.structure:
-        return program
-    if not (point or all(name in program.defaults for name in program.inputs)):
-        return program
-    if len(program.outputs) > 1:
-        if request.html is not None or request.frames is not None:
-            raise MultipleOutputs(program)  # stepping through needs one output's backward pass
-        note(
-            "the program has several outputs: drawing its structure; "
-            f"{argument('of')} OUTPUT draws one output's gradients"
-        )
-        return program
-    return evaluate(program, point)
-
-
 def make_drawings(
-    request: GraphRequest, note: Callable[[str], None], terminal: bool = False
+    drawn: Program | Evaluation, request: GraphRequest, note: Callable[[str], None], terminal: bool = False
 ) -> tuple[list[Output], FrameFolder | None]:
     """The outputs to write (standard output, ``-``, gets DOT when nothing else is asked for) and the frames.
 
     ``terminal`` says standard output is a terminal: a PNG or PDF is not sent there.
     """
-    rankdir = request.rankdir.upper()
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise InputProblem("choose LR, TB, RL or BT", "rankdir", request.rankdir)
-    fmt = output_format(request.output, request.fmt)
-    drawn = subject(request, note)
+    rankdir, fmt = drawing_format(request)
     program = drawn.program if isinstance(drawn, Evaluation) else drawn
     big = program.size > request.max_nodes
     highlight = tuple(checked_names(program, request.highlight, "highlight")) if request.highlight else ()
     dot = to_dot(drawn, DotOptions(rankdir, request.edge_labels, highlight, fast_layout=big))
-    wants_steps = request.html is not None or request.frames is not None
+    wants_steps = request.stepping
     if wants_steps and not isinstance(drawn, Evaluation):
         raise InputProblem(
             f"{argument('html')} and {argument('frames')} step through values: "
