@@ -13,7 +13,7 @@ import typer
 from gradcli import __version__
 from gradcli.cli import argv as arguments
 from gradcli.cli import help_text, options
-from gradcli.cli.errors import command_line_message, in_options, reported
+from gradcli.cli.errors import in_options, reported, write_error
 from gradcli.cli.streams import emit, read_program, report
 from gradcli.core import limits
 from gradcli.core.errors import GradcliError, InputProblem, bounded
@@ -338,7 +338,7 @@ def main() -> None:
         sys.stderr.write(f"error: {limits.memory_message()}\n")
         sys.exit(2)
     except GradcliError as error:  # a limit reached outside a command's own error handling
-        sys.stderr.write(f"error: {bounded(command_line_message(error))}\n")
+        write_error(error)
         sys.exit(error.exit_code)
     except typer.Abort:
         sys.stderr.write("aborted\n")

@@ -68,8 +68,13 @@ def reported(command: Command) -> Command:
 
 def fail(error: GradcliError) -> None:
     """Print one error message on stderr and exit with the error's code (2)."""
-    sys.stderr.write(f"error: {bounded(command_line_message(error))}\n")
+    write_error(error)
     raise typer.Exit(code=error.exit_code)
+
+
+def write_error(error: GradcliError) -> None:
+    """The error's one message on stderr, in the command line's terms and bounded in size."""
+    sys.stderr.write(f"error: {bounded(command_line_message(error))}\n")
 
 
 def command_line_message(error: GradcliError) -> str:
