@@ -208,9 +208,8 @@ def test_typographic_signs_read_as_their_ascii_operators(program, value):
     assert strict_json(done.stdout)["value"] == pytest.approx(value)
 
 
-def test_an_array_value_is_not_called_an_output():
-    stderr = assert_clean_error(cli("eval", "x**2", "--at", "x=[1,2,3]"), "--at x=[1,2,3]", "single numbers")
-    assert "output" not in stderr
+def test_an_array_output_points_to_a_reduction_or_the_jacobian():
+    assert_clean_error(cli("eval", "x**2", "--at", "x=[1,2,3]"), "shape (3,)", "sum(...)", "gradcli jacobian")
 
 
 def test_gradcli_without_a_command_exits_2():

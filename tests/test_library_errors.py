@@ -188,8 +188,9 @@ ARGUMENTS = [
         lambda: parse_point(["x=foo"], "direction"),
         "direction",
         "x=foo",
-        "`direction` x=foo: the value must be a number or an expression of numbers, e.g. pi/4",
-        "--hvp x=foo: the value must be a number or an expression of numbers, e.g. pi/4",
+        "`direction` x=foo: the value must be a number, an expression of numbers such as pi/4, "
+        "or an array such as [1, 2, 3]",
+        "--hvp x=foo: the value must be a number, an expression of numbers such as pi/4, or an array such as [1, 2, 3]",
     ),
     (
         too_long("expand"),
@@ -247,15 +248,9 @@ def test_text_that_cannot_be_read_as_a_point_shows_examples_in_each_notation():
     assert isinstance(error, PointProblem) and (error.parameter, error.text) == ("direction", "'1,2'")
     assert str(error) == "`direction` '1,2': expected NAME=NUMBER, for example 'x=1' or 'x=1,y=2'"
     assert command_line_message(error) == "--hvp '1,2': expected NAME=NUMBER, for example --hvp x=1 or --hvp x=1,y=2"
-    array = raised(parse_point, ["w=[1,2]"])
-    assert str(array) == (
-        "`at` w=[1,2]: values are single numbers (arrays are not supported yet); "
-        "give each one a name of its own, e.g. 'w0=1,w1=2'"
-    )
-    assert command_line_message(array) == (
-        "--at w=[1,2]: values are single numbers (arrays are not supported yet); "
-        "give each one a name of its own, e.g. --at w0=1,w1=2"
-    )
+    ragged = raised(parse_point, ["w=[1,[2]]"])
+    assert str(ragged) == "`at` w=[1,[2]]: the rows of an array must all have the same length"
+    assert command_line_message(ragged) == "--at w=[1,[2]]: the rows of an array must all have the same length"
 
 
 def test_several_outputs_point_to_select_or_to_the_jacobian():

@@ -28,7 +28,7 @@ import gradcli
 from gradcli.ad.forward_mode import forward_mode
 from gradcli.ad.second_order import hessian
 from gradcli.ad.symbolic import derivative, derivative_program, second_derivative
-from gradcli.core.ops import OPS, Op
+from gradcli.core.ops import OPS, SCALAR_OPS, Op
 
 POINTS_PER_OP = 6
 NAMES = ("x", "y", "z")
@@ -74,6 +74,25 @@ class Sgn(sympy.Function):
 
     def _eval_evalf(self, prec):
         return sympy.sign(self.args[0])._eval_evalf(prec)
+
+
+class Jump(sympy.Function):
+    """A step function for the oracle side (floor, ceiling, round): its derivative is 0 away from
+    the jumps (SymPy leaves ``Derivative(floor(x), x)`` unevaluated)."""
+
+    nargs = 1
+    rounding: Callable = sympy.floor
+    shift: float = 0.0
+
+    @classmethod
+    def of(cls, rounding: Callable, shift: float = 0.0) -> type:
+        return type(f"Jump_{rounding.__name__}_{shift}", (cls,), {"rounding": rounding, "shift": shift})
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+    def _eval_evalf(self, prec):
+        return type(self).rounding(self.args[0] + type(self).shift)._eval_evalf(prec)
 
 
 class AtKink(NamedTuple):
@@ -162,6 +181,14 @@ ORACLES: dict[str, Oracle] = {
     ),
     "xlogy": Oracle(mp_xlogy, lambda a, b: a * sympy.log(b)),
     "stop_gradient": Oracle(lambda x: x, SG, no_gradient=True),
+    "round": Oracle(lambda u: mp.mpf(round(float(u))), Jump.of(sympy.floor, 0.5), (AtKink((2.5,), 2.0, (0.0,)),)),
+    "floor": Oracle(mp.floor, Jump.of(sympy.floor), (AtKink((-1.0,), -1.0, (0.0,)),)),
+    "ceil": Oracle(mp.ceil, Jump.of(sympy.ceiling), (AtKink((1.0,), 1.0, (0.0,)),)),
+    "equal": Oracle(
+        lambda a, b: mp.mpf(1) if a == b else mp.mpf(0),
+        lambda a, b: sympy.S.One if a == b else Jump.of(lambda u: sympy.S.Zero)(a - b),
+        (AtKink((2.0, 2.0), 1.0, (0.0, 0.0)),),
+    ),
 }
 
 
@@ -324,7 +351,7 @@ def check_kink(op: Op, case: AtKink) -> None:
         assert ev.kinks, (text, at)
 
 
-@pytest.mark.parametrize("name", list(OPS))
+@pytest.mark.parametrize("name", list(SCALAR_OPS))
 def test_every_op_against_mpmath_and_sympy(name):
     op = OPS[name]
     assert name in ORACLES, f"{name} has no oracle row in tests/test_ops.py: add its mpmath and SymPy counterparts"
@@ -352,7 +379,7 @@ def test_wrappers_read_from_the_domains():
     assert wrappers(OPS["tan"]) == wrappers(OPS["clamp"])[:1] == [None]
 
 
-@pytest.mark.parametrize("name", list(OPS))
+@pytest.mark.parametrize("name", list(SCALAR_OPS))
 def test_samples_lie_in_the_domain_and_its_message(name):
     """The sampler's points are in the op's domain; the prose in messages is the Domain's."""
     op = OPS[name]

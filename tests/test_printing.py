@@ -14,14 +14,14 @@ import math
 import pytest
 
 from gradcli.core.graph import Graph, Program
-from gradcli.core.ops import OPS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY, Op
+from gradcli.core.ops import OPS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_POW, PREC_UNARY, SCALAR_OPS, Op
 from gradcli.core.precedence import parenthesize
 from gradcli.explain.texts import as_symbol, expression, local_derivatives, node_texts
 from gradcli.render.latex import NOTATIONS, to_latex
 from gradcli.syntax.infix import to_infix
 from gradcli.syntax.parser import parse
 
-PRINTED_OPS = [op for op in OPS.values() if op.arity > 0]
+PRINTED_OPS = [op for op in SCALAR_OPS.values() if op.arity > 0]
 
 # A parameter the op accepts in every position it is printed (powc's exponent).
 PARAMS = (3.0, -0.5, 0.5)
@@ -115,11 +115,11 @@ def test_an_infix_op_in_no_table_is_parenthesized_by_its_precedence():
     x, y, z = graph.var("x"), graph.var("y"), graph.var("z")
     add = OPS["add"]
     cases = {
-        graph.make(AT, (graph.make(add, (x, y)), z)): ("(x + y)@z", "\\left(x + y\\right) @ z"),
-        graph.make(AT, (graph.make(AT, (x, y)), z)): ("x@y@z", "x @ y @ z"),
-        graph.make(AT, (x, graph.make(AT, (y, z)))): ("x@(y@z)", "x @ \\left(y @ z\\right)"),
-        graph.make(add, (graph.make(AT, (x, y)), z)): ("x@y + z", "x @ y + z"),
-        graph.make(AT, (x, graph.make(OPS["neg"], (y,)))): ("x@(-y)", "x @ \\left(-y\\right)"),
+        graph.make(AT, (graph.make(add, (x, y)), z)): ("(x + y) @ z", "\\left(x + y\\right) @ z"),
+        graph.make(AT, (graph.make(AT, (x, y)), z)): ("x @ y @ z", "x @ y @ z"),
+        graph.make(AT, (x, graph.make(AT, (y, z)))): ("x @ (y @ z)", "x @ \\left(y @ z\\right)"),
+        graph.make(add, (graph.make(AT, (x, y)), z)): ("x @ y + z", "x @ y + z"),
+        graph.make(AT, (x, graph.make(OPS["neg"], (y,)))): ("x @ (-y)", "x @ \\left(-y\\right)"),
     }
     for node, (infix, latex) in cases.items():
         assert (to_infix(graph, node), to_latex(graph, node)) == (infix, latex)

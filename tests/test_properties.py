@@ -28,7 +28,7 @@ from test_ops import ORACLES, Wrapper, spellings, wrappers
 
 import gradcli
 from gradcli.core.domains import Interval
-from gradcli.core.ops import FUNCTIONS, OPS, Op
+from gradcli.core.ops import FUNCTIONS, SCALAR_FUNCTIONS, SCALAR_OPS, Op
 
 REL = 1e-7  # relative tolerance against mpmath
 # Single ops: mpmath.diff's finite step cannot resolve a derivative 1e-79 next to a value 1
@@ -68,11 +68,11 @@ def _sigmoid(u):
     return ORACLES["sigmoid"].mp(u)
 
 
-INFIX = {op.infix: op for op in OPS.values() if op.infix and op.arity == 2}
+INFIX = {op.infix: op for op in SCALAR_OPS.values() if op.infix and op.arity == 2}
 INFIX["^"] = INFIX["**"]  # the grammar's other spelling of **
 MP_BINARY = {symbol: ORACLES[op.name].mp for symbol, op in INFIX.items()}
-MP_CALLS = {name: ORACLES[op.name].mp for name, op in FUNCTIONS.items()}
-STOP = tuple(name for name, op in FUNCTIONS.items() if ORACLES[op.name].no_gradient)
+MP_CALLS = {name: ORACLES[op.name].mp for name, op in SCALAR_FUNCTIONS.items()}
+STOP = tuple(name for name, op in SCALAR_FUNCTIONS.items() if ORACLES[op.name].no_gradient)
 
 
 def track_kinks(tracker: Tracker, op: Op, args) -> None:
@@ -247,7 +247,7 @@ SYNTAX_BUILDERS = {
     "clamp_const": lambda draw, args, which: ("call", "clamp", args[0], one(-1.0), one(0.75)),
 }
 BUILDERS = {
-    **{key: build for op in OPS.values() if op.arity for key, build in op_builders(op).items()},
+    **{key: build for op in SCALAR_OPS.values() if op.arity for key, build in op_builders(op).items()},
     **SYNTAX_BUILDERS,
 }
 
@@ -421,7 +421,7 @@ def single_op_rows(op: Op) -> list[tuple]:
 
 NAMES = ("x", "y", "z")
 # name, program in x (y, z), mpmath reference, argument strategies, extra condition
-SINGLE_OPS = [row for op in OPS.values() if op.arity for row in single_op_rows(op)] + [
+SINGLE_OPS = [row for op in SCALAR_OPS.values() if op.arity for row in single_op_rows(op)] + [
     # spellings of the grammar rather than of the op table
     ("pos", "+x", lambda x: x, [span(-WIDE, WIDE)], None),
     ("pow_caret", "x ^ y", mp.power, [span(0.01, 20), span(-3, 3)], None),
@@ -438,7 +438,7 @@ def ops_in(text: str) -> set[str]:
 @given(data=st.data())
 def test_the_tables_hold_every_op(data):
     """Generated from the op table: every op (but the leaves, const and var) in both tables."""
-    ops = {op.name for op in OPS.values() if op.arity}
+    ops = {op.name for op in SCALAR_OPS.values() if op.arity}
     args = [("var", "x"), ("var", "y"), ("var", "z")]
     built = [render(build(data.draw, args, 0)) for build in BUILDERS.values()]
     assert ops <= set().union(*map(ops_in, built))

@@ -621,16 +621,20 @@ def test_one_element_list_is_a_single_output():
     assert hessian(program, {"x": 3}).matrix == {"x": {"x": 2.0}}
 
 
+def test_lists_inside_expressions_are_arrays():
+    """Only the last statement's list lists outputs; anywhere else a list is an array."""
+    assert parse("y = [a, b]").graph.ops[-1].name == "stack"
+    assert parse("sin([x])").graph.ops[-1].name == "sin"
+    nested = parse("[[a, b], c]")
+    assert len(nested.outputs) == 2 and nested.graph.ops[nested.outputs[0]].name == "stack"
+
+
 @pytest.mark.parametrize(
     ("text", "line", "column", "fragments"),
     [
         ("[a, b]; c", 1, 1, ["must be the program's last statement"]),
         ("x = 1\n[a, b]\nc", 2, 1, ["must be the program's last statement"]),
-        ("y = [a, b]", 1, 5, ["unexpected '['", "statement of its own"]),
         ("[]", 1, 2, ["unexpected ']'", "at least one expression"]),
-        ("[[a, b], c]", 1, 2, ["unexpected '['", "statement of its own"]),
-        ("[a, [b]]", 1, 5, ["unexpected '['", "statement of its own"]),
-        ("sin([x])", 1, 5, ["unexpected '['"]),
         ("[a,, b]", 1, 4, ["unexpected ','"]),
         ("[a, b", 1, 6, ["unexpected end of the program", "']'"]),
     ],

@@ -173,8 +173,7 @@ def test_several_outputs_where_one_is_needed():
 
 
 def test_list_syntax_errors_have_a_caret():
-    message = assert_clean_error(cli("eval", "y = [a, b]", "--at", "a=1,b=2"), "line 1, column 5", "^")
-    assert "a statement of its own" in message
+    assert_clean_error(cli("eval", "y = [a, b]", "--at", "a=1,b=2"), "the output is an array of shape (2,)")
     assert_clean_error(cli("eval", "[a, b]; a + b", "--at", "a=1,b=2"), "last statement")
     assert_clean_error(cli("eval", "[]"), "at least one expression")
 

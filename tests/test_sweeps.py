@@ -27,7 +27,7 @@ from gradcli.ad.reverse import adjoints, vjp_sweep
 from gradcli.ad.symbolic import derivative_program, symbolic_adjoints
 from gradcli.core.algebra import FLOATS
 from gradcli.core.graph import Graph, Program
-from gradcli.core.ops import OPS, Op
+from gradcli.core.ops import OPS, SCALAR_OPS, Op
 from gradcli.core.values import forward_values
 from gradcli.syntax.parser import parse
 
@@ -52,7 +52,7 @@ def _cases() -> list[tuple[str, tuple[int, ...], object]]:
     Distinct inputs, and all arguments the same input (``x*x``: two contributions add up).
     """
     cases = []
-    for op in OPS.values():
+    for op in SCALAR_OPS.values():
         if op.arity == 0:
             continue
         for wiring in dict.fromkeys((tuple(range(op.arity)), (0,) * op.arity)):
@@ -80,7 +80,7 @@ def points(program: Program, grid: tuple[float, ...] = GRID):
 
 def test_every_op_with_arguments_is_covered():
     covered = {name for name, _, _ in CASES}
-    assert covered == {op.name for op in OPS.values() if op.arity > 0}
+    assert covered == {op.name for op in SCALAR_OPS.values() if op.arity > 0}
 
 
 @pytest.mark.parametrize("name, wiring, param", CASES)

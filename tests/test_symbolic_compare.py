@@ -53,7 +53,7 @@ from gradcli.ad.forward_mode import forward_mode
 from gradcli.ad.symbolic import derivative, derivative_program, sizes
 from gradcli.check.compare import FAIL, KINK, PASS, WARNING, compare, relative_error, verdict
 from gradcli.check.numeric import central_difference, default_step, one_sided
-from gradcli.core.ops import FUNCTIONS, OPS, Op
+from gradcli.core.ops import SCALAR_FUNCTIONS, SCALAR_OPS, Op
 from gradcli.render.latex import to_latex
 from gradcli.syntax.infix import to_infix, to_program
 
@@ -77,7 +77,7 @@ def shell(command: str) -> subprocess.CompletedProcess:
 
 # Every function gradcli may print, read back as its SymPy counterpart from test_ops' oracle table.
 SYMPY_NAMES = {
-    **{name: ORACLES[op.name].sympy for name, op in FUNCTIONS.items()},
+    **{name: ORACLES[op.name].sympy for name, op in SCALAR_FUNCTIONS.items()},
     "e": sympy.E,
     "pi": sympy.pi,
 }
@@ -195,7 +195,7 @@ def spellings(op: Op) -> dict[str, Spec]:
 # Spellings of the grammar rather than of the op table.
 SYNTAX_SPECS = {"^3": Spec(1, lambda a: f"({a})^3", lambda a: a**3, lambda a: a**3)}
 SPECS: dict[str, Spec] = {
-    **{key: spec for op in OPS.values() if op.arity for key, spec in spellings(op).items()},
+    **{key: spec for op in SCALAR_OPS.values() if op.arity for key, spec in spellings(op).items()},
     **SYNTAX_SPECS,
 }
 ALL_OPS = sorted(SPECS)
@@ -393,7 +393,7 @@ def test_the_table_holds_every_op():
     """SPECS is generated from the op table: every op but the leaves (const, var) is in it."""
     names = ("x", "y", "z")
     built = {op.name for spec in SPECS.values() for op in gradcli.parse(spec.text(*names[: spec.arity])).graph.ops}
-    assert {op.name for op in OPS.values() if op.arity} <= built
+    assert {op.name for op in SCALAR_OPS.values() if op.arity} <= built
 
 
 @pytest.mark.parametrize("op", ALL_OPS)

@@ -68,10 +68,11 @@ OTHER_MESSAGE = re.compile(r"^(error:|note:|warning:|wrote |Traceback|Usage:)", 
 FALLBACK_FUNCTIONS = {
     **dict.fromkeys(
         "exp log ln log2 log10 sqrt sin cos tan asin acos atan sinh cosh tanh sigmoid relu softplus erf abs sign step "
-        "stop_gradient detach".split(),
+        "stop_gradient detach round floor ceil sum mean amax amin prod transpose reshape softmax logsumexp".split(),
         1,
     ),
-    **dict.fromkeys("min max pow xlogy".split(), 2),
+    **dict.fromkeys("min max pow xlogy equal matmul dot outer".split(), 2),
+    **dict.fromkeys("stack concat".split(), -1),  # any number of arguments
     "clamp": 3,
 }
 _FUNCTIONS: dict[str, int] = {}
@@ -234,6 +235,8 @@ class ProgramGen:
         name, arity = r.choice(sorted(functions().items()))
         if r.random() < 0.02 and not self.clean:
             arity = r.choice([0, 1, 2, 3, 4])
+        if arity < 0:
+            arity = r.choice([1, 2, 3])
         args = ", ".join(self.expr(depth - 1) for _ in range(arity))
         return f"{name}({args})"
 

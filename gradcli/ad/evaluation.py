@@ -12,11 +12,14 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-from gradcli.ad.reverse import adjoints, gradient_reach
+import numpy as np
+
+from gradcli.ad.reverse import adjoints, array_adjoints, gradient_reach
+from gradcli.core import arrays
 from gradcli.core.errors import InputProblem, MissingValues, UnknownInput, argument
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import MultipleOutputs, Program, notebook_svg
-from gradcli.core.values import forward_values
+from gradcli.core.values import describe_shape, forward_values, has_arrays
 from gradcli.syntax.parser import parse
 
 
@@ -33,6 +36,7 @@ class Anomaly(NamedTuple):
     program: Program
     values: list[float]
     grads: list[float] | None = None
+    element: tuple[int, ...] | None = None  # where in an array value the number is
 
     @property
     def message(self) -> str:
@@ -104,21 +108,40 @@ def resolve_point(program: Program, at: Mapping[str, float]) -> Point:
         if name in program.unread:
             ignored = f"the program does not read {name} before it is rebound or the program ends"
             raise InputProblem(f"{ignored}, so its value would be ignored", "at", f"{name}=...")
-    point = Point((name, float(at[name]) if name in at else program.defaults.get(name)) for name in inputs)
+    point = Point((name, _input_value(at[name]) if name in at else program.defaults.get(name)) for name in inputs)
     missing = [name for name, value in point.items() if value is None]
     if missing:
         raise MissingValues(missing, inputs, "at")
     return point
 
 
+def _input_value(value: object) -> float | np.ndarray:
+    """A number, or an array (from a list or a NumPy array) as a read-only float64 array."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        try:
+            return arrays.as_value(value)
+        except ValueError:
+            raise InputProblem("the rows of an array must all have the same length", "at") from None
+    return float(value)
+
+
 def evaluate(program: Program | str, at: Mapping[str, float] | None = None) -> Evaluation:
-    """Forward and reverse sweep of ``program`` at the point ``at`` (input name -> value)."""
+    """Forward and reverse sweep of ``program`` at the point ``at`` (input name -> value or array)."""
     if isinstance(program, str):
         program = parse(program)
     point = resolve_point(program, at or {})
     with paused_gc():
         values = forward_values(program, point)
-        grads = adjoints(program, values)
+        if has_arrays(program, point):
+            output_value = values[program.output]
+            if isinstance(output_value, np.ndarray):
+                raise InputProblem(
+                    f"the output is an array of shape {describe_shape(output_value)}: a gradient needs one number; "
+                    f"take sum(...) or an element y[0] of it, or use {argument('jacobian')}"
+                )
+            grads = array_adjoints(program, values)
+        else:
+            grads = adjoints(program, values)
     anomalies = [a for a in (first_bad_value(program, values), _first_bad_grad(program, values, grads)) if a]
     return Evaluation(program, point, values, grads, anomalies, find_kinks(program, values))
 
@@ -149,29 +172,48 @@ def evaluation_or_program(
     return evaluate(program, at)
 
 
-def _finite(x: float) -> bool:
-    return x - x == 0.0
+def _finite(x: float | np.ndarray) -> bool:
+    if x.__class__ is float:
+        return x - x == 0.0
+    return bool(np.all(np.isfinite(x)))
+
+
+def _all_finite(values: list) -> bool:
+    try:
+        return all(map(math.isfinite, values))
+    except TypeError:  # arrays among them
+        return all(map(_finite, values))
+
+
+def _first_element(value: float | np.ndarray) -> tuple[float, tuple[int, ...] | None]:
+    """The first nan or infinite number of a value, and where it is in an array."""
+    if not isinstance(value, np.ndarray):
+        return value, None
+    where = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+    return float(value[where]), where
 
 
 def first_bad_value(program: Program, values: list[float]) -> Anomaly | None:
     """The first node whose value is nan or infinite while its arguments are finite."""
-    if all(map(math.isfinite, values)):
+    if _all_finite(values):
         return None
     g = program.graph
     for node in program.nodes:
         if not _finite(values[node]) and all(_finite(values[a]) for a in g.args[node]):
-            return Anomaly("value", node, values[node], program, values)
+            number, element = _first_element(values[node])
+            return Anomaly("value", node, number, program, values, element=element)
     return None
 
 
 def _first_bad_grad(program: Program, values: list[float], grads: list[float]) -> Anomaly | None:
     """The first node of the reverse sweep whose gradient is not finite."""
-    if all(map(math.isfinite, grads)):
+    if _all_finite(grads):
         return None
     g = program.graph
     for node in reversed(program.nodes):
         if not _finite(grads[node]) and g.ops[node].name != "const":
-            return Anomaly("gradient", node, grads[node], program, values, grads)
+            number, element = _first_element(grads[node])
+            return Anomaly("gradient", node, number, program, values, grads, element)
     return None
 
 

@@ -23,7 +23,7 @@ from gradcli.ad.reverse import GENERAL, LINEAR1, LINEAR2, MUL, OUTPUT1, PRIMITIV
 from gradcli.core.algebra import FLOATS
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program, per_program
-from gradcli.core.values import forward_values
+from gradcli.core.values import forward_values, scalars_only
 
 
 def jvp_sweep(A: Any, program: Program, values: Sequence[Any], seeds: Mapping[int, Any]) -> dict[int, Any]:
@@ -145,6 +145,7 @@ def forward_mode(
 ) -> ForwardResult:
     """Value and gradient by forward mode: one dual-number pass per input (per input of ``wrt``)."""
     point = resolve_point(program, at or {})
+    scalars_only(program, point, "forward mode per input")
     names = program.inputs if wrt is None else wrt
     with paused_gc():
         values = forward_values(program, point)

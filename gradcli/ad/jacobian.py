@@ -11,14 +11,17 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+import numpy as np
+
 from gradcli.ad.evaluation import Anomaly, Kink, find_kinks, first_bad_value, resolve_point
-from gradcli.ad.forward_mode import tangent_sweep
-from gradcli.ad.reverse import adjoints
+from gradcli.ad.forward_mode import jvp_sweep, tangent_sweep
+from gradcli.ad.reverse import adjoints, array_adjoints
+from gradcli.core.algebra import ARRAYS
 from gradcli.core.errors import InputProblem
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program
 from gradcli.core.numbers import relative_error
-from gradcli.core.values import forward_values
+from gradcli.core.values import forward_values, has_arrays
 
 MODES = ("auto", "forward", "reverse")
 
@@ -89,7 +92,52 @@ def reverse_rows(program: Program, values: Sequence[float]) -> list[list[float]]
     return rows
 
 
+def element_labels(name: str, value: object) -> list[str]:
+    """``name`` for a number; ``s[0]``, ``s[1]``, ... (``W[0, 1]`` for a matrix) for an array's elements."""
+    if not isinstance(value, np.ndarray):
+        return [name]
+    return [f"{name}[{', '.join(map(str, where))}]" for where in np.ndindex(value.shape)]
+
+
+def _one_hot(value: object, where: tuple[int, ...]) -> object:
+    if not isinstance(value, np.ndarray):
+        return 1.0
+    seed = np.zeros(value.shape)
+    seed[where] = 1.0
+    return seed
+
+
+def array_reverse_rows(program: Program, values: Sequence[object]) -> list[list[float]]:
+    """Reverse mode with arrays: one adjoint pass per output element (the seed picks it) gives a row."""
+    inputs = list(program.inputs.values())
+    rows = []
+    for out in program.outputs:
+        for where in np.ndindex(np.shape(values[out])):
+            adjoint = array_adjoints(program, values, out, _one_hot(values[out], where))
+            rows.append([float(v) for node in inputs for v in np.ravel(adjoint[node])])
+    return rows
+
+
+def array_forward_rows(program: Program, values: Sequence[object]) -> list[list[float]]:
+    """Forward mode with arrays: one tangent pass per input element gives a column."""
+    columns = []
+    for node in program.inputs.values():
+        for where in np.ndindex(np.shape(values[node])):
+            with np.errstate(all="ignore"):
+                tangent = jvp_sweep(ARRAYS, program, values, {node: _one_hot(values[node], where)})
+            columns.append(
+                [
+                    float(v)
+                    for out in program.outputs
+                    for v in np.ravel(np.broadcast_to(tangent.get(out, 0.0), np.shape(values[out])))
+                ]
+            )
+    return [list(row) for row in zip(*columns)]
+
+
 _ROWS = {"forward": forward_rows, "reverse": reverse_rows}
+_ARRAY_ROWS = {"forward": array_forward_rows, "reverse": array_reverse_rows}
+MAX_ENTRIES = 1_000_000  # numbers in one Jacobian of arrays
 
 
 def jacobian(
@@ -100,7 +148,20 @@ def jacobian(
     if mode not in MODES:
         raise InputProblem(f"choose {', '.join(MODES)}", "mode", mode)
     point = resolve_point(program, at or {})
-    n, m = len(program.inputs), len(program.outputs)
+    values = forward_values(program, point)
+    arrays = has_arrays(program, point)
+    output_names = [
+        name or ("f" if len(program.outputs) == 1 else f"[{k}]") for k, name in enumerate(program.output_names)
+    ]
+    inputs = [label for name, node in program.inputs.items() for label in element_labels(name, values[node])]
+    outputs: list[str | int] = (
+        [label for name, node in zip(output_names, program.outputs) for label in element_labels(name, values[node])]
+        if arrays
+        else [name if name is not None else k for k, name in enumerate(program.output_names)]
+    )
+    n, m = len(inputs), len(outputs)
+    if n * m > MAX_ENTRIES:
+        raise InputProblem(f"the Jacobian would hold {n * m:,} numbers ({m} by {n}); the limit is {MAX_ENTRIES:,}")
     chosen, reason = choose_mode(n, m)
     if mode != "auto":
         reason = (
@@ -109,25 +170,24 @@ def jacobian(
             else f"as asked; auto would pick {chosen}: {reason}"
         )
         chosen = mode
+    by_mode = _ARRAY_ROWS if arrays else _ROWS
     with paused_gc():
-        values = forward_values(program, point)
-        results = {chosen: _timed(_ROWS[chosen], program, values)}
+        results = {chosen: _timed(by_mode[chosen], program, values)}
         other = "reverse" if chosen == "forward" else "forward"
         if both:
-            results[other] = _timed(_ROWS[other], program, values)
+            results[other] = _timed(by_mode[other], program, values)
     costs = {
         mode_name: ModeCost(passes(mode_name, n, m), results[mode_name][1] if mode_name in results else None)
         for mode_name in ("forward", "reverse")
     }
     rows = results[chosen][0]
     disagreement = _largest_difference(rows, results[other][0]) if both else None
-    outputs = [name if name is not None else k for k, name in enumerate(program.output_names)]
-    out_values = [values[out] for out in program.outputs]
+    out_values = [float(v) for out in program.outputs for v in np.ravel(values[out])]
     anomalies = [a for a in (first_bad_value(program, values),) if a is not None]
     return Jacobian(
         program,
         point,
-        list(program.inputs),
+        inputs,
         outputs,
         out_values,
         rows,

@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from gradcli.core.algebra import FLOATS, NodeAlgebra
+import numpy as np
+
+from gradcli.core.algebra import ARRAYS, FLOATS, NodeAlgebra
 from gradcli.core.graph import Graph, Program
 from gradcli.core.ops import Op
 
@@ -184,3 +186,21 @@ def adjoints(program: Program, values: Sequence[float], output: int | None = Non
                 if sent is not None:
                     adj[j] += sent
     return adj
+
+
+def array_adjoints(program: Program, values: Sequence[Any], output: int | None = None, seed: Any = 1.0) -> list[Any]:
+    """:func:`adjoints` of a program with arrays: :func:`vjp_sweep` with NumPy, each adjoint shaped as its node.
+
+    ``seed`` is the output's cotangent: 1 for a number, an array of the output's shape otherwise.
+    """
+    output = program.output if output is None else output
+    with np.errstate(all="ignore"):
+        sent = vjp_sweep(ARRAYS, program.graph, output, seed, values)
+    return [_shaped(sent.get(node, 0.0), values[node]) for node in program.nodes]
+
+
+def _shaped(adjoint: Any, value: Any) -> Any:
+    """An adjoint as a float or as an array of its node's shape (0 sent becomes zeros)."""
+    if isinstance(value, np.ndarray):
+        return np.broadcast_to(adjoint, value.shape) if np.shape(adjoint) != value.shape else adjoint
+    return float(adjoint)

@@ -20,7 +20,7 @@ from gradcli.ad.symbolic import gradient_program
 from gradcli.core.errors import MissingValues, UnknownInput
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program
-from gradcli.core.values import forward_values
+from gradcli.core.values import forward_values, scalars_only
 
 
 class Hessian(NamedTuple):
@@ -44,6 +44,7 @@ class HessianVectorProduct(NamedTuple):
 
 def _gradient_values(program: Program, at: Mapping[str, float] | None) -> tuple[Program, dict, list[float]]:
     point = resolve_point(program, at or {})
+    scalars_only(program, point, "second order (Hessians and H v)")
     gradient = gradient_program(program)
     return gradient, point, forward_values(gradient, point)
 

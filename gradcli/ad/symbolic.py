@@ -17,6 +17,7 @@ from gradcli.ad.reverse import vjp_sweep
 from gradcli.core.algebra import NodeAlgebra
 from gradcli.core.errors import UnknownInput
 from gradcli.core.graph import Program, per_program
+from gradcli.core.values import scalars_only
 
 
 class Derivative(NamedTuple):
@@ -28,6 +29,7 @@ class Derivative(NamedTuple):
 
 def derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
     """Build d output / d name for each name in ``wrt`` (default: every input)."""
+    scalars_only(program, {}, "symbolic differentiation")
     names = checked_names(program, wrt)
     gradient = gradient_program(program)
     nodes = dict(zip(program.inputs, gradient.outputs))
@@ -37,6 +39,7 @@ def derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative
 def second_derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
     """d2 output / d a d b for each pair a <= b (in input order) of ``wrt``: reverse mode
     run on the gradient's own nodes. Keys are ``"a,b"``."""
+    scalars_only(program, {}, "symbolic differentiation")
     wanted = set(checked_names(program, wrt))
     names = [name for name in program.inputs if name in wanted]  # pairs in input order
     gradient = gradient_program(program)

@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from gradcli.ad.derivative_text import derivative_texts
-from gradcli.ad.evaluation import Evaluation, evaluate, kink_among, kinks_on_path
+from gradcli.ad.evaluation import Evaluation, evaluate, kink_among, kinks_on_path, resolve_point
 from gradcli.ad.forward_mode import forward_mode
 from gradcli.ad.reverse import adjoints
 from gradcli.ad.second_order import Hessian, hessian
 from gradcli.ad.symbolic import checked_names, derivative, derivative_program, second_derivative, sizes
+from gradcli.check.array_compare import ArrayComparison, compare_arrays
 from gradcli.check.numeric import (  # noqa: F401 - PASS, WARNING and the thresholds are part of this module's vocabulary
     FAIL,
     PASS,
@@ -36,7 +37,7 @@ from gradcli.check.numeric import (  # noqa: F401 - PASS, WARNING and the thresh
 )
 from gradcli.core.errors import GradcliError, InputProblem, UnknownInput
 from gradcli.core.graph import Program
-from gradcli.core.values import forward_values
+from gradcli.core.values import forward_values, has_arrays
 from gradcli.syntax.parser import parse
 
 KINK = "KINK"
@@ -86,15 +87,20 @@ def compare(
     h: float | None = None,
     expect: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     wrt: Sequence[str] | None = None,
-) -> Comparison:
+) -> Comparison | ArrayComparison:
     """Every input's derivative (each of ``wrt``) four ways, and any hand-derived formulas
-    checked against them.
+    checked against them; for a program with arrays, :func:`compare_arrays`.
 
     The numerical difference holds every ``stop_gradient`` value fixed, as automatic
     differentiation does, so both measure the same thing.
     """
     checked_step(h)
-    ev = evaluate(program, at)
+    point = resolve_point(program, at or {})
+    if has_arrays(program, point):
+        if expect:
+            raise InputProblem("hand-derived formulas are checked in programs of numbers only, for now", "expect")
+        return compare_arrays(program, point, h, wrt)
+    ev = evaluate(program, point)
     names = checked_names(program, wrt)
     forward = forward_mode(program, ev.point, names)
     symbolic = derivative(program, names)

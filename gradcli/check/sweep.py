@@ -35,6 +35,7 @@ from gradcli.check.compare import relative_error
 from gradcli.check.numeric import central_difference, forward_difference
 from gradcli.core.errors import InputProblem, UnknownInput
 from gradcli.core.graph import Program
+from gradcli.core.values import scalars_only
 
 EPSILON = sys.float_info.epsilon
 DEFAULT_STEPS: tuple[float, ...] = tuple(float(f"1e-{k}") for k in range(1, 17))  # 1e-1 ... 1e-16
@@ -76,6 +77,7 @@ def sweep(
     values or steps raise :class:`~gradcli.core.errors.InputProblem`."""
     ev = evaluate(program, at)
     program = ev.program
+    scalars_only(program, ev.point, "the step sweep")
     chosen = list(program.inputs) if names is None else list(dict.fromkeys(names))
     for name in chosen:
         if name not in program.inputs:

@@ -8,6 +8,7 @@ message on stderr and exit code 2. Output is built completely before any is writ
 import math
 import sys
 
+import numpy  # noqa: F401 - loaded before the memory limit starts: its libraries are not the run's memory
 import typer
 
 from gradcli import __version__

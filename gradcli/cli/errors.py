@@ -37,6 +37,7 @@ OPTIONS = {  # library parameter (or name) -> command-line option (or command)
     "frames": "--frames",
     "h": "--h",
     "highlight": "--highlight",
+    "jacobian": "gradcli jacobian",
     "html": "--html",
     "latex": "--latex",
     "max_nodes": "--max-nodes",

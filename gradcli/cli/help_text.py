@@ -8,7 +8,7 @@ is ever broken across lines, and each is short enough for an 80-column terminal.
 
 from __future__ import annotations
 
-from gradcli.core.ops import OPS
+from gradcli.core.ops import COMPOSITES, OPS, Op
 
 NO_REWRAP = "  \b"  # click keeps this paragraph's lines as they are, indented by two more
 MAX_EXAMPLE = 76  # characters: with the help's indentation of 4, an example fits 80 columns
@@ -27,7 +27,17 @@ def function_names() -> str:
         if op.callable_as:
             first, *aliases = op.callable_as
             names.append(f"{first} ({', '.join(aliases)})" if aliases else first)
-    return " ".join(names)
+    return " ".join(names + list(COMPOSITES))
+
+
+def signature(op: Op) -> str:
+    """How a call of ``op`` is written: its arguments, then its option with the default."""
+    args = "x, y, ..." if op.arity < 0 else ", ".join("xyz"[: op.arity])
+    if op.name == "reshape":
+        args += ", shape"
+    if op.keyword is not None:
+        args += f", {op.keyword}={op.default}"
+    return args
 
 
 def function_table() -> str:
@@ -36,9 +46,11 @@ def function_table() -> str:
     rows = ["| function | value | needs | where it has no derivative |", "|---|---|---|---|"]
     for op in OPS.values():
         if op.callable_as:
-            args = ", ".join("xyz"[: op.arity])
-            calls = ", ".join(f"`{name}({args})`" for name in op.callable_as)
+            calls = ", ".join(f"`{name}({signature(op)})`" for name in op.callable_as)
             rows.append(f"| {calls} | {op.doc} | {op.domain} | {op.convention} |")
+    for composite in COMPOSITES.values():
+        args = ", ".join([*"xyz"[: composite.arity], *(f"{k}={v}" for k, v in composite.options)])
+        rows.append(f"| `{composite.name}({args})` | {composite.doc} (built from primitives) | | |")
     return "\n".join(rows)
 
 

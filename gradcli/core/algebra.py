@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from gradcli.core import arrays
 from gradcli.core.graph import Graph
 from gradcli.core.ops import OPS, Op
 
@@ -34,8 +37,34 @@ class FloatAlgebra:
         """Never: a partial that is 0 at this point still multiplies (``0 * inf`` is nan)."""
         return False
 
+    @staticmethod
+    def unbroadcast(value: float, like: float) -> float:
+        """Numbers have no shape to sum down to."""
+        return value
+
 
 FLOATS = FloatAlgebra()
+
+
+class ArrayAlgebra(FloatAlgebra):
+    """Rules evaluated on float64 NumPy arrays (and numbers), with NumPy's broadcasting.
+
+    A partial times an incoming gradient may have the broadcast shape of the op's output;
+    :meth:`unbroadcast` sums it down to the argument's shape: the one place that happens.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        for op in OPS.values():
+            if op.forward is not None:
+                setattr(self, op.name, op.array or op.forward)
+
+    unbroadcast = staticmethod(arrays.unbroadcast)
+    ndim = staticmethod(np.ndim)
+    shape = staticmethod(np.shape)
+
+
+ARRAYS = ArrayAlgebra()
 
 _FOLDABLE = {"add", "sub", "mul", "div", "neg", "powc"}
 _MAX_FOLDED_DIGITS = 12  # fold only to short numbers: 1/3 and e*e stay as they are
@@ -62,6 +91,10 @@ class NodeAlgebra:
     def is_structural_zero(self, node: int) -> bool:
         """Whether ``node`` is the constant 0, zero for every input (relu's step is not)."""
         return self.graph.is_const(node, 0.0)
+
+    def unbroadcast(self, node: int, like: int) -> int:
+        """Symbolic derivatives are of scalar programs: nothing to sum down."""
+        return node
 
     def apply(self, op: Op, args: tuple[int, ...], param: Any = None) -> int:
         """Make ``op(args)``, or a simpler node equal to it for every input."""
@@ -187,8 +220,9 @@ _RULES = {"add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "powc
 def _method(op: Op):
     if op.has_param:
 
-        def build(self: NodeAlgebra, x: int, param: Any) -> int:
-            return self.apply(op, (x,), param)
+        def build(self: NodeAlgebra, *args_and_param: Any) -> int:
+            *args, param = args_and_param
+            return self.apply(op, tuple(args), param)
 
     else:
 

@@ -89,6 +89,10 @@ class NameProblem(ProgramError):
     """An unknown function, a wrong argument count, or a name that cannot be bound."""
 
 
+class ShapeProblem(ProgramError):
+    """An operation given arrays whose shapes do not fit it (at the operation's place in the text, when known)."""
+
+
 class InputProblem(GradcliError):
     """Values or arguments given to a library function do not fit the program.
 

@@ -17,6 +17,9 @@ from functools import wraps
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
+import numpy as np
+
+from gradcli.core import arrays
 from gradcli.core.errors import InputProblem, argument, clipped
 from gradcli.core.ops import CONSTANTS, OPS, Op
 
@@ -52,7 +55,10 @@ class Graph:
         """Return the id of ``op(args; param)``, creating the node only if it is new."""
         return self._intern((op.name, args, param), op, args, param)
 
-    def const(self, value: float) -> int:
+    def const(self, value: float | np.ndarray) -> int:
+        if isinstance(value, np.ndarray) and value.ndim:
+            array = arrays.as_value(value)
+            return self._intern(("const", array.shape, array.tobytes()), _CONST, (), array)
         value = float(value)
         # The sign joins the key: 0.0 and -0.0 compare equal but are different numbers.
         return self._intern(("const", value, math.copysign(1.0, value)), _CONST, (), value)
@@ -77,7 +83,7 @@ class Graph:
     def is_const(self, node: int, value: float | None = None) -> bool:
         if self.ops[node] is not _CONST:
             return False
-        return value is None or self.params[node] == value
+        return value is None or (self.params[node].__class__ is float and self.params[node] == value)
 
     def descendants(self, start: int, through: Callable[[Op], bool] | None = None) -> set[int]:
         """``start`` and every node computed from it (only through ops ``through`` accepts)."""
@@ -145,6 +151,7 @@ class Program:
         "bound",
         "unread",
         "shadowed",
+        "positions",
         "_selected",
         "__weakref__",
     )
@@ -162,6 +169,7 @@ class Program:
         unread: frozenset[str] = frozenset(),
         output_names: Sequence[str | None] | None = None,
         shadowed: frozenset[str] = frozenset(),
+        positions: dict[int, tuple[int, int]] | None = None,
     ) -> None:
         self.graph = graph
         self.outputs: tuple[int, ...] = (output,) if isinstance(output, int) else tuple(output)
@@ -176,6 +184,7 @@ class Program:
         self.bound = bound  # names bound to computed values (not inputs)
         self.unread = unread  # declared inputs (`w = 0.5`) rebound before any read
         self.shadowed = shadowed  # constants (e, pi) the program uses as names of its own
+        self.positions = positions or {}  # node -> (line, column) of the call, @ or [ that made it
         self._selected: dict[int, Program] = {}
 
     @property
@@ -216,6 +225,7 @@ class Program:
                 self.unread,
                 (self.output_names[k],),
                 self.shadowed,
+                self.positions,
             )
         return found
 

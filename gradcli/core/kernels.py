@@ -183,3 +183,32 @@ def xlogy(x: float, y: float) -> float:
 
 def identity(x: float) -> float:
     return x
+
+
+def _whole(rounding):
+    """A rounding function on floats that passes inf and nan through (``math.floor`` raises)."""
+
+    def rounded(x: float) -> float:
+        return float(rounding(x)) if math.isfinite(x) else x
+
+    rounded.__name__ = rounding.__name__
+    return rounded
+
+
+round_half_even = _whole(round)  # Python's round: halves to the even neighbour, as numpy.round
+floor = _whole(math.floor)
+ceil = _whole(math.ceil)
+
+
+def equal(x: float, y: float) -> float:
+    return 1.0 if x == y else 0.0
+
+
+def whole_distance(x):
+    """x minus the nearest whole number: 0 at the jumps of floor and ceil (and, at x - 1/2, of
+    round); it changes sign where x crosses one. Numbers (float or mpmath) and NumPy arrays."""
+    if getattr(x, "ndim", 0):
+        return x - x.round()
+    if x != x or x in (INF, -INF):
+        return NAN
+    return x - round(x)

@@ -31,6 +31,7 @@ MEMORY_VARIABLE = "GRADCLI_MEMORY_LIMIT"
 
 
 MAX_SECOND_DERIVATIVES = 50_000  # symbolic entries d2f/da db within the base time budget
+MAX_ELEMENTS = 2**26  # numbers in one array value (512 MB of float64)
 MAX_NODE_STEPS = 15_000_000  # node evaluations within the base time budget (a few million a second)
 
 
@@ -62,6 +63,7 @@ class _Budget:
     input_size = -1  # -1: no budget is running
     last_size = 0  # the input size the last budget was for (a program read from stdin included)
     memory_ceiling = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)  # the limits the run started with
+    baseline = 0  # bytes of address space the process held when the run started (Python, NumPy, ...)
 
 
 _RUNNING = _Budget()
@@ -78,6 +80,7 @@ def limited(input_size: int) -> Iterator[None]:
     saved_timer = signal.getitimer(signal.ITIMER_REAL)
     saved_memory = resource.getrlimit(resource.RLIMIT_AS)
     _RUNNING.started, _RUNNING.input_size, _RUNNING.memory_ceiling = time.monotonic(), -1, saved_memory
+    _RUNNING.baseline = address_space()
     try:
         signal.signal(signal.SIGALRM, _out_of_time)
         allow_for(input_size)
@@ -121,13 +124,26 @@ def stop_clock() -> None:
 
 
 def _limit_memory(megabytes: float) -> None:
-    """At most ``megabytes`` of address space, and never more than the limit the run started with."""
-    wanted = int(megabytes * 2**20)
+    """At most ``megabytes`` of address space beyond what the process held when the run started (the
+    interpreter and the libraries loaded before it), and never more than the limit it started with."""
+    wanted = _RUNNING.baseline + int(megabytes * 2**20)
     ceiling, hard = _RUNNING.memory_ceiling
     for limit in (ceiling, hard):
         if limit != resource.RLIM_INFINITY:
             wanted = min(wanted, limit)
     resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+
+
+def address_space() -> int:
+    """Bytes of virtual memory this process holds now (0 where the system does not say)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _out_of_time(*_: object) -> None:

@@ -21,6 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
+import numpy as np
+
+from gradcli.core import arrays as ak
 from gradcli.core import kernels as k
 from gradcli.core.domains import (
     ANYWHERE,
@@ -61,6 +64,10 @@ class Op(NamedTuple):
     vjp_rule: Callable[..., tuple[Any, ...]] | None = None  # replaces the default Op.vjp (same signature)
     jvp_rule: Callable[..., Any] | None = None  # replaces the default Op.jvp (same signature)
     valid: Domain = ANYWHERE  # where the arguments are valid, as intervals (``domain`` is its prose)
+    array: Callable[..., Any] | None = None  # the NumPy kernel, where ``forward`` works on floats only
+    elementwise: bool = True  # False: a structural op (sums, products of matrices, indexing, shapes)
+    keyword: str | None = None  # the parameter given by name in a call (``sum(x, axis=0)``), and its default
+    default: Any = None
 
     @property
     def differentiable(self) -> bool:
@@ -75,6 +82,13 @@ class Op(NamedTuple):
         if not self.has_param:
             return self.forward
         forward = self.forward
+        return lambda *args: forward(*args, param)
+
+    def array_kernel_for(self, param: Any) -> Callable[..., Any]:
+        """The NumPy forward of one node (the parameter bound): it takes arrays and numbers."""
+        forward = self.array or self.forward
+        if not self.has_param:
+            return forward
         return lambda *args: forward(*args, param)
 
     def local_partials(self, A: Any, out: Any, args: Sequence[Any], param: Any = None) -> tuple[Any, ...]:
@@ -97,7 +111,8 @@ class Op(NamedTuple):
         if self.vjp_rule is not None:
             return self.vjp_rule(A, cotangent, out, args, param)
         return tuple(
-            None if A.is_structural_zero(p) else A.mul(p, cotangent) for p in self.local_partials(A, out, args, param)
+            None if A.is_structural_zero(p) else A.unbroadcast(A.mul(p, cotangent), arg)
+            for p, arg in zip(self.local_partials(A, out, args, param), args)
         )
 
     def jvp(self, A: Any, out: Any, args: Sequence[Any], tangents: Sequence[Any], param: Any = None) -> Any:
@@ -121,7 +136,9 @@ class Op(NamedTuple):
         A distance changes sign where the arguments cross that kink, which is how a finite
         difference step is kept from straddling one.
         """
-        return self.kink is not None and any(d == 0 for d in self.kink(*args))
+        return self.kink is not None and any(
+            d == 0 if d.__class__ is float else bool(np.any(d == 0)) for d in self.kink(*args)
+        )
 
 
 def _on(domain: Domain) -> dict[str, Any]:
@@ -361,10 +378,344 @@ _OP_LIST: list[Op] = [
     ),
 ]
 
+# NumPy kernels of the elementwise ops whose ``forward`` works on floats only.
+_ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.divide,
+    "neg": np.negative,
+    "pow": np.power,
+    "powc": np.power,
+    "exp": np.exp,
+    "log": np.log,
+    "log2": np.log2,
+    "log10": np.log10,
+    "sqrt": ak.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "sigmoid": ak.sigmoid,
+    "softplus": ak.softplus,
+    "erf": ak.erf,
+    "relu": ak.relu,
+    "abs": np.abs,
+    "sign": ak.sign,
+    "step": ak.step,
+    "max": np.maximum,
+    "min": np.minimum,
+    "clamp": ak.clamp,
+    "xlogy": ak.xlogy,
+    "stop_gradient": k.identity,
+    "round": ak.round_half_even,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "equal": ak.equal,
+}
+
+# ---------------------------------------------------------------- structural ops
+#
+# Each rule is a vector-Jacobian product (and a Jacobian-vector product) written in other
+# primitives of this table, as JAX's transpose rules are: the transpose of a sum is a
+# spread (``broadcast_like``), of indexing a scatter, of a product of matrices another product.
+
+
+def _structural(name: str, arity: int, forward, vjp, jvp, doc: str = "", **kw) -> Op:
+    return Op(name, arity, forward, None, vjp_rule=vjp, jvp_rule=jvp, elementwise=False, doc=doc, **kw)
+
+
+def _zeros_like(A, x):
+    return A.broadcast_like(A.zero, x, None)
+
+
+def _reduction(name: str, forward, vjp, jvp, doc: str, names: tuple[str, ...] = ()) -> Op:
+    return _structural(name, 1, forward, vjp, jvp, doc, has_param=True, keyword="axis", callable_as=names or (name,))
+
+
+def _extreme_share(A, out, x, axis):
+    """Each element's share of a max or min reduction: 1 for the winner, 1/k each for k tied."""
+    winners = A.equal(x, A.broadcast_like(out, x, axis))
+    return A.div(winners, A.broadcast_like(A.sum(winners, axis), x, axis))
+
+
+def _extreme(name: str, forward, which: str) -> Op:
+    return _reduction(
+        name,
+        forward,
+        lambda A, g, out, args, axis: (
+            A.mul(_extreme_share(A, out, args[0], axis), A.broadcast_like(g, args[0], axis)),
+        ),
+        lambda A, out, args, ts, axis: A.sum(A.mul(_extreme_share(A, out, args[0], axis), ts[0]), axis),
+        f"the {which} element (along axis); max(x) and min(x) with one argument call these; "
+        "tied elements share the gradient evenly (as torch.amax)",
+        names=(),
+    )
+
+
+def _matmul_vjp(A, g, out, args, param):
+    a, b = args
+    rank_a, rank_b = A.ndim(a), A.ndim(b)
+    if rank_a == 2 and rank_b == 2:
+        return A.matmul(g, A.transpose(b)), A.matmul(A.transpose(a), g)
+    if rank_a == 2:
+        return A.outer(g, b), A.matmul(A.transpose(a), g)
+    if rank_b == 2:
+        return A.matmul(b, g), A.outer(a, g)
+    return A.mul(g, b), A.mul(g, a)
+
+
+def _sum_of(A, terms):
+    """The sum of the terms that are not None (None when all are)."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else A.add(total, term)
+    return total
+
+
+def _bilinear_jvp(product):
+    """The tangent of a product bilinear in its two arguments: product(ta, b) + product(a, tb)."""
+
+    def jvp(A, out, args, ts, param):
+        (a, b), (ta, tb) = args, ts
+        return _sum_of(A, [None if ta is None else product(A)(ta, b), None if tb is None else product(A)(a, tb)])
+
+    return jvp
+
+
+def _pieces_vjp(keys):
+    def vjp(A, g, out, args, param):
+        return tuple(A.index(g, key) for key in keys(A, out, args, param))
+
+    return vjp
+
+
+def _pieces_jvp(join):
+    def jvp(A, out, args, ts, param):
+        if all(t is None for t in ts):
+            return None
+        filled = [_zeros_like(A, a) if t is None else t for a, t in zip(args, ts)]
+        return join(A)(*filled, param)
+
+    return jvp
+
+
+def _stack_keys(A, out, args, axis):
+    axis %= A.ndim(out)
+    return [((None, None, None),) * axis + (k,) for k in range(len(args))]
+
+
+def _concat_keys(A, out, args, axis):
+    return ak.split_keys([A.shape(a) for a in args], axis)
+
+
+def _joining(name: str, forward, keys, doc: str) -> Op:
+    """stack or concat: any number of arguments; each gets its piece of the gradient (``keys`` index them)."""
+    return _structural(
+        name,
+        -1,
+        forward,
+        _pieces_vjp(keys),
+        _pieces_jvp(lambda A: getattr(A, name)),
+        doc,
+        has_param=True,
+        keyword="axis",
+        default=0,
+        callable_as=(name,),
+    )
+
+
+def _softmax_vjp(A, g, out, args, axis):
+    """s * (g - sum(g*s)): the textbook backward of softmax, with s its output."""
+    return (A.mul(out, A.sub(g, A.broadcast_like(A.sum(A.mul(g, out), axis), out, axis))),)
+
+
+_STRUCTURAL_OPS = [
+    _reduction(
+        "sum",
+        ak.total,
+        lambda A, g, out, args, axis: (A.broadcast_like(g, args[0], axis),),
+        lambda A, out, args, ts, axis: A.sum(ts[0], axis),
+        "the sum of the elements (along axis, if given)",
+    ),
+    _reduction(
+        "mean",
+        ak.average,
+        lambda A, g, out, args, axis: (A.div(A.broadcast_like(g, args[0], axis), A.count(args[0], axis)),),
+        lambda A, out, args, ts, axis: A.mean(ts[0], axis),
+        "the mean of the elements (along axis, if given)",
+    ),
+    _extreme("amax", ak.largest, "largest"),
+    _extreme("amin", ak.smallest, "smallest"),
+    _reduction(
+        "prod",
+        ak.product,
+        lambda A, g, out, args, axis: (A.mul(A.broadcast_like(g, args[0], axis), A.others_product(args[0], axis)),),
+        lambda A, out, args, ts, axis: A.sum(A.mul(A.others_product(args[0], axis), ts[0]), axis),
+        "the product of the elements (along axis, if given); exact gradient also at zeros",
+    ),
+    _structural(
+        "others_product",
+        1,
+        ak.others_product,
+        None,
+        None,
+        "for each element, the product of the others in its reduction (prod's gradient)",
+        has_param=True,
+        keyword="axis",
+    ),
+    _structural(
+        "count",
+        1,
+        ak.count,
+        lambda A, g, out, args, axis: (None,),
+        lambda A, out, args, ts, axis: None,
+        "how many elements a reduction along axis combines",
+        has_param=True,
+        keyword="axis",
+    ),
+    _structural(
+        "broadcast_like",
+        2,
+        ak.broadcast_like,
+        lambda A, g, out, args, axis: (A.sum(g, axis), None),
+        lambda A, out, args, ts, axis: None if ts[0] is None else A.broadcast_like(ts[0], args[1], axis),
+        "g spread back over the axes a reduction of the second argument removed",
+        has_param=True,
+        keyword="axis",
+    ),
+    _structural(
+        "matmul",
+        2,
+        ak.matmul,
+        _matmul_vjp,
+        _bilinear_jvp(lambda A: A.matmul),
+        "the matrix product of vectors and matrices (x @ y)",
+        infix="@",
+        precedence=PREC_MUL,
+        latex="",
+        callable_as=("matmul", "dot"),
+    ),
+    _structural(
+        "outer",
+        2,
+        ak.outer,
+        lambda A, g, out, args, param: (A.matmul(g, args[1]), A.matmul(A.transpose(g), args[0])),
+        _bilinear_jvp(lambda A: A.outer),
+        "the outer product of two vectors",
+        callable_as=("outer",),
+    ),
+    _structural(
+        "transpose",
+        1,
+        ak.transpose,
+        lambda A, g, out, args, param: (A.transpose(g),),
+        lambda A, out, args, ts, param: A.transpose(ts[0]),
+        "the axes reversed (rows become columns); also written x.T",
+        callable_as=("transpose",),
+    ),
+    _structural(
+        "reshape",
+        1,
+        ak.reshape,
+        lambda A, g, out, args, shape: (A.reshape_like(g, args[0]),),
+        lambda A, out, args, ts, shape: A.reshape(ts[0], shape),
+        "the elements in a new shape: reshape(x, [2, 3])",
+        has_param=True,
+        callable_as=("reshape",),
+    ),
+    _structural(
+        "reshape_like",
+        2,
+        ak.reshape_like,
+        lambda A, g, out, args, param: (A.reshape_like(g, args[0]), None),
+        lambda A, out, args, ts, param: None if ts[0] is None else A.reshape_like(ts[0], args[1]),
+        "g in the shape of the second argument",
+    ),
+    _structural(
+        "index",
+        1,
+        ak.index,
+        lambda A, g, out, args, key: (A.scatter(g, args[0], key),),
+        lambda A, out, args, ts, key: A.index(ts[0], key),
+        "elements and slices: x[0], x[1:3], A[:, 0]",
+        has_param=True,
+    ),
+    _structural(
+        "scatter",
+        2,
+        ak.scatter,
+        lambda A, g, out, args, key: (A.index(g, key), None),
+        lambda A, out, args, ts, key: None if ts[0] is None else A.scatter(ts[0], args[1], key),
+        "zeros shaped as the second argument, with g added at an index (indexing's transpose)",
+        has_param=True,
+    ),
+    _joining(
+        "stack", ak.stack, _stack_keys, "arrays of one shape stacked along a new axis; [a, b] stacks along the first"
+    ),
+    _joining("concat", ak.concat, _concat_keys, "arrays joined along an existing axis (the first by default)"),
+    _reduction(
+        "softmax",
+        ak.softmax,
+        _softmax_vjp,
+        lambda A, out, args, ts, axis: _softmax_vjp(A, ts[0], out, args, axis)[0],
+        "exp(x) / sum(exp(x)) along axis (the last by default), computed without overflow",
+    )._replace(default=-1),
+    _reduction(
+        "logsumexp",
+        ak.logsumexp,
+        lambda A, g, out, args, axis: (A.mul(A.broadcast_like(g, args[0], axis), A.softmax(args[0], axis)),),
+        lambda A, out, args, ts, axis: A.sum(A.mul(A.softmax(args[0], axis), ts[0]), axis),
+        "log(sum(exp(x))) (along axis, if given), exact where exp overflows; its gradient is softmax",
+    ),
+]
+
+_OP_LIST += [
+    _jump(
+        "round",
+        k.round_half_even,
+        "round'(x) is taken as 0, also at the jumps (x = k + 1/2)",
+        "x to the nearest whole number, halves to even",
+    )._replace(kink=lambda x: (k.whole_distance(x - 0.5),)),
+    _jump(
+        "floor", k.floor, "floor'(x) is taken as 0, also at the jumps (whole x)", "the largest whole number not above x"
+    )._replace(kink=lambda x: (k.whole_distance(x),)),
+    _jump(
+        "ceil", k.ceil, "ceil'(x) is taken as 0, also at the jumps (whole x)", "the smallest whole number not below x"
+    )._replace(kink=lambda x: (k.whole_distance(x),)),
+    Op(
+        "equal",
+        2,
+        k.equal,
+        lambda A, out, x, y: (A.zero, A.zero),
+        kink=lambda x, y: (x - y,),
+        convention="equal'(x, y) is taken as 0, also where x = y",
+        callable_as=("equal",),
+        doc="1 where x = y, else 0",
+    ),
+    *_STRUCTURAL_OPS,
+]
+_OP_LIST = [op._replace(array=_ARRAY_KERNELS[op.name]) if op.name in _ARRAY_KERNELS else op for op in _OP_LIST]
+
 OPS: dict[str, Op] = {op.name: op for op in _OP_LIST}
+
+#: A function that means another op when called with one argument: max(x) is x's largest element.
+ONE_ARGUMENT_FORMS: dict[str, str] = {"max": "amax", "min": "amin"}
+
+#: The ops that work number by number (on arrays, element by element): the scalar op table.
+SCALAR_OPS: dict[str, Op] = {name: op for name, op in OPS.items() if op.elementwise}
 
 #: Function names a program may call, including aliases (``ln`` -> ``log``).
 FUNCTIONS: dict[str, Op] = {name: op for op in _OP_LIST for name in op.callable_as}
+
+#: The functions of numbers (every other one takes arrays: sum, matmul, ...).
+SCALAR_FUNCTIONS: dict[str, Op] = {name: op for name, op in FUNCTIONS.items() if op.elementwise}
 
 #: Named constants of the language.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
@@ -373,3 +724,53 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 def constant_name(value: float, constants: Mapping[str, float] = CONSTANTS) -> str | None:
     """The name of the constant ``|value|`` is (``pi``, ``e``) among ``constants``, if any."""
     return next((name for name, constant in constants.items() if abs(value) == constant), None)
+
+
+class Composite(NamedTuple):
+    """A function built from primitives when it is called (its graph shows the primitives)."""
+
+    name: str
+    arity: int
+    build: Callable[..., Any]  # build(A, *args, **options)
+    options: tuple[tuple[str, Any], ...]
+    doc: str
+
+
+def _log_softmax(A, x, axis):
+    return A.sub(x, A.broadcast_like(A.logsumexp(x, axis), x, axis))
+
+
+def _layer_norm(A, x, axis, eps):
+    centred = A.sub(x, A.broadcast_like(A.mean(x, axis), x, axis))
+    variance = A.mean(A.powc(centred, 2.0), axis)
+    return A.div(centred, A.sqrt(A.add(A.broadcast_like(variance, x, axis), A.const(eps))))
+
+
+def _cross_entropy(A, logits, target):
+    per_row = A.sum(A.mul(target, _log_softmax(A, logits, -1)), -1)
+    return A.neg(A.mean(per_row, None))
+
+
+COMPOSITES: dict[str, Composite] = {
+    c.name: c
+    for c in [
+        Composite("log_softmax", 1, _log_softmax, (("axis", -1),), "x - logsumexp(x) along axis (the last by default)"),
+        Composite(
+            "layer_norm",
+            1,
+            _layer_norm,
+            (("axis", -1), ("eps", 1e-5)),
+            "(x - mean) / sqrt(variance + eps) along axis (the last), without scale and shift",
+        ),
+        Composite(
+            "cross_entropy",
+            2,
+            _cross_entropy,
+            (),
+            "-sum(target * log_softmax(logits)) per row, averaged over rows (target: probabilities)",
+        ),
+        Composite(
+            "mse", 2, lambda A, p, t: A.mean(A.powc(A.sub(p, t), 2.0), None), (), "the mean of (x - y)**2 over elements"
+        ),
+    ]
+}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
+
 from gradcli.core.ops import PREC_ATOM, PREC_POW, PREC_UNARY
 
 Text = tuple[str, int]  # printed form and its precedence
@@ -21,8 +23,9 @@ RIGHT_ASSOCIATIVE = frozenset({PREC_POW})
 
 
 def number_precedence(value: float) -> int:
-    """A number binds as an atom, a negative one as unary minus: ``(-2)**x``, ``x*(-2)``."""
-    return PREC_UNARY if value < 0 else PREC_ATOM
+    """A number binds as an atom, a negative one as unary minus: ``(-2)**x``, ``x*(-2)``; an
+    array literal is an atom."""
+    return PREC_UNARY if value.__class__ is not np.ndarray and value < 0 else PREC_ATOM
 
 
 def parenthesize(

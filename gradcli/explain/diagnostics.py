@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gradcli.ad.evaluation import ANOMALY_EXPLAINERS, Anomaly
 from gradcli.core.graph import Program
 from gradcli.core.numbers import format_number
-from gradcli.explain.texts import expression, expression_at, local_derivatives, node_texts
+from gradcli.explain.texts import as_symbol, expression, expression_at, local_derivatives, node_texts, sent_back
 
 
 def anomaly_message(anomaly: Anomaly) -> str:
     """One sentence on an anomaly: the node, its expression and the numbers that made it."""
+    if _with_arrays(anomaly):
+        return _array_message(anomaly)
     if anomaly.kind == "value":
         return explain_bad_value(anomaly.program, anomaly.node, anomaly.values)
     return explain_bad_grad(anomaly.program, anomaly.node, anomaly.values, anomaly.grads)
@@ -52,6 +56,49 @@ def explain_bad_grad(program: Program, node: int, values: list[float], grads: li
                     f" there, times an incoming gradient {format_number(grads[consumer])}"
                 )
     return f"gradient {number} first appears at {name(node)}"
+
+
+def _with_arrays(anomaly: Anomaly) -> bool:
+    g = anomaly.program.graph
+    nodes = (anomaly.node, *g.args[anomaly.node])
+    return anomaly.element is not None or any(isinstance(anomaly.values[n], np.ndarray) for n in nodes)
+
+
+def _array_message(anomaly: Anomaly) -> str:
+    """Where a nan or infinity first appears in a program with arrays: the node and the element."""
+    program, node, values = anomaly.program, anomaly.node, anomaly.values
+    g = program.graph
+    texts = node_texts(program)
+    number = format_number(anomaly.number)
+    element = "" if anomaly.element is None else "[" + ", ".join(map(str, anomaly.element)) + "]"
+    name = texts.name(node)
+    if anomaly.kind == "gradient":
+        return f"gradient {number} first appears at {as_symbol(texts[node])}{element}{_sender(anomaly, texts)}"
+    if not g.args[node]:
+        return f"{number} first appears at input {name}{element} (given as {number})"
+    op = g.ops[node]
+    where = name if name == expression(g, node, texts) else f"{name} = {expression(g, node, texts)}"
+    at = ""
+    if op.elementwise and anomaly.element is not None:
+        shape = np.shape(values[node])
+        numbers = {a: float(np.broadcast_to(values[a], shape)[anomaly.element]) for a in g.args[node]}
+        at = f": {expression_at(g, node, numbers, constants=program.constants)} = {number}"
+    domain = f" ({op.name} needs {op.domain})" if op.domain else ""
+    return f"{number} first appears at {as_symbol((where, texts[node][1]))}{element}{at}{domain}"
+
+
+def _sender(anomaly: Anomaly, texts) -> str:
+    """Which node's vector-Jacobian product first sent a non-finite gradient to the anomaly's node."""
+    program, node = anomaly.program, anomaly.node
+    g = program.graph
+    for consumer in program.nodes:
+        if node not in g.args[consumer] or not np.all(np.isfinite(anomaly.grads[consumer])):
+            continue
+        sent = sent_back(program, consumer, anomaly.values, anomaly.grads[consumer])
+        for arg, amount in zip(g.args[consumer], sent):
+            if arg == node and amount is not None and not np.all(np.isfinite(amount)):
+                return f": from {texts.name(consumer)}, whose gradient is finite (its value is not)"
+    return ""
 
 
 def _formula_value(formula: str, value: float) -> str:

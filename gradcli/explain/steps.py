@@ -17,6 +17,7 @@ from gradcli.ad.evaluation import Evaluation
 from gradcli.ad.reverse import gradient_reach, reverse_plan
 from gradcli.core.numbers import LABEL_DIGITS, format_number
 from gradcli.core.precedence import Text
+from gradcli.core.values import scalars_only
 from gradcli.explain.texts import (
     LocalDerivative,
     NodeTexts,
@@ -46,6 +47,7 @@ def num(value: float) -> str:
 
 def build_steps(evaluation: Evaluation) -> list[Step]:
     """Every step of the forward pass, then every step of the backward pass."""
+    scalars_only(evaluation.program, evaluation.point, "the step-through")
     return forward_steps(evaluation) + backward_steps(evaluation)
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from gradcli.core.algebra import FLOATS, NodeAlgebra
+import numpy as np
+
+from gradcli.core.algebra import ARRAYS, FLOATS, NodeAlgebra
 from gradcli.core.graph import Graph, Program, numbered_names, per_program, unused_name
 from gradcli.core.numbers import format_number
 from gradcli.core.ops import CONSTANTS, PREC_ATOM, constant_name
@@ -83,6 +85,8 @@ def _use_counts(program: Program) -> list[int]:
 
 def number_text(value: float, constants: Mapping[str, float]) -> Text:
     """A number for people, with its precedence: ``-2`` binds like unary minus, so ``(-2)**x``."""
+    if isinstance(value, np.ndarray):
+        return format_number(value), PREC_ATOM
     name = constant_name(value, constants)
     if name is not None:
         return (name if value > 0 else f"-{name}"), number_precedence(value)
@@ -138,7 +142,41 @@ def numeric_partials(program: Program, node: int, values: list[float]) -> tuple[
     op, args = g.ops[node], g.args[node]
     if not args or op.partials is None:
         return ()
-    return op.local_partials(FLOATS, values[node], [values[a] for a in args], g.params[node])
+    operands = [values[a] for a in args]
+    A = ARRAYS if any(isinstance(v, np.ndarray) for v in operands) else FLOATS
+    return op.local_partials(A, values[node], operands, g.params[node])
+
+
+def sent_back(program: Program, node: int, values: list, cotangent: Any) -> tuple[Any, ...]:
+    """What ``node`` sends each argument in the reverse sweep, given its own gradient (NumPy's broadcasting
+    undone): the op's vector-Jacobian product. None for an argument it sends nothing."""
+    g = program.graph
+    if not g.ops[node].differentiable:
+        return (None,) * len(g.args[node])
+    with np.errstate(all="ignore"):
+        return g.ops[node].vjp(ARRAYS, cotangent, values[node], [values[a] for a in g.args[node]], g.params[node])
+
+
+def vjp_formulas(program: Program, node: int, values: list, texts: NodeTexts) -> tuple[str, ...]:
+    """A structural op's vector-Jacobian product per argument, in the names of the trace: ``g @ W.T``.
+
+    ``g`` is the gradient arriving at the node; ranks and shapes the rule needs come from ``values``.
+    """
+    g = program.graph
+    op, args = g.ops[node], g.args[node]
+    scratch = Graph()
+    stand_ins = [scratch.var(f"arg{k}") for k in range(len(args))]
+    out, cotangent = scratch.var("out"), scratch.var("g")
+    known = dict(zip(stand_ins, [values[a] for a in args]))
+    known[out] = values[node]
+    A = NodeAlgebra(scratch, simplify=False)
+    A.ndim = lambda n: np.ndim(known[n])  # type: ignore[method-assign]
+    A.shape = lambda n: np.shape(known[n])  # type: ignore[attr-defined]
+    sent = op.vjp(A, cotangent, out, stand_ins, g.params[node])
+    leaves = {s: texts[a] for s, a in zip(stand_ins, args)}
+    leaves[out] = texts[node]
+    leaves[cotangent] = ("g", PREC_ATOM)
+    return tuple("" if s is None else to_infix(scratch, s, leaves=leaves) for s in sent)
 
 
 _TEMPLATES: dict[tuple, tuple[str, ...]] = {}
@@ -158,7 +196,7 @@ def _templates(graph: Graph, node: int, texts: NodeTexts) -> tuple[str, ...]:
     op, args, param = graph.ops[node], graph.args[node], graph.params[node]
     shape = []
     for a in args:
-        if graph.ops[a].name == "const":
+        if graph.ops[a].name == "const" and graph.params[a].__class__ is float:
             shape.append(("const", graph.params[a]))
         else:
             shape.append(("name", texts[a][1], args.index(a)))

@@ -14,7 +14,16 @@ from typing import NamedTuple
 from gradcli.ad.evaluation import Evaluation
 from gradcli.ad.reverse import gradient_reach
 from gradcli.core.graph import Program
-from gradcli.explain.texts import LocalDerivative, expression, local_derivatives, node_texts, numeric_partials
+from gradcli.core.values import has_arrays
+from gradcli.explain.texts import (
+    LocalDerivative,
+    expression,
+    local_derivatives,
+    node_texts,
+    numeric_partials,
+    sent_back,
+    vjp_formulas,
+)
 
 
 class Contribution(NamedTuple):
@@ -39,6 +48,7 @@ class TraceRow(NamedTuple):
     incoming: tuple[Contribution, ...]
     grad: float
     kink: str | None = None
+    sent: tuple | None = None  # arrays: what the node sends each argument (its VJP), None where nothing
 
 
 def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> list[TraceRow]:
@@ -57,6 +67,11 @@ def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> l
     users = _users(g, used, set(wanted))
     consumers = {c for uses in users.values() for c, _ in uses if c in reached}
     partials = {c: numeric_partials(program, c, values) for c in consumers}
+    sent: dict[int, tuple] = {}
+    if has_arrays(program, evaluation.point):
+        senders = consumers | {n for n in wanted if n in reached and g.args[n] and g.ops[n].differentiable}
+        sent = {c: sent_back(program, c, values, grads[c]) for c in senders}
+        partials = {c: _Sent(partials[c] or (None,) * len(g.args[c]), sent[c]) for c in consumers}
     kinks = {k.node: k.convention for k in evaluation.kinks}
     return [
         TraceRow(
@@ -67,10 +82,11 @@ def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> l
             expression=expression(g, n, texts) if g.args[n] else texts.name(n),
             inputs=g.args[n],
             value=values[n],
-            local=local_derivatives(program, n, values, texts),
+            local=local_derivatives(program, n, values, texts) or _vjp_rows(program, n, values, texts),
             incoming=tuple(_contribution(g, c, pos, partials, grads, reached) for c, pos in users.get(n, ())),
             grad=grads[n],
             kink=kinks.get(n),
+            sent=sent.get(n),
         )
         for n in wanted
     ]
@@ -89,8 +105,30 @@ def _users(graph, used: set[int], wanted: set[int]) -> dict[int, list[tuple[int,
 def _contribution(graph, consumer: int, pos: int, partials: dict, grads: list[float], reached) -> Contribution:
     if consumer not in reached or not graph.ops[consumer].differentiable:
         return Contribution(consumer, 0.0, grads[consumer], 0.0, blocked=True)
-    local = partials[consumer][pos]
+    edge = partials[consumer]
+    if isinstance(edge, _Sent):
+        amount = edge.amounts[pos]
+        return Contribution(consumer, edge.partials[pos], grads[consumer], 0.0 if amount is None else amount)
+    local = edge[pos]
     return Contribution(consumer, local, grads[consumer], local * grads[consumer])
+
+
+class _Sent(NamedTuple):
+    """A consumer's edges in a program with arrays: the elementwise partials (None for a structural
+    op) and the amounts its vector-Jacobian product sends."""
+
+    partials: tuple
+    amounts: tuple
+
+
+def _vjp_rows(program: Program, node: int, values: list, texts) -> tuple[LocalDerivative, ...]:
+    """For a structural op, its vector-Jacobian products as the trace's "local" column (no single number)."""
+    g = program.graph
+    op = g.ops[node]
+    if not g.args[node] or op.elementwise or op.vjp_rule is None:
+        return ()
+    formulas = vjp_formulas(program, node, values, texts)
+    return tuple(LocalDerivative(a, f"g → {f}", None) for a, f in zip(g.args[node], formulas) if f)
 
 
 def _role(program: Program, node: int, used: set[int]) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gradcli.check.array_compare import ArrayComparison
 from gradcli.check.compare import Comparison, SecondComparison
 from gradcli.check.sweep import Sweep
 from gradcli.core.graph import Program
+from gradcli.render.array_check_report import array_comparison_report
 from gradcli.render.derivative_report import compare_json, compare_table, output_name
 from gradcli.render.json_report import dumps
 from gradcli.render.second_order_report import compare_second_data, compare_second_table
@@ -15,8 +17,10 @@ from gradcli.render.sweep_plot import sweep_json, sweep_report, sweep_svg
 from gradcli.render.terminal import to_terminal
 
 
-def comparison_report(comparison: Comparison, json_output: bool = False) -> str:
+def comparison_report(comparison: Comparison | ArrayComparison, json_output: bool = False) -> str:
     """First derivatives four ways, side by side, with verdicts and expectations."""
+    if isinstance(comparison, ArrayComparison):
+        return array_comparison_report(comparison, json_output)
     if json_output:
         return compare_json(comparison)
     return to_terminal(lambda console: compare_table(comparison, console))

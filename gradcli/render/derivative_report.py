@@ -6,7 +6,7 @@ from typing import Any, NamedTuple
 
 from gradcli.ad.outputs import OutputDerivatives
 from gradcli.ad.symbolic import Sizes
-from gradcli.check.compare import KINK, NEAR_KINK, Comparison
+from gradcli.check.compare import KINK, NEAR_KINK, PASS_BELOW, WARN_BELOW, Comparison
 from gradcli.core.graph import Program
 from gradcli.core.numbers import format_number, json_number
 from gradcli.render.json_report import dumps
@@ -215,15 +215,23 @@ def _near_kink_note(program, row) -> str:
     return f"the step was shortened from {row.usual_step:.2g} to {row.step:.2g} to keep {kink} out of {interval}"
 
 
+def comparison_head(comparison: Any) -> dict[str, Any]:
+    """What every comparison's JSON starts with: the program, the point, the value, the passes, the thresholds."""
+    ev = comparison.evaluation
+    return {
+        "program": ev.program.source,
+        "at": {k: json_number(v) for k, v in ev.point.items()},
+        "value": json_number(ev.value),
+        "passes": comparison.passes,
+        "thresholds": {"pass_below": PASS_BELOW, "warning_below": WARN_BELOW},
+    }
+
+
 def compare_json(comparison: Comparison) -> str:
     ev = comparison.evaluation
     return dumps(
         {
-            "program": ev.program.source,
-            "at": {k: json_number(v) for k, v in ev.point.items()},
-            "value": json_number(ev.value),
-            "passes": comparison.passes,
-            "thresholds": {"pass_below": 1e-5, "warning_below": 1e-3},
+            **comparison_head(comparison),
             "inputs": [
                 {
                     "name": r.name,

@@ -20,11 +20,13 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
+import numpy as np
+
 from gradcli.ad.evaluation import Evaluation
 from gradcli.ad.reverse import gradient_reach
 from gradcli.core.errors import printable
 from gradcli.core.graph import Program
-from gradcli.core.numbers import LABEL_DIGITS, format_number
+from gradcli.core.numbers import LABEL_DIGITS, format_number, magnitude
 from gradcli.explain.texts import expression, local_derivatives, node_texts
 
 # Light to dark (ColorBrewer "Oranges"), for |gradient| from smallest to largest.
@@ -62,7 +64,13 @@ def quoted(text: str) -> str:
     return f'"{escape(text)}"'
 
 
-def num(value: float) -> str:
+LABEL_ELEMENTS = 4  # an array of up to this many numbers is written out in a node's label
+
+
+def num(value: float | np.ndarray) -> str:
+    """A number for a label; an array written out when tiny, else its shape and norm."""
+    if isinstance(value, np.ndarray) and value.size > LABEL_ELEMENTS:
+        return f"{'×'.join(map(str, value.shape))}, norm {format_number(magnitude(value), 4)}"
     return format_number(value, LABEL_DIGITS)
 
 
@@ -167,7 +175,7 @@ class _Drawing:
         attrs = {"id": quoted(f"node{node}"), "class": quoted(role), "label": quoted("\n".join(self.label_lines(node)))}
         attrs.update(_ROLE_STYLE[role])
         if self.scale is not None and role not in ("constant", "unused"):
-            fill = self.scale.color(self.ev.grads[node])
+            fill = self.scale.color(magnitude(self.ev.grads[node]))
             attrs["fillcolor"] = quoted(fill)
             if fill in DARK_FILLS:
                 attrs["fontcolor"] = '"white"'
@@ -228,7 +236,7 @@ class _Drawing:
         return on
 
     def _shaded_grads(self) -> list[float]:
-        return [self.ev.grads[n] for n in self.program.nodes if self.role(n) not in ("constant", "unused")]
+        return [magnitude(self.ev.grads[n]) for n in self.program.nodes if self.role(n) not in ("constant", "unused")]
 
 
 _ROLE_STYLE = {
@@ -343,8 +351,8 @@ def _far_uses(ranks: list[int], consumers: list[list[int]], excess: int) -> set[
     return chosen
 
 
-def _finite(*numbers: float) -> bool:
-    return all(math.isfinite(x) for x in numbers)
+def _finite(*numbers: float | np.ndarray) -> bool:
+    return all(bool(np.all(np.isfinite(x))) for x in numbers)
 
 
 class _GradientScale:

@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from gradcli.ad.evaluation import Anomaly, Evaluation, Kink
 from gradcli.core.numbers import json_number
 from gradcli.explain.diagnostics import anomaly_message
@@ -36,6 +38,12 @@ def _node(row: TraceRow) -> dict[str, Any]:
     }
     if row.kink:
         node["kink"] = row.kink
+    if isinstance(row.value, np.ndarray):
+        node["shape"] = list(row.value.shape)
+    if row.sent is not None:
+        node["sends"] = [
+            {"to": a, "amount": json_number(amount)} for a, amount in zip(row.inputs, row.sent) if amount is not None
+        ]
     return node
 
 

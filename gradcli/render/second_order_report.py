@@ -61,7 +61,7 @@ def _kept(count: int, limit: int) -> list[int | None]:
     return [*range(head), None, *range(count - (limit - head - 1) - 1, count)]
 
 
-def _adaptive_table(
+def adaptive_table(
     heading: str, columns: Sequence[Column], rows: Sequence[Sequence[str]], pieces: Callable[[Sequence[str]], list[str]]
 ) -> Stripped:
     """A table of ``rows`` under ``heading``; where it does not fit, one line of ``pieces(row)`` per row."""
@@ -156,6 +156,13 @@ def output_rows(j: Jacobian) -> Stripped:
     program = j.program
     texts = node_texts(program)
     rows = []
+    if len(j.values) != len(program.outputs) or any(isinstance(o, str) and "[" in o for o in j.outputs):
+        rows = [
+            ("…", "", "") if k is None else (_label(j.outputs[k]), "", num(j.values[k]))
+            for k in _kept(len(j.values), MAX_ROWS)
+        ]
+        columns = [Column("output", style="bold"), Column("expression"), Column("value", numeric=True)]
+        return adaptive_table("outputs", columns, rows, _labelled_pieces("", "", "value"))
     for k in _kept(len(program.outputs), MAX_ROWS):
         if k is None:
             rows.append(("…", "", ""))
@@ -164,7 +171,12 @@ def output_rows(j: Jacobian) -> Stripped:
         shown = expression(program.graph, node, texts) if program.graph.args[node] else texts.name(node)
         rows.append((program.output_label(k), shown, num(j.values[k])))
     columns = [Column("output", style="bold"), Column("expression"), Column("value", numeric=True)]
-    return _adaptive_table("outputs", columns, rows, _labelled_pieces("", "", "value"))
+    return adaptive_table("outputs", columns, rows, _labelled_pieces("", "", "value"))
+
+
+def _label(output: str | int) -> str:
+    """An output's name, or its position ``[k]`` where it has none."""
+    return f"[{output}]" if isinstance(output, int) else output
 
 
 def _labelled_pieces(*labels: str) -> Callable[[Sequence[str]], list[str]]:
@@ -178,7 +190,7 @@ def _labelled_pieces(*labels: str) -> Callable[[Sequence[str]], list[str]]:
 
 def jacobian_table(j: Jacobian) -> Stripped:
     """Rows are outputs; with many inputs and fewer outputs, rows are inputs instead."""
-    labels = [j.program.output_label(k) for k in range(len(j.outputs))]
+    labels = [_label(o) for o in j.outputs]
     if len(j.inputs) > MAX_COLUMNS and len(j.outputs) < len(j.inputs):
         title = f"Jacobian, transposed (row: input, column: output), by {j.mode} mode"
         return _matrix_table(title, "d / d", j.inputs, labels, lambda i, k: j.rows[k][i])
@@ -203,7 +215,7 @@ def mode_costs(j: Jacobian) -> Stripped:
         Column(""),
     ]
     heading = "cost of each mode: passes after the one evaluation, and their time (best of a few runs)"
-    return _adaptive_table(heading, columns, rows, _cost_pieces)
+    return adaptive_table(heading, columns, rows, _cost_pieces)
 
 
 def _cost_pieces(row: Sequence[str]) -> list[str]:
@@ -277,7 +289,7 @@ def hvp_table(r: HessianVectorProduct, title: str = "Hessian-vector product") ->
         rows.append((name, num(r.direction[name]), num(r.gradient[name]), num(r.product[name])))
     columns = [Column("input"), *(Column(header, numeric=True) for header in ("v", "gradient", "(H v)"))]
     heading = f"{title} H v (forward-over-reverse: {r.passes} pass, the Hessian is not formed)"
-    return _adaptive_table(heading, columns, rows, _labelled_pieces("", "v =", "gradient =", "H v ="))
+    return adaptive_table(heading, columns, rows, _labelled_pieces("", "v =", "gradient =", "H v ="))
 
 
 def hvp_data(r: HessianVectorProduct) -> dict[str, Any]:

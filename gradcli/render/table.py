@@ -82,6 +82,9 @@ def _local_cell(row: TraceRow, labels: NodeTexts, skip: set[int]) -> str:
             continue
         seen.add(local.wrt)
         formula = local.formula
+        if local.value is None:  # a structural op of arrays: its vector-Jacobian product
+            parts.append(f"to {labels.name(local.wrt)}: {formula}")
+            continue
         shown = num(local.value)
         body = formula if formula == shown else f"{formula} = {shown}"
         parts.append(f"∂{as_symbol(labels[row.node])}/∂{as_symbol(labels[local.wrt])} = {body}")
@@ -111,6 +114,16 @@ def _capped(parts: list[str]) -> list[str]:
 
 
 def _sends_cell(row: TraceRow, labels: NodeTexts, skip: set[int]) -> str:
+    if row.sent is not None:
+        return "\n".join(
+            _capped(
+                [
+                    f"{num(amount)} → {labels.name(a)}"
+                    for a, amount in zip(row.inputs, row.sent)
+                    if a not in skip and amount is not None
+                ]
+            )
+        )
     parts = []
     for local in row.local:
         if local.wrt in skip:

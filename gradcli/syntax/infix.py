@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
 
 from gradcli.core.graph import Graph, numbered_names, unused_name
 from gradcli.core.ops import CONSTANTS, PREC_ADD, PREC_ATOM, Op, constant_name
@@ -32,9 +35,49 @@ def exact_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> st
     return repr(value)
 
 
-def _number_text(value: float, constants: Mapping[str, float] = CONSTANTS) -> Text:
-    """A number as :func:`exact_number` writes it, with its precedence (``-2`` binds as unary minus)."""
+def _number_text(value: float | np.ndarray, constants: Mapping[str, float] = CONSTANTS) -> Text:
+    """A number as :func:`exact_number` writes it, with its precedence (``-2`` binds as unary minus);
+    an array as a literal of such numbers."""
+    if isinstance(value, np.ndarray):
+        return array_literal(value, lambda v: exact_number(v, constants)), PREC_ATOM
     return exact_number(value, constants), number_precedence(value)
+
+
+def array_literal(value: np.ndarray, number: Callable[[float], str]) -> str:
+    """``[[1, 2], [3, 4]]``: an array as the parser reads it, each number written by ``number``."""
+    flat = [number(float(v)) for v in value.ravel()]
+    for size in reversed(value.shape):
+        flat = ["[" + ", ".join(flat[k : k + size]) + "]" for k in range(0, len(flat), size)] if size else ["[]"]
+    return flat[0]
+
+
+def _param_text(param: Any) -> str:
+    """An axis, a shape or an index item as written in a call: ``0``, ``[0, 1]``."""
+    if isinstance(param, tuple):
+        return "[" + ", ".join(_param_text(p) for p in param) + "]"
+    return str(param)
+
+
+def _subscript_text(item: int | tuple) -> str:
+    if not isinstance(item, tuple):
+        return str(item)
+    start, stop, step = ("" if v is None else str(v) for v in item)
+    return f"{start}:{stop}" + (f":{step}" if step else "")
+
+
+def _with_param(op: Op, operands: list[Text], param: Any, constants: Mapping[str, float]) -> Text:
+    """An op with a parameter: ``x**3``, ``sum(x, axis=0)``, ``x[1:3]``, ``reshape(x, [2, 3])``."""
+    if op.name == "index":
+        (text, precedence) = operands[0]
+        subscripts = ", ".join(_subscript_text(item) for item in param)
+        return f"{parenthesize(text, precedence, PREC_ATOM)}[{subscripts}]", PREC_ATOM
+    if op.keyword is not None or param is None:
+        if param != op.default:
+            operands = [*operands, (f"{op.keyword or 'axis'}={_param_text(param)}", PREC_ATOM)]
+        return _from_table(op, operands)
+    if isinstance(param, tuple):
+        return _from_table(op, [*operands, (_param_text(param), PREC_ATOM)])
+    return _from_table(op, [*operands, _number_text(param, constants)])
 
 
 def _leaf(text: str) -> Text:
@@ -79,19 +122,21 @@ def format_node(
         return _leaf(param)
     operands = [text[a] for a in graph.args[node]]
     if op.has_param:
-        operands.append(_number_text(param, constants))
+        return _with_param(op, operands, param, constants)
     return _from_table(op, operands)
 
 
 def _from_table(op: Op, operands: list[Text]) -> Text:
     """An op on printed operands, from the op table alone: ``a + b`` and ``-a`` for an op with
     an ``infix`` symbol, else a call by the op's first name, ``max(a, b)``."""
+    if len(operands) == 1 and op.name == "transpose":
+        return parenthesize(*operands[0], PREC_ATOM, "left") + ".T", PREC_ATOM
     if op.infix is None:
         return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join([t for t, _ in operands])})", PREC_ATOM
     if len(operands) == 1:
         return op.infix + parenthesize(*operands[0], op.precedence, "right"), op.precedence
     (left, left_prec), (right, right_prec) = operands
-    joiner = f" {op.infix} " if op.precedence == PREC_ADD else op.infix  # a + b, but a*b and a**b
+    joiner = f" {op.infix} " if op.precedence == PREC_ADD or op.infix == "@" else op.infix  # a + b, but a*b
     left = parenthesize(left, left_prec, op.precedence, "left")
     return left + joiner + parenthesize(right, right_prec, op.precedence, "right"), op.precedence
 

@@ -11,16 +11,20 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
+import textwrap
 import threading
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from gradcli.core.algebra import NodeAlgebra
 from gradcli.core.errors import NameProblem, SyntaxProblem, argument, clipped
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Graph, Program, unused_name
-from gradcli.core.ops import CONSTANTS, FUNCTIONS, OPS
+from gradcli.core.ops import COMPOSITES, CONSTANTS, FUNCTIONS, ONE_ARGUMENT_FORMS, OPS
 
 GRAMMAR_NAME = "gradcli.lark"
 
@@ -57,12 +61,16 @@ class _Builder(Transformer):
         self.last_read: tuple[int, str] = (-1, "")  # the node and name of the latest name read
         self.last_named: tuple[int, str] = (-1, "")  # ... of the latest bound name read or binding made
         self.shadowed: set[str] = set()  # constants (e, pi) the program binds as names of its own
+        self.positions: dict[int, tuple[int, int]] = {}  # node -> where the call, @ or [ that made it is
 
     def _error(self, cls, message: str, token: Token) -> Exception:
         return cls(message, token.line, token.column, self.source)
 
-    def _node(self, value: int | float) -> int:
-        return self.graph.const(value) if value.__class__ is float else value
+    def _node(self, value: int | float | _Elements) -> int:
+        cls = value.__class__
+        if cls is float:
+            return self.graph.const(value)
+        return self._array(value) if cls is _Elements else value
 
     def number(self, children: list[Token]) -> float:
         return float(children[0])
@@ -92,17 +100,126 @@ class _Builder(Transformer):
 
     def call(self, children: list) -> int:
         token, arguments = children
-        op = FUNCTIONS.get(str(token))
+        name = str(token)
+        positional = [a for a in arguments or () if a.__class__ is not _Keyword]
+        keywords = {a.name: a for a in arguments or () if a.__class__ is _Keyword}
+        if name in COMPOSITES:
+            return self._composite(COMPOSITES[name], token, positional, keywords)
+        op = FUNCTIONS.get(name)
+        if name in ONE_ARGUMENT_FORMS and (len(positional) == 1 or keywords):
+            op = OPS[ONE_ARGUMENT_FORMS[name]]
         if op is None:
             hint = _derivative_hint(self.source)
-            message = _unknown_function_message(str(token))
+            message = _unknown_function_message(name)
             raise self._error(NameProblem, f"{message}\nhint: {hint}" if hint else message, token)
-        count = len(arguments or ())
-        if count != op.arity:
-            raise self._error(NameProblem, _arity_message(str(token), op.arity, count), token)
-        if op.name == "pow":
-            return self._power(*arguments)
-        return self.graph.make(op, tuple(self._node(a) for a in arguments))
+        if op.name == "pow" and len(positional) == 2 and not keywords:
+            return self._power(*positional)
+        param, positional = self._parameter(op, token, positional, keywords)
+        if op.arity == -1 and len(positional) == 1 and positional[0].__class__ is _Elements:
+            positional = list(positional[0])  # stack([a, b]) as NumPy writes it
+        count = len(positional)
+        if count != op.arity and not (op.arity == -1 and count > 0):
+            raise self._error(NameProblem, _arity_message(name, op.arity, count), token)
+        return self._placed(self.graph.make(op, tuple(self._node(a) for a in positional), param), token)
+
+    def _parameter(self, op, token: Token, positional: list, keywords: dict) -> tuple[object, list]:
+        """The node parameter a call gives: its keyword (``axis=0``), or for reshape its last argument."""
+        for word in keywords.values():
+            if word.name != op.keyword:
+                allowed = f"it takes {op.keyword}=..." if op.keyword else "it takes no options"
+                raise self._error(NameProblem, f"{token} has no option {word.name}: {allowed}", word.token)
+        if op.keyword is not None:
+            word = keywords.get(op.keyword)
+            return (op.default if word is None else self._axis(word.value, word.token)), positional
+        if op.name == "reshape" and len(positional) == 2:
+            return self._whole_numbers(positional[1], token, "a shape"), positional[:1]
+        return None, positional
+
+    def _composite(self, composite, token: Token, positional: list, keywords: dict) -> int:
+        if len(positional) != composite.arity:
+            raise self._error(NameProblem, _arity_message(str(token), composite.arity, len(positional)), token)
+        options = dict(composite.options)
+        for word in keywords.values():
+            if word.name not in options:
+                allowed = ", ".join(f"{k}=..." for k in options) or "no options"
+                raise self._error(NameProblem, f"{token} has no option {word.name}: it takes {allowed}", word.token)
+            options[word.name] = self._axis(word.value, word.token) if word.name == "axis" else word.value
+        for key, value in options.items():
+            if key != "axis" and value.__class__ is not float:
+                raise self._error(NameProblem, f"{token}'s {key} must be a number written in the program", token)
+        node = composite.build(NodeAlgebra(self.graph, simplify=False), *[self._node(a) for a in positional], **options)
+        return self._placed(node, token)
+
+    def _axis(self, value, token: Token) -> int | tuple[int, ...] | None:
+        if value.__class__ is _Elements:
+            return self._whole_numbers(value, token, "an axis")
+        return self._whole_number(value, token, "an axis")
+
+    def _whole_number(self, value, token: Token, what: str) -> int:
+        if value.__class__ is not float or value != int(value):
+            raise self._error(NameProblem, f"{what} must be a whole number written in the program", token)
+        return int(value)
+
+    def _whole_numbers(self, value, token: Token, what: str) -> tuple[int, ...]:
+        items = value if value.__class__ is _Elements else [value]
+        return tuple(self._whole_number(v, token, what) for v in items)
+
+    def _placed(self, node: int, token: Token) -> int:
+        """``node``, remembering where in the text it is made (for shape errors)."""
+        self.positions.setdefault(node, (token.line, token.column))
+        return node
+
+    def keyword(self, children: list) -> _Keyword:
+        token, value = children
+        return _Keyword(str(token), value, token)
+
+    def matmul(self, children: list) -> int:
+        x, token, y = children
+        return self._placed(self.graph.make(OPS["matmul"], (self._node(x), self._node(y))), token)
+
+    def attribute(self, children: list) -> int:
+        x, token = children
+        if str(token) != "T":
+            raise self._error(NameProblem, f"arrays have one attribute, .T (the transpose), not .{token}", token)
+        return self._placed(self.graph.make(OPS["transpose"], (self._node(x),)), token)
+
+    def index(self, children: list) -> int:
+        x, token, subscripts = children
+        key = tuple(self._subscript(item, token) for item in subscripts)
+        return self._placed(self.graph.make(OPS["index"], (self._node(x),), key), token)
+
+    def _subscript(self, item, token: Token):
+        if item.__class__ is tuple:
+            return item
+        return self._whole_number(item, token, "an index")
+
+    def subscripts(self, children: list) -> list:
+        return children
+
+    def slice(self, children: list) -> tuple[int | None, int | None, int | None]:
+        start, colon, stop, _, step = children
+        return tuple(None if v is None else self._whole_number(v, colon, "a slice bound") for v in (start, stop, step))
+
+    def element(self, children: list) -> tuple[object, str | None]:
+        """One element of ``[...]``, and its name when it is a bare name (the last one read)."""
+        (value,) = children
+        if value.__class__ is not int:
+            return value, None
+        return value, (self.last_read[1] if self.last_read[0] == value else None)
+
+    def elements(self, children: list) -> list:
+        return children
+
+    def array(self, children: list) -> _Elements:
+        token, items = children
+        return _Elements([value for value, _ in items], token, [name for _, name in items])
+
+    def _array(self, elements: _Elements) -> int:
+        """The node of an array literal: one constant when every element is a number, else a stack."""
+        if elements.constant is not None:
+            return self.graph.const(elements.constant)
+        nodes = tuple(self._node(v) for v in elements)
+        return self._placed(self.graph.make(OPS["stack"], nodes, 0), elements.token)
 
     def arguments(self, children: list[int | float]) -> list[int | float]:
         return children
@@ -149,8 +266,12 @@ class _Builder(Transformer):
             self.shadowed.add(name)  # as in Python, a binding hides the constant from here on
         count = self.bind_count.get(name, 0) + 1
         self.bind_count[name] = count
-        if value.__class__ is float and count == 1 and name not in self.inputs:
-            self.defaults[name] = value  # `w = 0.5` declares an input with a default
+        constant = value
+        if value.__class__ is _Elements:
+            value = self._node(value)
+            constant = self.graph.params[value] if self.graph.ops[value].name == "const" else None
+        if constant.__class__ in (float, np.ndarray) and count == 1 and name not in self.inputs:
+            self.defaults[name] = constant  # `w = 0.5` and `x = [1, 2]` declare inputs with defaults
             node = self._input(name)
         else:
             node = self._node(value)
@@ -160,29 +281,14 @@ class _Builder(Transformer):
         self.last_named = (node, name)
         return node
 
-    def output(self, children: list[int | float]) -> tuple[int, str | None]:
-        """One element of ``[...]``, and its name when it is a bare name (the last one read)."""
-        (value,) = children
-        if value.__class__ is float:
-            return self._node(value), None
-        named = self.last_read[1] if self.last_read[0] == value else None
-        return value, named
-
-    def outputs(self, children: list[tuple[int, str | None]]) -> list[tuple[int, str | None]]:
-        return children
-
-    def output_list(self, children: list) -> _OutputList:
-        token, items = children
-        return _OutputList([node for node, _ in items], token, [name for _, name in items])
-
-    def start(self, children: list[int | float | _OutputList]) -> list[int | _OutputList]:
+    def start(self, children: list) -> list[int | _Elements]:
         for statement in children[:-1]:
-            if isinstance(statement, _OutputList):
+            if statement.__class__ is _Elements:
                 raise self._error(
                     SyntaxProblem, "a list of outputs [...] must be the program's last statement", statement.token
                 )
-        statements = [c if isinstance(c, _OutputList) else self._node(c) for c in children]
-        if statements and not isinstance(statements[-1], _OutputList):
+        statements = [c if c.__class__ is _Elements else self._node(c) for c in children]
+        if statements and statements[-1].__class__ is not _Elements:
             self._name_the_output(statements[-1])
         return statements
 
@@ -194,14 +300,40 @@ class _Builder(Transformer):
             self.labels[output] = (name, self.bind_count[name])
 
 
-class _OutputList(list):
-    """The nodes of a ``[e1, e2, ...]`` statement, where it starts, and each one's name
-    when it is written as a bare name (None: an expression, known by its position)."""
+class _Elements(list):
+    """The elements of a ``[e1, e2, ...]`` literal, where it starts, and each one's name when it is
+    written as a bare name. As the last statement it lists the program's outputs; anywhere else it
+    becomes an array (:meth:`_Builder._array`) when an operation uses it."""
 
-    def __init__(self, nodes: list[int], token: Token, names: list[str | None]) -> None:
-        super().__init__(nodes)
+    def __init__(self, values: list, token: Token, names: list[str | None]) -> None:
+        super().__init__(values)
         self.token = token
         self.names = names
+        self.constant = _constant_array(values)
+
+
+def _constant_array(values: list) -> np.ndarray | None:
+    """The array a literal of numbers is (inner literals were worked out when they were read)."""
+    items = []
+    for v in values:
+        if v.__class__ is float:
+            items.append(v)
+        elif v.__class__ is _Elements and v.constant is not None:
+            items.append(v.constant)
+        else:
+            return None
+    try:
+        return np.array(items, dtype=np.float64)
+    except ValueError:
+        return None  # ragged: the stack reports the shapes when it runs
+
+
+class _Keyword(NamedTuple):
+    """``name=value`` in a call."""
+
+    name: str
+    value: object
+    token: Token
 
 
 def _spelled(token: Token) -> str:
@@ -211,8 +343,9 @@ def _spelled(token: Token) -> str:
 
 
 def _unknown_function_message(name: str) -> str:
-    close = difflib.get_close_matches(name, list(FUNCTIONS), n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(close)}?" if close else f"\nknown functions: {', '.join(sorted(FUNCTIONS))}"
+    close = difflib.get_close_matches(name, [*FUNCTIONS, *COMPOSITES], n=3, cutoff=0.6)
+    known = textwrap.fill(", ".join(sorted({*FUNCTIONS, *COMPOSITES})), 76, initial_indent="known functions: ")
+    hint = f"; did you mean {' or '.join(close)}?" if close else f"\n{known}"
     return f"unknown function {name}{hint}"
 
 
@@ -261,8 +394,12 @@ def _parser() -> Lark:
 _LOCK = threading.Lock()  # the builder inside the cached parser holds one parse's state
 
 
-def parse(source: str) -> Program:
-    """Parse a program into its graph; raise :class:`SyntaxProblem` or :class:`NameProblem`."""
+def parse(source: str, list_of_outputs: bool = True) -> Program:
+    """Parse a program into its graph; raise :class:`SyntaxProblem` or :class:`NameProblem`.
+
+    A list as the last statement lists several outputs; with ``list_of_outputs`` False it is
+    one array-valued output.
+    """
     with _LOCK:
         parser = _parser()
         _BUILDER.reset(source)
@@ -275,8 +412,10 @@ def parse(source: str) -> Program:
             raise SyntaxProblem("the program is empty: write an expression such as (3*x + 2)**2")
         b = _BUILDER
         last = statements[-1]
-        several = isinstance(last, _OutputList)
-        outputs = list(last) if several else [last]
+        several = last.__class__ is _Elements and list_of_outputs
+        if last.__class__ is _Elements and not several:
+            last = b._node(last)
+        outputs = [b._node(v) for v in last] if several else [last]
         return Program(
             b.graph,
             outputs,
@@ -289,6 +428,7 @@ def parse(source: str) -> Program:
             unread=frozenset(b.defaults) - b.read,
             output_names=last.names if several else None,
             shadowed=frozenset(b.shadowed),
+            positions=dict(b.positions),
         )
 
 
@@ -397,10 +537,24 @@ def _slip_hint(error: UnexpectedInput, source: str) -> str:
     token = getattr(error, "token", None)
     if token is not None and token.type == "EQUAL" and before is not None and before.type == "RPAR":
         return "a binding names a value, not a function: write f = x**2, then use f"
+    dotted = _dotted_call(source, token)
+    if dotted:
+        return dotted
     words = {str(t) for t in (token, before) if t is not None and t.type == "NAME"}
     python = next((_PYTHON_WORDS[w] for w in _PYTHON_WORDS if w in words), "")
     generic = _NOT_PYTHON if words & set(keyword.kwlist) else ""
     return _derivative_hint(source) or python or generic
+
+
+def _dotted_call(source: str, token: Token | None) -> str:
+    """``math.tanh(x)`` reads as an attribute and a stray '(': say that functions are built in."""
+    if token is None or token.type != "LPAR" or token.start_pos is None:
+        return ""
+    dotted = re.search(r"([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*$", source[: token.start_pos])
+    if dotted is None or not (dotted.group(2) in FUNCTIONS or dotted.group(1) in _MODULES):
+        return ""
+    module, function = dotted.groups()
+    return f"functions are built in: call {function}(...), not {module}.{function}(...) (this is not Python)"
 
 
 def _character_hint(source: str, pos: int, before: Token | None) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
-from gradcli.core.errors import GradcliError, InputProblem, PointProblem, clipped
+from gradcli.core.errors import GradcliError, InputProblem, PointProblem, ShapeProblem, clipped
 from gradcli.core.values import forward_values
 from gradcli.syntax.parser import parse
 
@@ -15,9 +16,9 @@ _NUMBER = re.compile(r"[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|inf|nan)", re.IG
 _NEXT_ASSIGNMENT = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
 
 
-def parse_point(items: Iterable[str], parameter: str = "at") -> dict[str, float]:
+def parse_point(items: Iterable[str], parameter: str = "at") -> dict[str, Any]:
     """``["x=1,y=2", "z=-pi/4"]`` -> ``{"x": 1.0, "y": 2.0, "z": -0.785...}``; errors name ``parameter``."""
-    point: dict[str, float] = {}
+    point: dict[str, Any] = {}
     for item in items:
         for part in _NEXT_ASSIGNMENT.split(item):
             name, value = _split(part, parameter)
@@ -27,7 +28,7 @@ def parse_point(items: Iterable[str], parameter: str = "at") -> dict[str, float]
     return point
 
 
-def _split(part: str, parameter: str) -> tuple[str, float]:
+def _split(part: str, parameter: str) -> tuple[str, Any]:
     match = _ASSIGNMENT.fullmatch(part)
     if match is None or not match.group(2).strip():
         examples = ("x=1", "x=1,y=2")
@@ -35,18 +36,20 @@ def _split(part: str, parameter: str) -> tuple[str, float]:
     return match.group(1), number_value(match.group(2).strip(), match.group(1), parameter)
 
 
-def number_value(text: str, name: str, parameter: str = "at") -> float:
-    """A number, or an expression of numbers and constants such as ``pi/4`` or ``-1e-3``."""
+def number_value(text: str, name: str, parameter: str = "at") -> Any:
+    """A number, an expression of numbers and constants such as ``pi/4`` or ``-1e-3``, or an array
+    of them written as a list, ``[1, 2]`` or ``[[1, 2], [3, 4]]``."""
     if _NUMBER.fullmatch(text):
         return float(text)
     shown = clipped(f"{name}={text}")
-    if text.lstrip().startswith("["):
-        reason = "values are single numbers (arrays are not supported yet); give each one a name of its own"
-        raise PointProblem(reason, parameter, shown, (f"{name}0=1,{name}1=2",), "e.g.")
     try:
-        program = parse(text)
-    except GradcliError:
-        program = None
-    if program is None or program.inputs or len(program.outputs) != 1:
-        raise InputProblem("the value must be a number or an expression of numbers, e.g. pi/4", parameter, shown)
-    return forward_values(program, {})[program.output]
+        program = parse(text, list_of_outputs=False)
+        if program.inputs or len(program.outputs) != 1:
+            program = None
+        else:
+            return forward_values(program, {})[program.output]
+    except GradcliError as error:
+        if isinstance(error, ShapeProblem):
+            raise InputProblem("the rows of an array must all have the same length", parameter, shown) from None
+    examples = "a number, an expression of numbers such as pi/4, or an array such as [1, 2, 3]"
+    raise InputProblem(f"the value must be {examples}", parameter, shown)

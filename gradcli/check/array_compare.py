@@ -1,0 +1,108 @@
+"""Gradient checks of programs with arrays, as JAX's ``check_grads`` does them.
+
+Each input array's reverse-mode gradient is checked against central differences and against
+forward mode: element by element for a small array, along a few random directions ``d`` for a
+larger one (the directional derivative is ``sum(gradient * d)``). One verdict per input, with
+its worst element or direction; the thresholds are those of the scalar check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gradcli.ad.evaluation import Evaluation, evaluate, kink_among, kinks_on_path
+from gradcli.ad.forward_mode import jvp_sweep
+from gradcli.ad.symbolic import checked_names
+from gradcli.check.numeric import FAIL, default_step, relative_error, values_along, verdict
+from gradcli.core.algebra import ARRAYS
+from gradcli.core.graph import Program
+
+KINK = "KINK"
+ELEMENTWISE_UP_TO = 64  # an input of at most this many numbers is checked element by element
+DIRECTIONS = 8  # random directions for a larger one
+SEED = 20240601
+
+
+class ArrayRow(NamedTuple):
+    """One input's check: how it was probed, and the worst probe's figures."""
+
+    name: str
+    shape: tuple[int, ...]
+    probes: str  # "every element" or "8 random directions"
+    count: int
+    worst: str  # the worst element (``W1[0, 2]``) or direction (``direction 3``)
+    reverse: float
+    numerical: float
+    forward: float
+    step: float
+    errors: dict[str, float]  # numerical and forward against reverse, at the worst probe
+    verdict: str
+    kink: str | None = None
+
+
+class ArrayComparison(NamedTuple):
+    evaluation: Evaluation
+    rows: list[ArrayRow]
+    passes: dict[str, int]
+
+    @property
+    def failed(self) -> bool:
+        return any(r.verdict == FAIL for r in self.rows)
+
+
+def compare_arrays(
+    program: Program, at: Mapping[str, Any] | None = None, h: float | None = None, wrt: Sequence[str] | None = None
+) -> ArrayComparison:
+    """Each input's gradient (each of ``wrt``) by reverse mode, against forward mode and central
+    differences (``h``: the step, else one per probe), stop_gradient held fixed."""
+    ev = evaluate(program, at)
+    names = checked_names(program, wrt)
+    rows = [_check_input(ev, name, h) for name in names]
+    probes = sum(r.count for r in rows)
+    return ArrayComparison(ev, rows, {"reverse": 1 if rows else 0, "forward": probes, "numerical": 2 * probes})
+
+
+def _probes(name: str, value: Any) -> tuple[str, list[tuple[str, Any]]]:
+    """What to probe an input along: each element (one-hot arrays), or random unit directions."""
+    if not isinstance(value, np.ndarray):
+        return "the number", [(name, 1.0)]
+    if value.size <= ELEMENTWISE_UP_TO:
+        probes = []
+        for where in np.ndindex(value.shape):
+            d = np.zeros(value.shape)
+            d[where] = 1.0
+            probes.append((f"{name}[{', '.join(map(str, where))}]", d))
+        return "every element", probes
+    rng = np.random.default_rng(SEED)
+    directions = [rng.standard_normal(value.shape) for _ in range(DIRECTIONS)]
+    return f"{DIRECTIONS} random directions", [
+        (f"direction {k + 1}", d / np.linalg.norm(d)) for k, d in enumerate(directions)
+    ]
+
+
+def _check_input(ev: Evaluation, name: str, h: float | None) -> ArrayRow:
+    program, x = ev.program, ev.point[name]
+    along = values_along(program, ev.point, name)
+    node, output = program.inputs[name], program.output
+    kind, probes = _probes(name, x)
+    worst = None
+    for label, d in probes:
+        scale = float(np.max(np.abs(x * d))) if isinstance(x, np.ndarray) else abs(x)
+        step = h if h is not None else default_step(scale)
+        numerical = (along(x + step * d)[output] - along(x - step * d)[output]) / (2 * step)
+        reverse = float(np.sum(ev.gradient[name] * d))
+        with np.errstate(all="ignore"):
+            tangent = jvp_sweep(ARRAYS, program, ev.values, {node: d}).get(output, 0.0)
+        errors = {"numerical": relative_error(numerical, reverse), "forward": relative_error(float(tangent), reverse)}
+        score = max(errors.values()) if all(e == e for e in errors.values()) else np.inf
+        if worst is None or score > worst[0]:
+            worst = (score, label, reverse, numerical, float(tangent), step, errors)
+    assert worst is not None
+    _, label, reverse, numerical, forward, step, errors = worst
+    kink = kink_among(ev, kinks_on_path(program, name)) if ev.kinks else None
+    outcome = KINK if kink is not None else verdict(worst[0])
+    shape = np.shape(x)
+    return ArrayRow(name, shape, kind, len(probes), label, reverse, numerical, forward, step, errors, outcome, kink)

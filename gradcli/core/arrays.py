@@ -1,0 +1,262 @@
+"""NumPy kernels: every op's float64 forward on arrays, and the structural ops' own kernels.
+
+The elementwise kernels give the IEEE result where the scalar kernels of
+:mod:`gradcli.core.kernels` do (``log(-1)`` is nan, ``1/0`` is inf); callers run them under
+``np.errstate(all="ignore")``. The structural kernels (sums, products of matrices, indexing)
+take their parameter last, as every op of the table does. An axis or an index is a tuple
+of plain numbers, so that nodes carrying one hash-cons.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+Array = np.ndarray
+Axis = int | tuple[int, ...] | None
+# An index: one item per subscript, each a whole number or a (start, stop, step) slice.
+Key = tuple[int | tuple[int | None, int | None, int | None], ...]
+
+
+def as_value(value: Any) -> float | Array:
+    """A float for a 0-d result, a read-only float64 array otherwise."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return float(array)
+    array.flags.writeable = False
+    return array
+
+
+def is_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray)
+
+
+def shape_of(value: Any) -> tuple[int, ...]:
+    return np.shape(value)
+
+
+# ---------------------------------------------------------------- elementwise
+
+
+def relu(x):
+    out = np.maximum(x, 0.0)  # nan passes through
+    out += 0.0  # and -0.0 becomes 0.0, as the scalar kernel gives
+    return out
+
+
+def step(x):
+    return np.heaviside(x, 0.0)  # 1 where x > 0, 0 where x <= 0, nan for nan
+
+
+def sign(x):
+    return np.where(x == 0, x, np.sign(x))  # keeps -0.0 (and nan) as the scalar kernel does
+
+
+def sigmoid(x):
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def softplus(x):
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def xlogy(x, y):
+    x, y = np.broadcast_arrays(x, y)
+    return np.where((x == 0) & (y == y), 0.0, x * np.log(y))
+
+
+def clamp(x, lo, hi):
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def sqrt(x):
+    return np.sqrt(x)
+
+
+erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def equal(x, y):
+    return (np.asarray(x) == np.asarray(y)).astype(np.float64)
+
+
+def round_half_even(x):
+    return np.round(x)  # as Python's round and torch.round: halves go to the even neighbour
+
+
+# ---------------------------------------------------------------- axes and indices
+
+
+def normal_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    """The axes a reduction runs over, as non-negative numbers (None: all of them)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else axis
+    if ndim == 0 and all(a in (0, -1) for a in axes):
+        return ()  # a number reduces over no axis, as NumPy lets axis 0 or -1 of a 0-d array mean
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise np.exceptions.AxisError(f"axis {a} is out of bounds for an array of {ndim} dimensions")
+    return tuple(sorted(a % max(ndim, 1) for a in axes))
+
+
+def as_index(key: Key) -> tuple:
+    return tuple(slice(*item) if isinstance(item, tuple) else item for item in key)
+
+
+# ---------------------------------------------------------------- reductions and their transposes
+
+
+def total(x, axis: Axis):
+    return as_value(np.sum(x, axis=axis))
+
+
+def average(x, axis: Axis):
+    return as_value(np.mean(x, axis=axis)) if np.size(x) else math.nan
+
+
+def largest(x, axis: Axis):
+    return as_value(np.max(x, axis=axis))
+
+
+def smallest(x, axis: Axis):
+    return as_value(np.min(x, axis=axis))
+
+
+def product(x, axis: Axis):
+    return as_value(np.prod(x, axis=axis))
+
+
+def count(x, axis: Axis) -> float:
+    """How many elements each result of a reduction over ``axis`` combines."""
+    shape = np.shape(x)
+    return float(math.prod(shape[a] for a in normal_axes(axis, len(shape))))
+
+
+def broadcast_like(g, like, axis: Axis):
+    """``g``, the result of a reduction of ``like`` over ``axis``, spread back to ``like``'s shape."""
+    shape = np.shape(like)
+    axes = normal_axes(axis, len(shape))
+    return as_value(np.broadcast_to(np.expand_dims(g, axes) if axes else g, shape))
+
+
+def others_product(x, axis: Axis):
+    """For every element, the product of the other elements of its reduction (exact with zeros)."""
+    x = np.asarray(x, dtype=np.float64)
+    axes = normal_axes(axis, x.ndim)
+    if not axes:
+        return as_value(np.ones_like(x))
+    moved = np.moveaxis(x, axes, range(-len(axes), 0))
+    flat = moved.reshape(moved.shape[: x.ndim - len(axes)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,))
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.flip(np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], axis=-1), -1), axis=-1), -1)
+    result = (before * after).reshape(moved.shape)
+    return as_value(np.moveaxis(result, range(-len(axes), 0), axes))
+
+
+def unbroadcast(g, like):
+    """``g`` summed down to the shape of ``like``: the transpose of NumPy's broadcasting."""
+    shape = np.shape(like)
+    if np.shape(g) == shape:
+        return g
+    g = np.asarray(g)
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        return as_value(np.broadcast_to(g, shape))
+    g = g.sum(axis=tuple(range(extra))) if extra else g
+    kept = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
+    return as_value(g.sum(axis=kept, keepdims=True) if kept else g)
+
+
+# ---------------------------------------------------------------- shape and products
+
+
+def matmul(a, b):
+    for side in (a, b):
+        if np.ndim(side) not in (1, 2):
+            raise ValueError(f"matmul takes vectors and matrices, not arrays of {np.ndim(side)} dimensions")
+    inner_a, inner_b = np.shape(a)[-1], np.shape(b)[0]
+    if inner_a != inner_b:
+        raise ValueError(f"inner dimensions {inner_a} and {inner_b} differ")
+    return as_value(np.matmul(a, b))
+
+
+def outer(x, y):
+    return as_value(np.outer(x, y))
+
+
+def transpose(x):
+    return as_value(np.transpose(x))
+
+
+def reshape(x, shape: tuple[int, ...]):
+    return as_value(np.reshape(x, shape))
+
+
+def reshape_like(g, like):
+    return as_value(np.reshape(g, np.shape(like)))
+
+
+def index(x, key: Key):
+    if np.ndim(x) == 0:
+        raise ValueError("a number has no elements to index")
+    return as_value(np.asarray(x)[as_index(key)])
+
+
+def scatter(g, like, key: Key):
+    """Zeros of ``like``'s shape with ``g`` added at ``key``: the transpose of indexing."""
+    out = np.zeros(np.shape(like))
+    np.add.at(out, as_index(key), g)
+    return as_value(out)
+
+
+def stack(*args_and_axis):
+    *args, axis = args_and_axis
+    return as_value(np.stack([np.asarray(a, dtype=np.float64) for a in args], axis=axis))
+
+
+def concat(*args_and_axis):
+    *args, axis = args_and_axis
+    for a in args:
+        if np.ndim(a) == 0:
+            raise ValueError("concat joins arrays, not numbers: stack numbers with [a, b]")
+    return as_value(np.concatenate(args, axis=axis))
+
+
+def split_keys(shapes: Sequence[tuple[int, ...]], axis: int) -> list[Key]:
+    """The index of each piece of a concatenation, in the result, along ``axis``."""
+    ndim = len(shapes[0])
+    axis %= ndim
+    keys, start = [], 0
+    for shape in shapes:
+        stop = start + shape[axis]
+        keys.append(((None, None, None),) * axis + ((start, stop, None),))
+        start = stop
+    return keys
+
+
+# ---------------------------------------------------------------- stable softmax family
+
+
+def _shifted(x, axis: int):
+    x = np.asarray(x, dtype=np.float64)
+    top = np.max(x, axis=axis, keepdims=True)
+    return x - np.where(np.isfinite(top), top, 0.0)
+
+
+def softmax(x, axis: int):
+    e = np.exp(_shifted(x, axis))
+    return as_value(e / np.sum(e, axis=axis, keepdims=True))
+
+
+def logsumexp(x, axis: int):
+    x = np.asarray(x, dtype=np.float64)
+    top = np.max(x, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    result = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    return as_value(np.squeeze(result, axis=axis))

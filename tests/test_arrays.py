@@ -1,0 +1,356 @@
+"""Arrays: every array op's gradient against NumPy written out by hand and central differences.
+
+Each case computes ``L = sum(op(args) * C)`` for a random cotangent ``C`` of the output's shape,
+so that dL/d arg is the op's vector-Jacobian product applied to ``C``. Two oracles, neither of
+them gradcli: (a) that product written out by hand in NumPy, case by case; (b) central
+differences of the NumPy forward, element by element. Shapes are drawn at random, with size-1
+axes (broadcasting) and empty axes where the op allows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+from support import close
+
+import gradcli
+from gradcli.ad.jacobian import jacobian
+from gradcli.core.errors import GradcliError, ShapeProblem
+from gradcli.core.ops import OPS
+from gradcli.syntax.infix import to_infix
+
+
+class Case(NamedTuple):
+    """``text`` in the names a, b, c; the NumPy forward; the hand-written gradient of sum(out*C) per argument."""
+
+    text: str
+    shapes: tuple[tuple[int, ...], ...]
+    forward: Callable
+    vjp: Callable  # vjp(C, *args) -> one gradient per argument
+    positive: bool = False  # arguments drawn from (0.5, 2) (log, sqrt, prod)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _spread(C, x, axis):
+    """C, the cotangent of a reduction over ``axis``, spread to x's shape (by hand: expand_dims)."""
+    return np.broadcast_to(np.expand_dims(C, axis) if axis is not None else C, x.shape)
+
+
+def _extreme_vjp(C, a, axis, pick):
+    winner = pick(a, axis=axis, keepdims=True)
+    mask = (a == winner).astype(float)
+    return (mask / mask.sum(axis=axis, keepdims=True) * _spread(C, a, axis),)
+
+
+CASES = {
+    "sum": Case("sum(a)", ((3, 4),), lambda a: a.sum(), lambda C, a: (np.full(a.shape, C),)),
+    "sum_axis0": Case("sum(a, axis=0)", ((3, 4),), lambda a: a.sum(0), lambda C, a: (_spread(C, a, 0),)),
+    "sum_axis_last": Case("sum(a, axis=-1)", ((2, 1, 3),), lambda a: a.sum(-1), lambda C, a: (_spread(C, a, -1),)),
+    "sum_empty": Case("sum(a)", ((0,),), lambda a: a.sum(), lambda C, a: (np.zeros(0),)),
+    "sum_empty_axis": Case("sum(a, axis=1)", ((2, 0),), lambda a: a.sum(1), lambda C, a: (np.zeros((2, 0)),)),
+    "mean": Case("mean(a)", ((5,),), lambda a: a.mean(), lambda C, a: (np.full(a.shape, C / a.size),)),
+    "mean_axis1": Case("mean(a, axis=1)", ((2, 3),), lambda a: a.mean(1), lambda C, a: (_spread(C, a, 1) / 3,)),
+    "max": Case("max(a)", ((6,),), lambda a: a.max(), lambda C, a: _extreme_vjp(C, a, None, np.max)),
+    "max_axis0": Case("max(a, axis=0)", ((3, 2),), lambda a: a.max(0), lambda C, a: _extreme_vjp(C, a, 0, np.max)),
+    "min": Case("min(a, axis=1)", ((2, 4),), lambda a: a.min(1), lambda C, a: _extreme_vjp(C, a, 1, np.min)),
+    "prod": Case("prod(a)", ((4,),), lambda a: a.prod(), lambda C, a: (C * a.prod() / a,), positive=True),
+    "prod_axis": Case(
+        "prod(a, axis=0)", ((3, 2),), lambda a: a.prod(0), lambda C, a: (C * a.prod(0) / a,), positive=True
+    ),
+    "matmul_mm": Case("a @ b", ((2, 3), (3, 4)), lambda a, b: a @ b, lambda C, a, b: (C @ b.T, a.T @ C)),
+    "matmul_mv": Case("a @ b", ((2, 3), (3,)), lambda a, b: a @ b, lambda C, a, b: (np.outer(C, b), a.T @ C)),
+    "matmul_vm": Case("a @ b", ((3,), (3, 2)), lambda a, b: a @ b, lambda C, a, b: (b @ C, np.outer(a, C))),
+    "matmul_vv": Case("a @ b", ((4,), (4,)), lambda a, b: a @ b, lambda C, a, b: (C * b, C * a)),
+    "matmul_1x1": Case("a @ b", ((1, 1), (1, 3)), lambda a, b: a @ b, lambda C, a, b: (C @ b.T, a.T @ C)),
+    "dot": Case("dot(a, b)", ((3,), (3,)), lambda a, b: a @ b, lambda C, a, b: (C * b, C * a)),
+    "outer": Case("outer(a, b)", ((2,), (3,)), np.outer, lambda C, a, b: (C @ b, C.T @ a)),
+    "transpose": Case("transpose(a)", ((2, 3),), lambda a: a.T, lambda C, a: (C.T,)),
+    "dot_T": Case("a.T", ((3, 1),), lambda a: a.T, lambda C, a: (C.T,)),
+    "reshape": Case("reshape(a, [3, 2])", ((2, 3),), lambda a: a.reshape(3, 2), lambda C, a: (C.reshape(2, 3),)),
+    "index": Case("a[1]", ((4,),), lambda a: a[1], lambda C, a: (np.eye(4)[1] * C,)),
+    "index_negative": Case("a[-1, 0]", ((2, 3),), lambda a: a[-1, 0], lambda C, a: (_put(a.shape, (-1, 0), C),)),
+    "slice": Case("a[1:3]", ((5,),), lambda a: a[1:3], lambda C, a: (_put(a.shape, slice(1, 3), C),)),
+    "slice_step": Case("a[::-2]", ((5,),), lambda a: a[::-2], lambda C, a: (_put(a.shape, slice(None, None, -2), C),)),
+    "column": Case("a[:, 0]", ((3, 2),), lambda a: a[:, 0], lambda C, a: (_put(a.shape, (slice(None), 0), C),)),
+    "stack": Case("[a, b]", ((3,), (3,)), lambda a, b: np.stack([a, b]), lambda C, a, b: (C[0], C[1])),
+    "stack_axis1": Case(
+        "stack(a, b, axis=1)", ((2,), (2,)), lambda a, b: np.stack([a, b], 1), lambda C, a, b: (C[:, 0], C[:, 1])
+    ),
+    "concat": Case("concat(a, b)", ((2,), (3,)), lambda a, b: np.concatenate([a, b]), lambda C, a, b: (C[:2], C[2:])),
+    "concat_axis1": Case(
+        "concat([a, b], axis=1)",
+        ((2, 1), (2, 2)),
+        lambda a, b: np.concatenate([a, b], 1),
+        lambda C, a, b: (C[:, :1], C[:, 1:]),
+    ),
+    "softmax": Case("softmax(a)", ((4,),), _softmax, lambda C, a: (_softmax(a) * (C - (C * _softmax(a)).sum()),)),
+    "softmax_rows": Case(
+        "softmax(a, axis=-1)",
+        ((2, 3),),
+        _softmax,
+        lambda C, a: (_softmax(a) * (C - (C * _softmax(a)).sum(-1, keepdims=True)),),
+    ),
+    "logsumexp": Case(
+        "logsumexp(a)", ((4,),), lambda a: np.log(np.exp(a).sum()), lambda C, a: (C * _softmax(a, None),)
+    ),
+    "log_softmax": Case(
+        "log_softmax(a)",
+        ((3,),),
+        lambda a: a - np.log(np.exp(a).sum()),
+        lambda C, a: (C - _softmax(a) * C.sum(),),
+    ),
+    "mse": Case("mse(a, b)", ((4,), (4,)), lambda a, b: ((a - b) ** 2).mean(), lambda C, a, b: _mse_vjp(C, a, b)),
+    "broadcast_add": Case(
+        "a + b", ((3, 1), (4,)), lambda a, b: a + b, lambda C, a, b: (C.sum(1, keepdims=True), C.sum(0))
+    ),
+    "broadcast_mul_scalar": Case("a * b", ((2, 3), ()), lambda a, b: a * b, lambda C, a, b: (C * b, (C * a).sum())),
+    "broadcast_div": Case(
+        "a / b", ((2, 3), (1, 3)), lambda a, b: a / b, lambda C, a, b: (C / b, (-C * a / b**2).sum(0, keepdims=True))
+    ),
+    "broadcast_max": Case(
+        "max(a, b)",
+        ((3,), (2, 1)),
+        np.maximum,
+        lambda C, a, b: ((C * (a > b)).sum(0), (C * (b > a)).sum(1, keepdims=True)),
+    ),
+    "elementwise_chain": Case(
+        "tanh(a) * sigmoid(b)",
+        ((2, 2), (2, 2)),
+        lambda a, b: np.tanh(a) / (1 + np.exp(-b)),
+        lambda C, a, b: (
+            C * (1 - np.tanh(a) ** 2) / (1 + np.exp(-b)),
+            C * np.tanh(a) * np.exp(-b) / (1 + np.exp(-b)) ** 2,
+        ),
+    ),
+    "log_sqrt": Case(
+        "log(a) + sqrt(a)",
+        ((3,),),
+        lambda a: np.log(a) + np.sqrt(a),
+        lambda C, a: (C / a + C / (2 * np.sqrt(a)),),
+        True,
+    ),
+}
+
+
+def _put(shape, key, C):
+    out = np.zeros(shape)
+    out[key] += C
+    return out
+
+
+def _mse_vjp(C, a, b):
+    g = C * 2 * (a - b) / a.size
+    return g, -g
+
+
+NAMES = "abc"
+
+
+def _arguments(case: Case, rng: np.random.Generator) -> list[np.ndarray | float]:
+    low, high = (0.5, 2.0) if case.positive else (-2.0, 2.0)
+    return [float(rng.uniform(low, high)) if s == () else rng.uniform(low, high, s) for s in case.shapes]
+
+
+def _central_differences(f: Callable, args: list, k: int, h: float = 1e-6) -> np.ndarray:
+    x = np.array(args[k], dtype=float)
+    grad = np.zeros(x.shape)
+    for where in np.ndindex(x.shape):
+        step = np.zeros(x.shape)
+        step[where] = h
+        up = [*args[:k], x + step, *args[k + 1 :]]
+        down = [*args[:k], x - step, *args[k + 1 :]]
+        grad[where] = (f(*up) - f(*down)) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_array_op_gradient_against_numpy_by_hand_and_differences(name, seed):
+    case = CASES[name]
+    rng = np.random.default_rng(seed)
+    args = _arguments(case, rng)
+    out = np.asarray(case.forward(*args), dtype=float)
+    C = rng.uniform(-1, 1, out.shape)
+    at = {NAMES[k]: arg for k, arg in enumerate(args)}
+    ev = gradcli.evaluate(f"sum(({case.text}) * C)", {**at, "C": C})
+    assert close(ev.value, float((out * C).sum()), rel=1e-12, abs=1e-12)
+    by_hand = case.vjp(C, *args)
+
+    def loss(*xs):
+        return float((np.asarray(case.forward(*xs)) * C).sum())
+
+    for k, want in enumerate(by_hand):
+        got = ev.gradient[NAMES[k]]
+        assert np.shape(got) == np.shape(args[k]), (name, k)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=f"{name} vs by hand, argument {k}")
+        numeric = _central_differences(loss, args, k)
+        np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-7, err_msg=f"{name} vs differences, argument {k}")
+
+
+def test_every_array_op_is_covered():
+    """Each structural op a program can call appears in a case (internal ones through their users)."""
+    tested = {op for case in CASES.values() for op in _ops_in(case.text)}
+    callable_structural = {op.name for op in OPS.values() if not op.elementwise and op.callable_as}
+    assert callable_structural <= tested, callable_structural - tested
+
+
+def _ops_in(text: str) -> set[str]:
+    program = gradcli.parse(text)
+    return {program.graph.ops[n].name for n in program.nodes}
+
+
+# ---------------------------------------------------------------- conventions, by hand
+
+
+def test_max_ties_split_the_gradient_evenly():
+    ev = gradcli.evaluate("max(x)", {"x": [1, 3, 3, 2]})
+    assert ev.value == 3
+    assert ev.gradient["x"].tolist() == [0, 0.5, 0.5, 0]
+
+
+def test_prod_gradient_is_exact_at_zeros():
+    ev = gradcli.evaluate("prod(x)", {"x": [2, 0, 3]})
+    assert ev.gradient["x"].tolist() == [0, 6, 0]
+    ev = gradcli.evaluate("prod(x)", {"x": [0, 0, 3]})
+    assert ev.gradient["x"].tolist() == [0, 0, 0]
+
+
+def test_logsumexp_is_exact_where_exp_overflows():
+    ev = gradcli.evaluate("logsumexp(x)", {"x": [1000, 1001, 1002]})
+    # 1002 + log(1 + e**-1 + e**-2), from mpmath at 30 digits: 1002.40760596444437...
+    assert close(ev.value, 1002.4076059644444, rel=1e-15)
+    e = np.exp([-2.0, -1.0, 0.0])
+    np.testing.assert_allclose(ev.gradient["x"], e / e.sum(), rtol=1e-14)
+    assert not ev.anomalies
+
+
+def test_rounding_has_zero_derivative_and_jumps_are_flagged():
+    ev = gradcli.evaluate("sum(round(x) + floor(x) + ceil(x))", {"x": [0.5, 1.2, 2.0]})
+    assert ev.value == (0 + 1 + 2) + (0 + 1 + 2) + (1 + 2 + 2)
+    assert ev.gradient["x"].tolist() == [0, 0, 0]
+    assert {k.op for k in ev.kinks} == {"round", "floor", "ceil"}
+
+
+# ---------------------------------------------------------------- the language
+
+
+def test_literals_defaults_and_nesting():
+    program = gradcli.parse("W = [[1, 2], [3, 4]]\nv = [1, x]\nsum(W @ v)")
+    assert program.defaults["W"].tolist() == [[1, 2], [3, 4]]
+    ev = gradcli.evaluate(program, {"x": 2})
+    assert ev.value == (1 + 4) + (3 + 8)
+    assert ev.gradient["x"] == 2 + 4 and ev.gradient["W"].tolist() == [[1, 2], [1, 2]]
+
+
+def test_an_array_output_needs_a_reduction_for_a_gradient():
+    with pytest.raises(GradcliError, match=r"the output is an array of shape \(2,\)"):
+        gradcli.evaluate("[[1, 2], [3, 4]] @ x", {"x": [1, 2]})
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x[i]", "an index must be a whole number written in the program"),
+        ("x[0.5]", "an index must be a whole number"),
+        ("sum(x, axis=y)", "an axis must be a whole number"),
+        ("sum(x, depth=1)", "sum has no option depth: it takes axis=..."),
+        ("x.shape", "arrays have one attribute, .T"),
+        ("layer_norm(x, eps=y)", "layer_norm's eps must be a number"),
+        ("exp(x, axis=0)", "exp has no option axis: it takes no options"),
+    ],
+)
+def test_language_errors(text, message):
+    with pytest.raises(GradcliError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        gradcli.parse(text)
+
+
+def test_shape_errors_name_the_operation_the_shapes_and_the_place():
+    program = gradcli.parse("A = [[1, 2, 3], [4, 5, 6]]\ny = A @ v\nsum(y)")
+    with pytest.raises(ShapeProblem) as caught:
+        gradcli.evaluate(program, {"v": [1, 2]})
+    text = str(caught.value)
+    assert text.startswith("line 2, column 7: matmul of (2, 3) and (2,): inner dimensions 3 and 2 differ"), text
+    with pytest.raises(ShapeProblem, match=r"add of \(2,\) and \(3,\): the shapes do not broadcast"):
+        gradcli.evaluate("sum(x + y)", {"x": [1, 2], "y": [1, 2, 3]})
+
+
+def test_ragged_literals_are_refused():
+    with pytest.raises(ShapeProblem, match="stack"):
+        gradcli.evaluate("sum([x, [1, 2]])", {"x": 1.0})
+
+
+def test_huge_results_are_refused_before_they_are_made():
+    with pytest.raises(ShapeProblem, match="the limit is"):
+        gradcli.evaluate("sum(outer(x, x))", {"x": np.zeros(20_000)})
+
+
+def test_printing_reads_back():
+    for text in ["sum(x, axis=0)", "x[1:3]", "A[:, 0]", "A.T @ x", "softmax(x)", "reshape(x, [2, 2])", "x[::-1]"]:
+        program = gradcli.parse(text)
+        printed = to_infix(program.graph, program.output)
+        again = gradcli.parse(printed)
+        assert [again.graph.ops[n].name for n in again.nodes] == [program.graph.ops[n].name for n in program.nodes]
+
+
+# ---------------------------------------------------------------- Jacobians
+
+
+def test_softmax_jacobian_is_s_i_times_delta_ij_minus_s_j():
+    z = np.array([0.3, -1.2, 2.0, 0.7])
+    e = np.exp(z - z.max())
+    s = e / e.sum()
+    want = np.diag(s) - np.outer(s, s)
+    for mode in ("forward", "reverse"):
+        jac = jacobian(gradcli.parse("softmax(z)"), {"z": z}, mode)
+        np.testing.assert_allclose(np.array(jac.rows), want, rtol=1e-13, atol=1e-15)
+        assert jac.costs[mode].passes == 4
+    assert jac.inputs == ["z[0]", "z[1]", "z[2]", "z[3]"]
+    assert jac.outputs == ["f[0]", "f[1]", "f[2]", "f[3]"]
+
+
+def test_jacobian_of_a_matrix_function_by_both_modes():
+    a = np.array([[1.0, 2.0], [0.5, -1.0]])
+    jac = jacobian(gradcli.parse("A @ x"), {"A": a, "x": [3.0, -2.0]})
+    assert jac.disagreement == 0
+    assert len(jac.inputs) == 6 and len(jac.outputs) == 2
+    # d(Ax)_i / dA_jk = delta_ij x_k; d(Ax)_i / dx_k = A_ik
+    assert jac.rows[0] == [3.0, -2.0, 0.0, 0.0, 1.0, 2.0]
+    assert jac.rows[1] == [0.0, 0.0, 3.0, -2.0, 0.5, -1.0]
+
+
+# ---------------------------------------------------------------- NumPy kernels = scalar kernels
+
+SPECIAL = [-np.inf, -1e300, -710.0, -2.5, -1.0, -0.5, -0.0, 0.0, 1e-300, 0.5, 1.0, 1.5, 2.5, 3.0, 710.0, np.inf, np.nan]
+
+
+@pytest.mark.parametrize("name", [name for name, op in OPS.items() if op.elementwise and op.arity > 0])
+def test_numpy_kernel_equals_the_scalar_kernel_element_by_element(name):
+    """The scalar kernels are checked against mpmath (test_ops); the NumPy ones must give the same
+    float64 numbers, nan, infinities and signed zeros included, over a grid of special values.
+    NumPy's own libm may differ from Python's in the last bit (2 ulp allowed), and which zero
+    max(-0.0, 0.0) returns is not specified by IEEE 754 (either is allowed there)."""
+    op = OPS[name]
+    param = 2.0 if op.has_param else None
+    grids = np.meshgrid(*[np.array(SPECIAL)] * op.arity, indexing="ij")
+    args = [g.ravel() for g in grids]
+    with np.errstate(all="ignore"):
+        got = np.broadcast_to(op.array_kernel_for(param)(*args), args[0].shape)
+    for k in range(args[0].size):
+        want = op.evaluate([float(a[k]) for a in args], param)
+        point = [float(a[k]) for a in args]
+        same_zero = np.signbit(got[k]) == np.signbit(want) or name in ("max", "min", "clamp")
+        exact = got[k] == want and (want != 0 or same_zero)
+        ulps = np.isfinite(want) and abs(got[k] - want) <= 2 * np.spacing(abs(want))
+        assert exact or ulps or (got[k] != got[k] and want != want), (
+            name,
+            point,
+            got[k],
+            want,
+        )
