@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from support import close
+from support import assert_clean_error, cli, close, strict_json
 
 import gradcli
 from gradcli.ad.jacobian import jacobian
@@ -354,3 +354,48 @@ def test_numpy_kernel_equals_the_scalar_kernel_element_by_element(name):
             got[k],
             want,
         )
+
+
+# ---------------------------------------------------------------- values from files
+
+
+def test_values_from_json_npz_and_npy_files(tmp_path):
+    np.save(tmp_path / "W.npy", np.arange(6.0).reshape(2, 3))
+    np.savez(tmp_path / "p.npz", v=np.array([1.0, -1.0, 2.0]))
+    (tmp_path / "p.json").write_text('{"b": [0.5, "inf"], "c": 2}')
+    done = cli(
+        "eval", "sum(W @ v) + c*b[0]", "--at-file", f"W={tmp_path / 'W.npy'}", "--at-file", str(tmp_path / "p.npz"),
+        "--at-file", str(tmp_path / "p.json"), "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = strict_json(done.stdout)
+    # W @ v = [0 - 1 + 4, 3 - 4 + 10] = [3, 9]; + 2*0.5; by hand
+    assert report["value"] == 13.0
+    assert report["gradient"]["W"] == [[1.0, -1.0, 2.0], [1.0, -1.0, 2.0]]
+    assert report["gradient"]["b"] == [2.0, 0.0]
+    assert report["at"]["b"] == [0.5, "inf"]
+
+
+@pytest.mark.parametrize(
+    "content, spec, message",
+    [
+        ('{"x": NaN}', "p.json", 'NaN is not JSON; write it as the string "nan"'),
+        ("[1, 2]", "p.json", "expected an object of names to values"),
+        ('{"x": [1, [2]]}', "p.json", "x must be a number or a rectangular list of numbers"),
+        ('{"1x": 2}', "p.json", "1x is not a name an input can have"),
+        ("", "p.npy", "a .npy file holds one array: name it"),
+        ("", "p.txt", "give a .json or .npz file of named values, or NAME=FILE.npy"),
+        (None, "missing.json", "no such file"),
+    ],
+)
+def test_bad_value_files_are_clean_errors(tmp_path, content, spec, message):
+    path = tmp_path / spec
+    if content is not None:
+        path.write_text(content)
+    assert_clean_error(cli("eval", "sum(x)", "--at-file", str(path)), "--at-file", message)
+
+
+def test_a_value_in_a_file_and_in_at_is_given_twice(tmp_path):
+    (tmp_path / "p.json").write_text('{"x": [1, 2]}')
+    done = cli("eval", "sum(x)", "--at-file", str(tmp_path / "p.json"), "--at", "x=[1,2]")
+    assert_clean_error(done, "--at x=[1,2]: x is given more than once")

@@ -396,9 +396,8 @@ OPTION_MESSAGES = [
     ),
     (["eval", "2", "--hvp", "x=1"], "--hvp x=...: the program has no input x (inputs: none)"),
     (
-        ["eval", "x", "--at", "x=[1,2]"],
-        "the output is an array of shape (2,): a gradient needs one number; "
-        "take sum(...) or an element y[0] of it, or use gradcli jacobian",
+        ["jacobian", "outer(x, x)", "--at", "x=[1,2]", "--mode", "sideways"],
+        "--mode sideways: choose auto, forward, reverse",
     ),
     (["eval", "[x, x**2]", "--at", "x=1", "--mode", "fast"], "--mode fast: choose auto, forward, reverse"),
     (["diff", "x*y", "--wrt", "x,z"], "--wrt z: the program has no input z (inputs: x, y)"),

@@ -208,8 +208,12 @@ def test_typographic_signs_read_as_their_ascii_operators(program, value):
     assert strict_json(done.stdout)["value"] == pytest.approx(value)
 
 
-def test_an_array_output_points_to_a_reduction_or_the_jacobian():
-    assert_clean_error(cli("eval", "x**2", "--at", "x=[1,2,3]"), "shape (3,)", "sum(...)", "gradcli jacobian")
+def test_an_array_output_gets_its_jacobian():
+    done = cli("eval", "x**2", "--at", "x=[1,2,3]", "--json")
+    assert done.returncode == 0, done.stderr
+    report = strict_json(done.stdout)
+    assert report["jacobian"] == [[2, 0, 0], [0, 4, 0], [0, 0, 6]]  # d(x_i**2)/dx_j = 2 x_i delta_ij
+    assert report["outputs"] == ["f[0]", "f[1]", "f[2]"]
 
 
 def test_gradcli_without_a_command_exits_2():

@@ -175,7 +175,8 @@ def evaluation_or_program(
 def _finite(x: float | np.ndarray) -> bool:
     if x.__class__ is float:
         return x - x == 0.0
-    return bool(np.all(np.isfinite(x)))
+    total = float(np.sum(x))  # finite only when every element is (one pass, no temporary array)
+    return total - total == 0.0 or bool(np.all(np.isfinite(x)))
 
 
 def _all_finite(values: list) -> bool:

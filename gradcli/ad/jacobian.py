@@ -92,6 +92,16 @@ def reverse_rows(program: Program, values: Sequence[float]) -> list[list[float]]
     return rows
 
 
+def vector_valued(program: Program, at: Mapping[str, object] | None = None) -> bool:
+    """Whether the program's one output is an array at ``at`` (its derivative is then a Jacobian)."""
+    if len(program.outputs) != 1:
+        return False
+    point = resolve_point(program, at or {})
+    if not has_arrays(program, point):
+        return False
+    return isinstance(forward_values(program, point)[program.output], np.ndarray)
+
+
 def element_labels(name: str, value: object) -> list[str]:
     """``name`` for a number; ``s[0]``, ``s[1]``, ... (``W[0, 1]`` for a matrix) for an array's elements."""
     if not isinstance(value, np.ndarray):

@@ -54,6 +54,7 @@ def main_options(
 def eval_command(
     program: options.program('The program, e.g. "(3*x + 2)**2". Or use -f FILE.') = None,
     at: options.at("Input values: --at x=1 --at y=2, or --at x=1,y=2.") = (),
+    at_file: options.AtFile = (),
     file: options.File = None,
     json_output: options.json("Print strict JSON instead of tables.") = False,
     backward_order: options.flag(
@@ -76,7 +77,7 @@ def eval_command(
     """Evaluate PROGRAM: its value, the gradient with respect to every input, and a backward trace."""
     from gradcli.ad.evaluation import evaluate
     from gradcli.ad.forward_mode import forward_mode
-    from gradcli.ad.jacobian import jacobian
+    from gradcli.ad.jacobian import jacobian, vector_valued
     from gradcli.ad.outputs import second_order_per_output
     from gradcli.render.eval_report import eval_report, forward_report, outputs_report
     from gradcli.syntax.points import parse_point
@@ -84,9 +85,9 @@ def eval_command(
     _check_order(order)
     direction = parse_point([hvp], "direction") if hvp is not None else None
     parsed = _program(program, file, of)
-    point = parse_point(at)
+    point = parse_point(at, files=at_file)
     second = second_order_per_output(parsed, point, order == 2, direction)
-    if len(parsed.outputs) > 1:
+    if len(parsed.outputs) > 1 or vector_valued(parsed, point):
         emit(outputs_report(jacobian(parsed, point, mode or "auto"), second, json_output))
     elif (mode or "reverse") == "forward":
         emit(forward_report(forward_mode(parsed, point), second, json_output, max_rows))
@@ -154,6 +155,7 @@ def diff_command(
 def compare_command(
     program: options.program() = None,
     at: options.at("Input values: --at x=1,y=2.") = (),
+    at_file: options.AtFile = (),
     file: options.File = None,
     h: options.value(float | None, "--h", help="The central-difference step (default: chosen per input).") = None,
     expect: options.value(list[str], "--expect", help='A hand-derived derivative to check: --expect x="2*x".') = (),
@@ -173,10 +175,12 @@ def compare_command(
 
     if sweep:
         _check_sweep_options(h, expect, order, output, json_output)
-        return _sweep(_program(program, file, of), at, names_listed(wrt), output, json_output)
+        return _sweep(
+            _program(program, file, of), parse_point(at, files=at_file), names_listed(wrt), output, json_output
+        )
     _check_compare_options(h, expect, order, output)
     parsed = _program(program, file, of)
-    point, names = parse_point(at), names_listed(wrt)
+    point, names = parse_point(at, files=at_file), names_listed(wrt)
     if order == 2:
         _count_second_derivatives(parsed, names)
         comparison = compare_second(parsed, point, h, names)
@@ -208,17 +212,16 @@ def _check_sweep_options(h: float | None, expect: list[str], order: int, output:
         raise InputProblem(f"-o {output} and --json both write to standard output: choose one")
 
 
-def _sweep(program, at: list[str], wrt: tuple[str, ...], output: str | None, json_output: bool) -> None:
+def _sweep(program, point: dict, wrt: tuple[str, ...], output: str | None, json_output: bool) -> None:
     """``compare --sweep``: the truncation/cancellation trade-off, as a table, a plot, JSON or SVG."""
     from gradcli.ad.symbolic import checked_names
     from gradcli.check.sweep import SWEEP_EVALUATIONS, sweep
     from gradcli.render.check_report import sweep_plot, sweep_text
     from gradcli.render.output_files import Output, write_outputs, writes_to_stdout
-    from gradcli.syntax.points import parse_point
 
     names = checked_names(program, wrt)
     limits.check_work(len(names) * SWEEP_EVALUATIONS * program.size, "sweep fewer inputs with --wrt")
-    sweeps = sweep(program, parse_point(at), names)
+    sweeps = sweep(program, point, names)
     if not sweeps:
         raise InputProblem("the program has no inputs, so there is no derivative to take differences of")
     text = "" if output is not None and writes_to_stdout(output) else sweep_text(sweeps, json_output)
@@ -245,6 +248,7 @@ def _expectations(items: list[str]) -> list[tuple[str, str]]:
 def jacobian_command(
     program: options.program('The program, e.g. "[x0**2 + x1, x0*x1]". Or use -f FILE.') = None,
     at: options.at("Input values: --at x0=2,x1=3.") = (),
+    at_file: options.AtFile = (),
     file: options.File = None,
     mode: options.value(str, "--mode", help="auto (fewer passes), forward (a pass per input) or reverse.") = "auto",
     json_output: options.json('Print strict JSON: "inputs", "outputs", "jacobian" rows.') = False,
@@ -258,13 +262,14 @@ def jacobian_command(
     from gradcli.syntax.points import parse_point
 
     parsed = _program(program, file)
-    emit(outputs_report(jacobian(parsed, parse_point(at), mode, both=not skip_other), [], json_output))
+    emit(outputs_report(jacobian(parsed, parse_point(at, files=at_file), mode, both=not skip_other), [], json_output))
 
 
 @command("graph")
 def graph_command(
     program: options.program() = None,
     at: options.at("Input values: --at x=1,y=2. Without them: the structure only.") = (),
+    at_file: options.AtFile = (),
     file: options.File = None,
     output: options.output("Write the drawing to this file.") = None,
     fmt: options.value(str | None, "--format", help="svg, png, pdf or dot (default: from -o's extension).") = None,
@@ -290,7 +295,7 @@ def graph_command(
     source = read_program(program, file)
     drawing_format(request)  # checked before the program is
     parsed, notes = _parsed(source, of), []
-    point = parse_point(at)  # checked even when only the structure is drawn
+    point = parse_point(at, files=at_file)  # checked even when only the structure is drawn
     drawn = evaluation_or_program(parsed, point, structure, request.stepping, notes.append)
     outputs, frame_folder = make_drawings(drawn, request, note=notes.append, terminal=sys.stdout.isatty())
     limits.stop_clock()

@@ -29,6 +29,7 @@ from gradcli.core.errors import (
 
 OPTIONS = {  # library parameter (or name) -> command-line option (or command)
     "at": "--at",
+    "at_file": "--at-file",
     "direction": "--hvp",
     "expand": "--expand",
     "expect": "--expect",

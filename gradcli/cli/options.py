@@ -25,6 +25,15 @@ def at(help: str) -> type:
     return Annotated[list[str], typer.Option("--at", help=help)]
 
 
+AtFile = Annotated[
+    list[str],
+    typer.Option(
+        "--at-file",
+        help="Input values from a file: a .json object or .npz archive of named values, or NAME=FILE.npy.",
+    ),
+]
+
+
 def json(help: str) -> type:
     """``--json``: strict JSON instead of tables."""
     return Annotated[bool, typer.Option("--json", help=help)]

@@ -60,6 +60,7 @@ class ArrayAlgebra(FloatAlgebra):
                 setattr(self, op.name, op.array or op.forward)
 
     unbroadcast = staticmethod(arrays.unbroadcast)
+    mul = staticmethod(arrays.times)  # not the kernel: partials of 1 (add, sub) pass the gradient on uncopied
     ndim = staticmethod(np.ndim)
     shape = staticmethod(np.shape)
 

@@ -48,11 +48,25 @@ def relu(x):
 
 
 def step(x):
-    return np.heaviside(x, 0.0)  # 1 where x > 0, 0 where x <= 0, nan for nan
+    out = np.greater(x, 0).astype(np.float64)  # 1 where x > 0, 0 where x <= 0 (np.heaviside: 6 times slower)
+    if out.ndim == 0:
+        return float(out) if x == x else np.nan
+    out[np.isnan(x)] = np.nan  # and nan for nan
+    return out
 
 
 def sign(x):
     return np.where(x == 0, x, np.sign(x))  # keeps -0.0 (and nan) as the scalar kernel does
+
+
+def times(x, y):
+    """x * y, where a factor that is the number 1 gives the other factor itself (exact: 1*y is y for
+    every float, nan and -0.0 included) and -1 its negation: the chain rule's commonest products."""
+    if x.__class__ is float and (x == 1.0 or x == -1.0):
+        return y if x == 1.0 else np.negative(y)
+    if y.__class__ is float and (y == 1.0 or y == -1.0):
+        return x if y == 1.0 else np.negative(x)
+    return np.multiply(x, y)
 
 
 def sigmoid(x):

@@ -1,12 +1,20 @@
-"""Reading input values written as text: ``x=1,y=2`` and ``x=pi/4``, as the command line's ``--at`` takes them."""
+"""Reading input values: text such as ``x=1,y=2``, ``x=pi/4`` and ``x=[1,2]``, as the command line's
+``--at`` takes them, and files of values (``.json``, ``.npz``, ``NAME=FILE.npy``), as ``--at-file`` does."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from gradcli.core import arrays
 from gradcli.core.errors import GradcliError, InputProblem, PointProblem, ShapeProblem, clipped
+from gradcli.core.limits import MAX_ELEMENTS
 from gradcli.core.values import forward_values
 from gradcli.syntax.parser import parse
 
@@ -16,9 +24,20 @@ _NUMBER = re.compile(r"[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|inf|nan)", re.IG
 _NEXT_ASSIGNMENT = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
 
 
-def parse_point(items: Iterable[str], parameter: str = "at") -> dict[str, Any]:
-    """``["x=1,y=2", "z=-pi/4"]`` -> ``{"x": 1.0, "y": 2.0, "z": -0.785...}``; errors name ``parameter``."""
+MAX_FILE_BYTES = 256 * 2**20  # a file of values larger than this is refused before it is read
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAMED_FILE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.+\.npy)", re.DOTALL | re.IGNORECASE)
+
+
+def parse_point(items: Iterable[str], parameter: str = "at", files: Iterable[str] = ()) -> dict[str, Any]:
+    """``["x=1,y=2", "z=-pi/4"]`` -> ``{"x": 1.0, "y": 2.0, "z": -0.785...}``, and the values in
+    ``files`` (see :func:`read_values`); errors name ``parameter`` (``at_file`` for the files)."""
     point: dict[str, Any] = {}
+    for spec in files:
+        for name, value in read_values(spec).items():
+            if name in point:
+                raise InputProblem(f"{name} is given more than once", "at_file", spec)
+            point[name] = value
     for item in items:
         for part in _NEXT_ASSIGNMENT.split(item):
             name, value = _split(part, parameter)
@@ -53,3 +72,82 @@ def number_value(text: str, name: str, parameter: str = "at") -> Any:
             raise InputProblem("the rows of an array must all have the same length", parameter, shown) from None
     examples = "a number, an expression of numbers such as pi/4, or an array such as [1, 2, 3]"
     raise InputProblem(f"the value must be {examples}", parameter, shown)
+
+
+def read_values(spec: str) -> dict[str, Any]:
+    """The values in a file: a ``.json`` object of names to numbers and (nested) lists of numbers
+    (``"nan"``, ``"inf"``, ``"-inf"`` as strings, as gradcli's JSON writes them), a ``.npz`` archive
+    of named arrays, or one array, ``NAME=FILE.npy``. NumPy files are read without pickles."""
+    named = _NAMED_FILE.fullmatch(spec)
+    name, path = (named.group(1), Path(named.group(2))) if named else (None, Path(spec))
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".npz", ".npy"):
+        raise InputProblem("give a .json or .npz file of named values, or NAME=FILE.npy", "at_file", clipped(spec))
+    if suffix == ".npy" and name is None:
+        raise InputProblem("a .npy file holds one array: name it, e.g. x=values.npy", "at_file", clipped(spec))
+    if not path.is_file():
+        raise InputProblem("no such file", "at_file", clipped(spec))
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputProblem(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB", "at_file", clipped(spec))
+    try:
+        values = _read(path, suffix, name)
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        reason = f"cannot be read as {suffix[1:]} values ({clipped(str(error), 120)})"
+        raise InputProblem(reason, "at_file", clipped(spec)) from None
+    for key, value in values.items():
+        if not _NAME.fullmatch(key):
+            raise InputProblem(f"{clipped(key)} is not a name an input can have", "at_file", clipped(spec))
+        values[key] = _as_number_or_array(value, key, spec)
+    return values
+
+
+def _read(path: Path, suffix: str, name: str | None) -> dict[str, Any]:
+    if suffix == ".npy":
+        return {name: np.load(path, allow_pickle=False)}
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+    if not isinstance(data, dict):
+        raise ValueError('expected an object of names to values, such as {"x": [1, 2, 3]}')
+    return data
+
+
+def _refuse_constant(constant: str) -> None:
+    raise ValueError(f'{constant} is not JSON; write it as the string "{constant.lower().replace("infinity", "inf")}"')
+
+
+_SPELLED = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _as_number_or_array(value: Any, name: str, spec: str) -> float | np.ndarray:
+    """A float, or a float64 array (read-only); anything else names what is wrong."""
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
+        raise InputProblem(f"{name} holds {value.dtype} values, not numbers", "at_file", clipped(spec))
+    if isinstance(value, list):
+        value = _spelled_out(value)
+    elif isinstance(value, str):
+        value = _SPELLED.get(value, value)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        reason = f"{name} must be a number or a rectangular list of numbers"
+        raise InputProblem(reason, "at_file", clipped(spec)) from None
+    if array.size > MAX_ELEMENTS:
+        raise InputProblem(
+            f"{name} holds {array.size:,} numbers; the limit is {MAX_ELEMENTS:,}", "at_file", clipped(spec)
+        )
+    return float(array) if array.ndim == 0 else arrays.as_value(array)
+
+
+def _spelled_out(items: list) -> list:
+    """Nested lists with "nan", "inf" and "-inf" replaced by their numbers (a loop, not recursion)."""
+    stack = [items]
+    while stack:
+        current = stack.pop()
+        for k, item in enumerate(current):
+            if isinstance(item, list):
+                stack.append(item)
+            elif isinstance(item, str) and item in _SPELLED:
+                current[k] = _SPELLED[item]
+    return items
