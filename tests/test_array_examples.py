@@ -137,3 +137,23 @@ def test_xor_network_graph_draws_shapes(tmp_path):
 def test_every_array_example_is_tested():
     tested = set(FIGURES) | {"27b_naive_logsumexp.grad", "28_softmax_jacobian.grad", "xor_network.grad"}
     assert {p.name for p in ARRAYS.glob("*.grad")} == tested
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80])
+@pytest.mark.parametrize("command", ["eval", "compare"])
+def test_reports_fit_the_terminal_and_never_break_a_number(columns, command):
+    """Every line fits; every number of the gradients appears whole on some line."""
+    from rich.cells import cell_len
+
+    from gradcli.core.numbers import format_number
+
+    done = cli(command, "-f", str(ARRAYS / "xor_network.grad"), columns=columns)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= columns
+    if command == "eval":
+        _, grads = xor_by_hand()
+        for g in grads.values():
+            for number in np.ravel(g):
+                shown = format_number(float(number), 10)
+                assert any(shown in line for line in lines), (shown, columns)

@@ -452,10 +452,9 @@ def _extreme(name: str, forward, which: str) -> Op:
             A.mul(_extreme_share(A, out, args[0], axis), A.broadcast_like(g, args[0], axis)),
         ),
         lambda A, out, args, ts, axis: A.sum(A.mul(_extreme_share(A, out, args[0], axis), ts[0]), axis),
-        f"the {which} element (along axis); max(x) and min(x) with one argument call these; "
-        "tied elements share the gradient evenly (as torch.amax)",
+        f"the {which} element (along axis); max(x) and min(x) with one argument call these",
         names=(),
-    )
+    )._replace(convention=f"k tied {which} elements get 1/k of the gradient each (as torch.a{name[1:]})")
 
 
 def _matmul_vjp(A, g, out, args, param):
@@ -558,7 +557,10 @@ _STRUCTURAL_OPS = [
         ak.product,
         lambda A, g, out, args, axis: (A.mul(A.broadcast_like(g, args[0], axis), A.others_product(args[0], axis)),),
         lambda A, out, args, ts, axis: A.sum(A.mul(A.others_product(args[0], axis), ts[0]), axis),
-        "the product of the elements (along axis, if given); exact gradient also at zeros",
+        "the product of the elements (along axis, if given)",
+    )._replace(
+        convention="d/dx_i is the product of the other elements, also where some are 0 (no division by x_i); "
+        "its second derivative is not available yet"
     ),
     _structural(
         "others_product",

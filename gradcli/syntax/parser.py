@@ -62,6 +62,7 @@ class _Builder(Transformer):
         self.last_named: tuple[int, str] = (-1, "")  # ... of the latest bound name read or binding made
         self.shadowed: set[str] = set()  # constants (e, pi) the program binds as names of its own
         self.positions: dict[int, tuple[int, int]] = {}  # node -> where the call, @ or [ that made it is
+        self.keywords = 0  # keyword arguments read so far: calls take the short path until there is one
 
     def _error(self, cls, message: str, token: Token) -> Exception:
         return cls(message, token.line, token.column, self.source)
@@ -100,7 +101,18 @@ class _Builder(Transformer):
 
     def call(self, children: list) -> int:
         token, arguments = children
-        name = str(token)
+        name = token.value
+        op = FUNCTIONS.get(name)
+        if op is not None and not self.keywords and not op.has_param and name not in ONE_ARGUMENT_FORMS:
+            count = len(arguments) if arguments else 0
+            if count == op.arity:  # the common call, sin(x), without the general one's lists
+                if op.name == "pow":
+                    return self._power(*arguments)
+                node = self._node
+                return self._placed(self.graph.make(op, tuple([node(a) for a in arguments])), token)
+        return self._general_call(token, name, arguments)
+
+    def _general_call(self, token: Token, name: str, arguments: list | None) -> int:
         positional = [a for a in arguments or () if a.__class__ is not _Keyword]
         keywords = {a.name: a for a in arguments or () if a.__class__ is _Keyword}
         if name in COMPOSITES:
@@ -171,6 +183,7 @@ class _Builder(Transformer):
 
     def keyword(self, children: list) -> _Keyword:
         token, value = children
+        self.keywords += 1
         return _Keyword(str(token), value, token)
 
     def matmul(self, children: list) -> int:
