@@ -246,6 +246,6 @@ def find_kinks(program: Program, values: list[float]) -> list[Kink]:
     g = program.graph
     kinks = []
     for node, op in enumerate(g.ops[: program.size]):
-        if op.kink is not None and op.on_kink(*[values[a] for a in g.args[node]]):
+        if op.kink is not None and op.on_kink(*[values[a] for a in g.args[node]], param=g.params[node]):
             kinks.append(Kink(node, op.name, op.convention))
     return kinks

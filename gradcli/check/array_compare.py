@@ -16,7 +16,7 @@ import numpy as np
 from gradcli.ad.evaluation import Evaluation, evaluate, kink_among, kinks_on_path
 from gradcli.ad.forward_mode import jvp_sweep
 from gradcli.ad.symbolic import checked_names
-from gradcli.check.numeric import FAIL, default_step, relative_error, values_along, verdict
+from gradcli.check.numeric import FAIL, PASS, default_step, relative_error, values_along, verdict
 from gradcli.core.algebra import ARRAYS
 from gradcli.core.graph import Program
 
@@ -88,13 +88,15 @@ def _check_input(ev: Evaluation, name: str, h: float | None) -> ArrayRow:
     along = values_along(program, ev.point, name)
     node, output = program.inputs[name], program.output
     kind, probes = _probes(name, x)
+    if not probes:
+        return ArrayRow(name, np.shape(x), "no elements", 0, "—", 0.0, 0.0, 0.0, 0.0, {}, PASS)
     worst = None
     for label, d in probes:
         scale = float(np.max(np.abs(x * d))) if isinstance(x, np.ndarray) else abs(x)
         step = h if h is not None else default_step(scale)
-        numerical = (along(x + step * d)[output] - along(x - step * d)[output]) / (2 * step)
-        reverse = float(np.sum(ev.gradient[name] * d))
         with np.errstate(all="ignore"):
+            numerical = (along(x + step * d)[output] - along(x - step * d)[output]) / (2 * step)
+            reverse = float(np.sum(ev.gradient[name] * d))
             tangent = jvp_sweep(ARRAYS, program, ev.values, {node: d}).get(output, 0.0)
         errors = {"numerical": relative_error(numerical, reverse), "forward": relative_error(float(tangent), reverse)}
         score = max(errors.values()) if all(e == e for e in errors.values()) else np.inf

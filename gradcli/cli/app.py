@@ -8,7 +8,7 @@ message on stderr and exit code 2. Output is built completely before any is writ
 import math
 import sys
 
-import numpy  # noqa: F401 - loaded before the memory limit starts: its libraries are not the run's memory
+import numpy  # loaded before the memory limit starts: its libraries are not the run's memory
 import typer
 
 from gradcli import __version__
@@ -333,6 +333,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show ∂ or → gets \u2202, not a traceback
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    numpy.seterr(all="ignore")  # nan and inf are values here, reported at their node, never warnings
     argv = move_minus_program(sys.argv[1:])
     if not argv:
         sys.stderr.write(f"error: {NO_COMMAND}\n")

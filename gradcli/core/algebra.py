@@ -42,6 +42,11 @@ class FloatAlgebra:
         """Numbers have no shape to sum down to."""
         return value
 
+    @staticmethod
+    def shaped_like(value: float, like: float) -> float:
+        """Numbers have no shape to spread to."""
+        return value
+
 
 FLOATS = FloatAlgebra()
 
@@ -60,6 +65,7 @@ class ArrayAlgebra(FloatAlgebra):
                 setattr(self, op.name, op.array or op.forward)
 
     unbroadcast = staticmethod(arrays.unbroadcast)
+    shaped_like = staticmethod(arrays.shaped_like)
     mul = staticmethod(arrays.times)  # not the kernel: partials of 1 (add, sub) pass the gradient on uncopied
     ndim = staticmethod(np.ndim)
     shape = staticmethod(np.shape)
@@ -95,6 +101,10 @@ class NodeAlgebra:
 
     def unbroadcast(self, node: int, like: int) -> int:
         """Symbolic derivatives are of scalar programs: nothing to sum down."""
+        return node
+
+    def shaped_like(self, node: int, like: int) -> int:
+        """Symbolic derivatives are of scalar programs: nothing to spread."""
         return node
 
     def apply(self, op: Op, args: tuple[int, ...], param: Any = None) -> int:

@@ -83,8 +83,24 @@ def xlogy(x, y):
     return np.where((x == 0) & (y == y), 0.0, x * np.log(y))
 
 
+def _pick(x, y, keep_first):
+    """x where ``keep_first(x, y)``, else y, and nan where either is: the scalar kernels' tie rule."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    out = np.where(keep_first(x, y), x, y)
+    either_nan = np.isnan(x) | np.isnan(y)
+    return np.where(either_nan, np.nan, out) if either_nan.any() else out
+
+
+def maximum(x, y):
+    return _pick(x, y, np.greater_equal)  # at a tie, x: maximum(-0.0, 0.0) is -0.0, as in kernels.maximum
+
+
+def minimum(x, y):
+    return _pick(x, y, np.less_equal)
+
+
 def clamp(x, lo, hi):
-    return np.minimum(np.maximum(x, lo), hi)
+    return minimum(maximum(x, lo), hi)
 
 
 def sqrt(x):
@@ -130,7 +146,7 @@ def total(x, axis: Axis):
 
 
 def average(x, axis: Axis):
-    return as_value(np.mean(x, axis=axis)) if np.size(x) else math.nan
+    return as_value(np.sum(x, axis=axis) / count(x, axis))  # an empty reduction is nan, in the result's shape
 
 
 def largest(x, axis: Axis):
@@ -139,6 +155,20 @@ def largest(x, axis: Axis):
 
 def smallest(x, axis: Axis):
     return as_value(np.min(x, axis=axis))
+
+
+def tie_gap(x, axis: Axis, largest: bool = True):
+    """Per reduction, how far the winner is ahead of the runner-up: 0 where two tie (inf: no runner-up)."""
+    x = np.asarray(x, dtype=np.float64)
+    axes = normal_axes(axis, x.ndim)
+    if not axes or x.size == 0:
+        return np.inf
+    moved = np.moveaxis(x, axes, range(-len(axes), 0))
+    flat = moved.reshape(moved.shape[: x.ndim - len(axes)] + (-1,))
+    if flat.shape[-1] < 2:
+        return np.inf
+    ordered = np.sort(flat if largest else -flat, axis=-1)
+    return ordered[..., -1] - ordered[..., -2]
 
 
 def product(x, axis: Axis):
@@ -162,7 +192,7 @@ def others_product(x, axis: Axis):
     """For every element, the product of the other elements of its reduction (exact with zeros)."""
     x = np.asarray(x, dtype=np.float64)
     axes = normal_axes(axis, x.ndim)
-    if not axes:
+    if not axes or x.size == 0:
         return as_value(np.ones_like(x))
     moved = np.moveaxis(x, axes, range(-len(axes), 0))
     flat = moved.reshape(moved.shape[: x.ndim - len(axes)] + (-1,))
@@ -187,6 +217,12 @@ def unbroadcast(g, like):
     return as_value(g.sum(axis=kept, keepdims=True) if kept else g)
 
 
+def shaped_like(value, like):
+    """``value`` spread to the shape of ``like`` (a tangent summed from arguments of smaller shapes)."""
+    shape = np.shape(like)
+    return value if np.shape(value) == shape else as_value(np.broadcast_to(value, shape))
+
+
 # ---------------------------------------------------------------- shape and products
 
 
@@ -201,6 +237,9 @@ def matmul(a, b):
 
 
 def outer(x, y):
+    for side in (x, y):
+        if np.ndim(side) != 1:
+            raise ValueError(f"outer takes two vectors, not arrays of {np.ndim(side)} dimensions")
     return as_value(np.outer(x, y))
 
 

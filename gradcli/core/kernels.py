@@ -189,7 +189,10 @@ def _whole(rounding):
     """A rounding function on floats that passes inf and nan through (``math.floor`` raises)."""
 
     def rounded(x: float) -> float:
-        return float(rounding(x)) if math.isfinite(x) else x
+        if not math.isfinite(x):
+            return x
+        whole = float(rounding(x))
+        return math.copysign(whole, x) if whole == 0 else whole  # ceil(-0.5) is -0.0, as in IEEE and NumPy
 
     rounded.__name__ = rounding.__name__
     return rounded

@@ -34,7 +34,7 @@ def format_array(value: np.ndarray, digits: int = 12) -> str:
         finite = value[np.isfinite(value)]
         spread = (
             f"min {format_number(float(finite.min()), 4)}, max {format_number(float(finite.max()), 4)}, "
-            f"norm {format_number(float(np.linalg.norm(finite)), 4)}"
+            f"norm {format_number(magnitude(finite), 4)}"
             if finite.size
             else "no finite element"
         )
@@ -79,5 +79,11 @@ def relative_error(a: float, n: float) -> float:
 def magnitude(value: float | np.ndarray) -> float:
     """A number's absolute value; an array's norm (inf or nan where an element is)."""
     if isinstance(value, np.ndarray):
-        return float(np.linalg.norm(value)) if value.size else 0.0
+        if not value.size:
+            return 0.0
+        with np.errstate(all="ignore"):
+            scale = float(np.max(np.abs(value)))
+            if not 0 < scale < math.inf:
+                return scale  # 0, inf or nan
+            return scale * float(np.linalg.norm(value / scale))  # no overflow for elements near 1e308
     return abs(value)

@@ -128,17 +128,18 @@ class Op(NamedTuple):
                 continue
             term = A.mul(p, t)
             total = term if total is None else A.add(total, term)
-        return total
+        return None if total is None else A.shaped_like(total, out)
 
-    def on_kink(self, *args: float) -> bool:
+    def on_kink(self, *args: float, param: Any = None) -> bool:
         """Whether the op has no derivative at these arguments: one of its kink distances is 0.
 
         A distance changes sign where the arguments cross that kink, which is how a finite
         difference step is kept from straddling one.
         """
-        return self.kink is not None and any(
-            d == 0 if d.__class__ is float else bool(np.any(d == 0)) for d in self.kink(*args)
-        )
+        if self.kink is None:
+            return False
+        distances = self.kink(*args, param) if self.has_param else self.kink(*args)
+        return any(d == 0 if d.__class__ is float else bool(np.any(d == 0)) for d in distances)
 
 
 def _on(domain: Domain) -> dict[str, Any]:
@@ -408,8 +409,8 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "abs": np.abs,
     "sign": ak.sign,
     "step": ak.step,
-    "max": np.maximum,
-    "min": np.minimum,
+    "max": ak.maximum,
+    "min": ak.minimum,
     "clamp": ak.clamp,
     "xlogy": ak.xlogy,
     "stop_gradient": k.identity,
@@ -454,7 +455,10 @@ def _extreme(name: str, forward, which: str) -> Op:
         lambda A, out, args, ts, axis: A.sum(A.mul(_extreme_share(A, out, args[0], axis), ts[0]), axis),
         f"the {which} element (along axis); max(x) and min(x) with one argument call these",
         names=(),
-    )._replace(convention=f"k tied {which} elements get 1/k of the gradient each (as torch.a{name[1:]})")
+    )._replace(
+        convention=f"k tied {which} elements get 1/k of the gradient each (as torch.a{name[1:]})",
+        kink=lambda x, axis: (ak.tie_gap(x, axis, which == "largest"),),
+    )
 
 
 def _matmul_vjp(A, g, out, args, param):

@@ -9,6 +9,7 @@ import numpy as np
 from gradcli.ad.evaluation import ANOMALY_EXPLAINERS, Anomaly
 from gradcli.core.graph import Program
 from gradcli.core.numbers import format_number
+from gradcli.core.values import array_ops
 from gradcli.explain.texts import as_symbol, expression, expression_at, local_derivatives, node_texts, sent_back
 
 
@@ -59,9 +60,12 @@ def explain_bad_grad(program: Program, node: int, values: list[float], grads: li
 
 
 def _with_arrays(anomaly: Anomaly) -> bool:
-    g = anomaly.program.graph
-    nodes = (anomaly.node, *g.args[anomaly.node])
-    return anomaly.element is not None or any(isinstance(anomaly.values[n], np.ndarray) for n in nodes)
+    """Whether the anomaly is in a program with arrays (then the VJPs, not partials, say how it came about)."""
+    return (
+        anomaly.element is not None
+        or array_ops(anomaly.program)
+        or any(isinstance(v, np.ndarray) for v in anomaly.values)
+    )
 
 
 def _array_message(anomaly: Anomaly) -> str:
@@ -79,9 +83,9 @@ def _array_message(anomaly: Anomaly) -> str:
     op = g.ops[node]
     where = name if name == expression(g, node, texts) else f"{name} = {expression(g, node, texts)}"
     at = ""
-    if op.elementwise and anomaly.element is not None:
-        shape = np.shape(values[node])
-        numbers = {a: float(np.broadcast_to(values[a], shape)[anomaly.element]) for a in g.args[node]}
+    if op.elementwise:
+        shape, position = np.shape(values[node]), anomaly.element or ()
+        numbers = {a: float(np.broadcast_to(values[a], shape)[position]) for a in g.args[node]}
         at = f": {expression_at(g, node, numbers, constants=program.constants)} = {number}"
     domain = f" ({op.name} needs {op.domain})" if op.domain else ""
     return f"{number} first appears at {as_symbol((where, texts[node][1]))}{element}{at}{domain}"

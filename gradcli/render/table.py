@@ -126,7 +126,7 @@ def _sends_cell(row: TraceRow, labels: NodeTexts, skip: set[int]) -> str:
         )
     parts = []
     for local in row.local:
-        if local.wrt in skip:
+        if local.wrt in skip or local.value is None:  # None: a structural op the gradient does not reach
             continue
         amount = local.value * row.grad
         parts.append(f"{num(local.value)} × {num(row.grad)} = {num(amount)} → {labels.name(local.wrt)}")

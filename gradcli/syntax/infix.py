@@ -130,7 +130,9 @@ def _from_table(op: Op, operands: list[Text]) -> Text:
     """An op on printed operands, from the op table alone: ``a + b`` and ``-a`` for an op with
     an ``infix`` symbol, else a call by the op's first name, ``max(a, b)``."""
     if len(operands) == 1 and op.name == "transpose":
-        return parenthesize(*operands[0], PREC_ATOM, "left") + ".T", PREC_ATOM
+        text, precedence = operands[0]
+        bare = precedence == PREC_ATOM and not text[:1].isdigit()  # 2.T would read as the number 2.
+        return (text if bare else f"({text})") + ".T", PREC_ATOM
     if op.infix is None:
         return f"{op.callable_as[0] if op.callable_as else op.name}({', '.join([t for t, _ in operands])})", PREC_ATOM
     if len(operands) == 1:

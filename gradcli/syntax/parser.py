@@ -27,6 +27,7 @@ from gradcli.core.graph import Graph, Program, unused_name
 from gradcli.core.ops import COMPOSITES, CONSTANTS, FUNCTIONS, ONE_ARGUMENT_FORMS, OPS
 
 GRAMMAR_NAME = "gradcli.lark"
+MAX_WHOLE = 2**31 - 1  # the largest index, axis or dimension a program may write
 
 
 def grammar_path() -> Path:
@@ -168,8 +169,9 @@ class _Builder(Transformer):
         return self._whole_number(value, token, "an axis")
 
     def _whole_number(self, value, token: Token, what: str) -> int:
-        if value.__class__ is not float or value != int(value):
-            raise self._error(NameProblem, f"{what} must be a whole number written in the program", token)
+        if value.__class__ is not float or not abs(value) <= MAX_WHOLE or value != int(value):
+            message = f"{what} must be a whole number written in the program, at most {MAX_WHOLE:,} in size"
+            raise self._error(NameProblem, message, token)
         return int(value)
 
     def _whole_numbers(self, value, token: Token, what: str) -> tuple[int, ...]:
@@ -268,7 +270,7 @@ class _Builder(Transformer):
     def _power(self, base: int | float, exponent: int | float) -> int:
         if exponent.__class__ is float:
             return self.graph.make(OPS["powc"], (self._node(base),), exponent)
-        return self.graph.make(OPS["pow"], (self._node(base), exponent))
+        return self.graph.make(OPS["pow"], (self._node(base), self._node(exponent)))
 
     def assign(self, children: list) -> int:
         token, value = children
