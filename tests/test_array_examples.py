@@ -157,3 +157,11 @@ def test_reports_fit_the_terminal_and_never_break_a_number(columns, command):
             for number in np.ravel(g):
                 shown = format_number(float(number), 10)
                 assert any(shown in line for line in lines), (shown, columns)
+
+
+def test_xor_network_step_through_page(tmp_path):
+    page = tmp_path / "steps.html"
+    done = cli("graph", "-f", str(ARRAYS / "xor_network.grad"), "--html", str(page))
+    assert done.returncode == 0, done.stderr
+    text = page.read_text()
+    assert "g @ W1.T" in text and "X.T @ g" in text  # matmul's two vector-Jacobian products, as steps

@@ -134,7 +134,7 @@ def test_every_latex_field_is_printed(op):
 
 
 def test_only_ops_with_a_notation_of_their_own_are_printed_by_name():
-    assert set(NOTATIONS) == {"div", "pow", "powc", "exp", "sqrt", "abs"}
+    assert set(NOTATIONS) == {"div", "pow", "powc", "exp", "sqrt", "abs", "transpose"}
     assert set(NOTATIONS) <= set(OPS)
 
 

@@ -5,7 +5,7 @@ its own (:meth:`~gradcli.core.graph.Program.select`), in output order."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from gradcli.ad.derivative_text import derivative_texts
 from gradcli.ad.second_order import Hessian, HessianVectorProduct, hessian, hvp
@@ -24,7 +24,11 @@ class OutputDerivatives(NamedTuple):
 
 
 def output_derivatives(
-    program: Program, wrt: Sequence[str] | None = None, order: int = 1, expand: bool = False
+    program: Program,
+    wrt: Sequence[str] | None = None,
+    order: int = 1,
+    expand: bool = False,
+    at: Mapping[str, Any] | None = None,
 ) -> list[OutputDerivatives]:
     """Each output's first (``order`` 1) or second (2, each pair once) derivatives by ``wrt``
     (default: every input), as gradcli text: flat with ``expand``, else the shorter form."""
@@ -33,7 +37,7 @@ def output_derivatives(
         single = program.select(k)
         if order not in (1, 2):
             raise InputProblem("choose 1 (first derivatives) or 2 (second derivatives)", "order", str(order))
-        d = derivative(single, wrt) if order == 1 else second_derivative(single, wrt)
+        d = derivative(single, wrt, at) if order == 1 else second_derivative(single, wrt)
         measured = sizes(d)
         results.append(OutputDerivatives(single, d, measured, derivative_texts(d, measured, expand)))
     return results

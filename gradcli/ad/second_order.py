@@ -11,16 +11,20 @@ Hessian; along a vector v, one pass gives H v without forming H, as JAX's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+import numpy as np
+
+from gradcli.ad.dual_arrays import gradient_and_hvp
 from gradcli.ad.evaluation import resolve_point
 from gradcli.ad.forward_mode import tangent_sweep
 from gradcli.ad.jacobian import forward_rows
 from gradcli.ad.symbolic import gradient_program
-from gradcli.core.errors import MissingValues, UnknownInput
+from gradcli.core import arrays, limits
+from gradcli.core.errors import InputProblem, MissingValues, UnknownInput
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program
-from gradcli.core.values import forward_values, scalars_only
+from gradcli.core.values import forward_values, has_arrays
 
 
 class Hessian(NamedTuple):
@@ -44,7 +48,6 @@ class HessianVectorProduct(NamedTuple):
 
 def _gradient_values(program: Program, at: Mapping[str, float] | None) -> tuple[Program, dict, list[float]]:
     point = resolve_point(program, at or {})
-    scalars_only(program, point, "second order (Hessians and H v)")
     gradient = gradient_program(program)
     return gradient, point, forward_values(gradient, point)
 
@@ -52,6 +55,9 @@ def _gradient_values(program: Program, at: Mapping[str, float] | None) -> tuple[
 def hessian(program: Program, at: Mapping[str, float] | None = None, wrt: Sequence[str] | None = None) -> Hessian:
     """The Hessian of a single-output program: one forward-over-reverse pass per input. With
     ``wrt``, only the columns of those inputs (every row): one pass each."""
+    point = resolve_point(program, at or {})
+    if has_arrays(program, point):
+        return _array_hessian(program, point, wrt)
     names = list(program.inputs)
     columns = names if wrt is None else list(wrt)
     with paused_gc():
@@ -71,6 +77,9 @@ def hvp(program: Program, at: Mapping[str, float] | None, direction: Mapping[str
     missing = [name for name in names if name not in direction]
     if missing:
         raise MissingValues(missing, names, "direction")
+    point = resolve_point(program, at or {})
+    if has_arrays(program, point):
+        return _array_hvp(program, point, direction)
     with paused_gc():
         gradient, point, values = _gradient_values(program, at)
         seeds = {program.inputs[name]: float(direction[name]) for name in names}
@@ -79,3 +88,70 @@ def hvp(program: Program, at: Mapping[str, float] | None, direction: Mapping[str
     grads = {name: values[node] for name, node in zip(names, gradient.outputs)}
     v = {name: float(direction[name]) for name in names}
     return HessianVectorProduct(program, point, values[program.output], grads, v, product, 1 if names else 0)
+
+
+# ---------------------------------------------------------------- arrays: forward-over-reverse on duals
+
+
+def _scalar_output_values(program: Program, point: Mapping[str, Any]) -> list[Any]:
+    values = forward_values(program, point)
+    if isinstance(values[program.output], np.ndarray):
+        raise InputProblem("second derivatives need an output that is one number; take sum(...) or an element of it")
+    return values
+
+
+def _array_hvp(program: Program, point: Mapping[str, Any], direction: Mapping[str, Any]) -> HessianVectorProduct:
+    """H v of a program with arrays: ``direction`` holds, per input, a number or an array of its shape."""
+    values = _scalar_output_values(program, point)
+    seeds = {}
+    for name, node in program.inputs.items():
+        try:
+            seeds[node] = arrays.as_value(np.broadcast_to(direction[name], np.shape(values[node])))
+        except ValueError:
+            shape = np.shape(values[node])
+            raise InputProblem(f"{name} has shape {shape}: give a direction of that shape", "direction") from None
+    with paused_gc():
+        gradient, product = gradient_and_hvp(program, values, seeds)
+    names = program.inputs.items()
+    return HessianVectorProduct(
+        program,
+        dict(point),
+        values[program.output],
+        {name: gradient[node] for name, node in names},
+        {name: seeds[node] for name, node in names},
+        {name: product[node] for name, node in names},
+        1 if program.inputs else 0,
+    )
+
+
+def _array_hessian(program: Program, point: Mapping[str, Any], wrt: Sequence[str] | None) -> Hessian:
+    """The Hessian of a program with arrays, one H e_j per input element j (of ``wrt``'s inputs):
+    rows and columns are elements, ``W[0, 1]``."""
+    values = _scalar_output_values(program, point)
+    rows = [(label, node, at) for name, node in program.inputs.items() for label, at in _elements(name, values[node])]
+    columns = [row for row, name in zip(rows, _input_names(program, values)) if wrt is None or name in wrt]
+    elements = sum(int(np.size(v)) for v in values)
+    limits.check_work(len(columns) * 4 * elements, "choose fewer inputs with --wrt")
+    matrix: dict[str, dict[str, float]] = {label: {} for label, _, _ in rows}
+    gradient: dict[str, float] = {}
+    with paused_gc():
+        for column, node, at in columns:
+            seed = np.zeros(np.shape(values[node]))
+            seed[at] = 1.0
+            grads, product = gradient_and_hvp(program, values, {node: arrays.as_value(seed) if seed.ndim else 1.0})
+            for label, row_node, row_at in rows:
+                matrix[label][column] = float(np.asarray(product[row_node])[row_at])
+                gradient[label] = float(np.asarray(grads[row_node])[row_at])
+    return Hessian(program, dict(point), values[program.output], gradient, matrix, len(columns))
+
+
+def _elements(name: str, value: Any) -> list[tuple[str, tuple[int, ...]]]:
+    """Each element of an input: its label (``W[0, 1]``, or the name of a number) and its index."""
+    if not isinstance(value, np.ndarray):
+        return [(name, ())]
+    return [(f"{name}[{', '.join(map(str, at))}]", at) for at in np.ndindex(value.shape)]
+
+
+def _input_names(program: Program, values: list[Any]) -> list[str]:
+    """The input each element of :func:`_elements` belongs to, in the same order."""
+    return [name for name, node in program.inputs.items() for _ in _elements(name, values[node])]

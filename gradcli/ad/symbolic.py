@@ -10,14 +10,17 @@ program's; only printing it as one flat tree swells.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
+import numpy as np
+
+from gradcli.ad.evaluation import resolve_point
 from gradcli.ad.reverse import vjp_sweep
-from gradcli.core.algebra import NodeAlgebra
-from gradcli.core.errors import UnknownInput
+from gradcli.core.algebra import NodeAlgebra, ShapedNodeAlgebra
+from gradcli.core.errors import InputProblem, UnknownInput
 from gradcli.core.graph import Program, per_program
-from gradcli.core.values import scalars_only
+from gradcli.core.values import array_ops, forward_values, scalars_only
 
 
 class Derivative(NamedTuple):
@@ -27,11 +30,16 @@ class Derivative(NamedTuple):
     nodes: dict[str, int]  # input name -> derivative node
 
 
-def derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
-    """Build d output / d name for each name in ``wrt`` (default: every input)."""
-    scalars_only(program, {}, "symbolic differentiation")
+def derivative(program: Program, wrt: Sequence[str] | None = None, at: Mapping[str, Any] | None = None) -> Derivative:
+    """Build d output / d name for each name in ``wrt`` (default: every input). A program with
+    arrays needs its inputs' values (``at``, or its defaults): the shapes decide how matrices
+    transpose and where broadcasting is undone."""
     names = checked_names(program, wrt)
-    gradient = gradient_program(program)
+    given = [*program.defaults.values(), *(at or {}).values()]
+    if array_ops(program) or any(isinstance(v, (np.ndarray, list)) for v in given):
+        gradient = array_gradient_program(program, resolve_point(program, at or {}))
+    else:
+        gradient = gradient_program(program)
     nodes = dict(zip(program.inputs, gradient.outputs))
     return Derivative(program, {name: nodes[name] for name in names})
 
@@ -71,6 +79,18 @@ def gradient_program(program: Program) -> Program:
     adjoints = symbolic_adjoints(program, program.output)
     A = NodeAlgebra(program.graph)
     outputs = [adjoints.get(node, A.zero) for node in program.inputs.values()]
+    return derivative_program(program, outputs, list(program.inputs))
+
+
+def array_gradient_program(program: Program, point: Mapping[str, Any]) -> Program:
+    """:func:`gradient_program` for a program with arrays, built with the shapes its values have at ``point``."""
+    values = forward_values(program, point)
+    if isinstance(values[program.output], np.ndarray):
+        raise InputProblem("a symbolic gradient needs an output that is one number; take sum(...) or an element of it")
+    g = program.graph
+    A = ShapedNodeAlgebra(g, dict(enumerate(values)))
+    adjoints = vjp_sweep(A, g, program.output, A.one, range(len(g)))
+    outputs = [A.shaped_like(adjoints.get(node, A.zero), node) for node in program.inputs.values()]
     return derivative_program(program, outputs, list(program.inputs))
 
 

@@ -130,6 +130,8 @@ def _count_second_derivatives(program, wrt: tuple[str, ...], outputs: int = 1) -
 def diff_command(
     program: options.program() = None,
     wrt: options.Wrt = (),
+    at: options.at("Values of array inputs, for their shapes: --at x=[1,2,3] (programs of numbers need none).") = (),
+    at_file: options.AtFile = (),
     file: options.File = None,
     expand: options.flag("--expand", "One flat expression, even when it is much longer.") = False,
     latex: options.flag("--latex", "Print LaTeX instead of gradcli syntax.") = False,
@@ -148,7 +150,10 @@ def diff_command(
     names = names_listed(wrt)
     if order == 2:
         _count_second_derivatives(parsed, names, outputs=len(parsed.outputs))
-    emit(diff_report(parsed, output_derivatives(parsed, names, order, expand), order, latex, json_output))
+    from gradcli.syntax.points import parse_point
+
+    point = parse_point(at, files=at_file)
+    emit(diff_report(parsed, output_derivatives(parsed, names, order, expand, point), order, latex, json_output))
 
 
 @command("compare")

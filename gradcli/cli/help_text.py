@@ -33,8 +33,8 @@ def function_names() -> str:
 def signature(op: Op) -> str:
     """How a call of ``op`` is written: its arguments, then its option with the default."""
     args = "x, y, ..." if op.arity < 0 else ", ".join("xyz"[: op.arity])
-    if op.name == "reshape":
-        args += ", shape"
+    if op.name in ("reshape", "scatter"):
+        args += ", shape" if op.name == "reshape" else ", index"
     if op.keyword is not None:
         args += f", {op.keyword}={op.default}"
     return args

@@ -116,8 +116,9 @@ class NodeAlgebra:
         return self.graph.make(op, args, param)
 
     def _const_value(self, node: int) -> float | None:
+        """The number a constant node holds (None for other nodes, and for array constants)."""
         g = self.graph
-        return g.params[node] if g.is_const(node) else None
+        return g.params[node] if g.is_const(node) and g.params[node].__class__ is float else None
 
     def _simplify(self, op: Op, args: tuple[int, ...], param: Any) -> int | None:
         consts = [self._const_value(a) for a in args]
@@ -247,3 +248,57 @@ def _method(op: Op):
 for _op in OPS.values():
     if _op.forward is not None:
         setattr(NodeAlgebra, _op.name, _method(_op))
+
+
+class ShapedNodeAlgebra(NodeAlgebra):
+    """:class:`NodeAlgebra` for programs with arrays: every node's value at one point is kept
+    alongside, so that rules may ask for ranks and shapes (a product of matrices transposes one
+    way for vectors, another for matrices), and un-broadcasting is a ``sum_to`` node only where
+    the shapes differ. Factors of ones spread to a shape (``broadcast_like(1, x)``) fold away
+    where the other factor has that shape already, so ``sum(x**3)`` differentiates to ``3*x**2``."""
+
+    def __init__(self, graph: Graph, values: dict[int, Any]) -> None:
+        super().__init__(graph)
+        self.values = values
+
+    def value(self, node: int) -> Any:
+        found = self.values.get(node)
+        if found is None:
+            g = self.graph
+            op, args, param = g.ops[node], g.args[node], g.params[node]
+            if not args:
+                found = param
+            else:
+                with np.errstate(all="ignore"):
+                    found = op.array_kernel_for(param)(*[self.value(a) for a in args])
+            self.values[node] = found
+        return found
+
+    def ndim(self, node: int) -> int:
+        return np.ndim(self.value(node))
+
+    def shape(self, node: int) -> tuple[int, ...]:
+        return np.shape(self.value(node))
+
+    def unbroadcast(self, node: int, like: int) -> int:
+        return node if self.shape(node) == self.shape(like) else self.sum_to(node, like)
+
+    def shaped_like(self, node: int, like: int) -> int:
+        return node if self.shape(node) == self.shape(like) else self.broadcast_to(node, like)
+
+    def apply(self, op: Op, args: tuple[int, ...], param: Any = None) -> int:
+        g = self.graph
+        if op.name == "transpose" and g.ops[args[0]].name == "transpose":
+            return g.args[args[0]][0]  # x.T.T is x
+        if op.name == "mul":
+            for ones, other in ((args[0], args[1]), (args[1], args[0])):
+                if self._spread_ones(ones) and self.shape(other) == self.shape(ones):
+                    return other
+        node = super().apply(op, args, param)
+        self.value(node)
+        return node
+
+    def _spread_ones(self, node: int) -> bool:
+        """``broadcast_like(1, x)`` or ``broadcast_to(1, x)``: ones of some shape."""
+        g = self.graph
+        return g.ops[node].name in ("broadcast_like", "broadcast_to") and g.is_const(g.args[node][0], 1.0)

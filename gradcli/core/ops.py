@@ -585,6 +585,7 @@ _STRUCTURAL_OPS = [
         "how many elements a reduction along axis combines",
         has_param=True,
         keyword="axis",
+        callable_as=("count",),
     ),
     _structural(
         "broadcast_like",
@@ -592,9 +593,28 @@ _STRUCTURAL_OPS = [
         ak.broadcast_like,
         lambda A, g, out, args, axis: (A.sum(g, axis), None),
         lambda A, out, args, ts, axis: None if ts[0] is None else A.broadcast_like(ts[0], args[1], axis),
-        "g spread back over the axes a reduction of the second argument removed",
+        "x spread over the axes a reduction of y along axis removed, to y's shape (a sum's transpose)",
         has_param=True,
         keyword="axis",
+        callable_as=("broadcast_like",),
+    ),
+    _structural(
+        "broadcast_to",
+        2,
+        ak.shaped_like,
+        lambda A, g, out, args, param: (A.sum_to(g, args[0]), None),
+        lambda A, out, args, ts, param: None if ts[0] is None else A.broadcast_to(ts[0], args[1]),
+        "x spread to the shape of y by NumPy's broadcasting",
+        callable_as=("broadcast_to",),
+    ),
+    _structural(
+        "sum_to",
+        2,
+        ak.unbroadcast,
+        lambda A, g, out, args, param: (A.broadcast_to(g, args[0]), None),
+        lambda A, out, args, ts, param: None if ts[0] is None else A.sum_to(ts[0], args[1]),
+        "x summed down to the shape of y: the transpose of broadcasting",
+        callable_as=("sum_to",),
     ),
     _structural(
         "matmul",
@@ -605,7 +625,7 @@ _STRUCTURAL_OPS = [
         "the matrix product of vectors and matrices (x @ y)",
         infix="@",
         precedence=PREC_MUL,
-        latex="",
+        latex="\\,",
         callable_as=("matmul", "dot"),
     ),
     _structural(
@@ -642,7 +662,8 @@ _STRUCTURAL_OPS = [
         ak.reshape_like,
         lambda A, g, out, args, param: (A.reshape_like(g, args[0]), None),
         lambda A, out, args, ts, param: None if ts[0] is None else A.reshape_like(ts[0], args[1]),
-        "g in the shape of the second argument",
+        "the elements of x in the shape of y",
+        callable_as=("reshape_like",),
     ),
     _structural(
         "index",
@@ -659,8 +680,9 @@ _STRUCTURAL_OPS = [
         ak.scatter,
         lambda A, g, out, args, key: (A.index(g, key), None),
         lambda A, out, args, ts, key: None if ts[0] is None else A.scatter(ts[0], args[1], key),
-        "zeros shaped as the second argument, with g added at an index (indexing's transpose)",
+        "zeros shaped as y, with x added at the index (whole numbers): indexing's transpose",
         has_param=True,
+        callable_as=("scatter",),
     ),
     _joining(
         "stack", ak.stack, _stack_keys, "arrays of one shape stacked along a new axis; [a, b] stacks along the first"

@@ -108,7 +108,7 @@ def scalars_only(program: Program, point: Mapping[str, Any], what: str) -> None:
     if has_arrays(program, point):
         raise InputProblem(
             f"{what} works on programs of numbers only, for now; this one has arrays "
-            "(eval, compare, jacobian and graph work on arrays)"
+            "(eval, compare, jacobian and graph, with --order 2 and --hvp, work on arrays)"
         )
 
 

@@ -17,7 +17,7 @@ from gradcli.ad.evaluation import Evaluation
 from gradcli.ad.reverse import gradient_reach, reverse_plan
 from gradcli.core.numbers import LABEL_DIGITS, format_number
 from gradcli.core.precedence import Text
-from gradcli.core.values import scalars_only
+from gradcli.core.values import has_arrays
 from gradcli.explain.texts import (
     LocalDerivative,
     NodeTexts,
@@ -26,6 +26,8 @@ from gradcli.explain.texts import (
     expression_at,
     local_derivatives,
     node_texts,
+    sent_back,
+    vjp_formulas,
 )
 
 FORWARD = "forward"
@@ -47,7 +49,6 @@ def num(value: float) -> str:
 
 def build_steps(evaluation: Evaluation) -> list[Step]:
     """Every step of the forward pass, then every step of the backward pass."""
-    scalars_only(evaluation.program, evaluation.point, "the step-through")
     return forward_steps(evaluation) + backward_steps(evaluation)
 
 
@@ -88,6 +89,7 @@ def backward_steps(evaluation: Evaluation) -> list[Step]:
     output = program.output
     reached = gradient_reach(program, output)
     plan = {step[1]: step for step in reverse_plan(program, output)}
+    arrays = has_arrays(program, evaluation.point)
     running: dict[int, list[tuple[int, float]]] = {}  # node -> contributions received so far
     totals: dict[int, float] = {}  # node -> their sum, added up in the order the reverse sweep adds them
     steps = []
@@ -97,7 +99,9 @@ def backward_steps(evaluation: Evaluation) -> list[Step]:
         name = texts.name(node)
         lines = [_gradient_line(name, node, output, running.get(node, []), grads[node], texts)]
         updates = {node: grads[node]}
-        if node in plan:
+        if node in plan and arrays:
+            lines += _array_sends(evaluation, node, texts, running, totals, updates)
+        elif node in plan:
             for local in local_derivatives(program, node, values, texts):
                 arg = local.wrt
                 if g.ops[arg].name == "const":
@@ -112,6 +116,33 @@ def backward_steps(evaluation: Evaluation) -> list[Step]:
             lines.append(f"{name} is stop_gradient: nothing flows to {', '.join(texts.name(a) for a in g.args[node])}")
         steps.append(Step(BACKWARD, node, f"backward: {name}", tuple(lines), {}, updates))
     return _close_unreached(evaluation, steps, reached)
+
+
+def _array_sends(
+    evaluation: Evaluation, node: int, texts: NodeTexts, running: dict, totals: dict, updates: dict
+) -> list[str]:
+    """What a node of a program with arrays sends each argument: its vector-Jacobian product, as a
+    formula in ``g`` (the node's gradient) and as numbers, with the running sum where paths meet."""
+    program = evaluation.program
+    g = program.graph
+    sent = sent_back(program, node, evaluation.values, evaluation.grads[node])
+    local = {d.wrt: d.formula for d in local_derivatives(program, node, evaluation.values, texts)}
+    formulas = dict(zip(g.args[node], vjp_formulas(program, node, evaluation.values, texts))) if not local else {}
+    lines = []
+    for arg, amount in zip(g.args[node], sent):
+        if amount is None or g.ops[arg].name == "const":
+            continue
+        running.setdefault(arg, []).append((node, amount))
+        totals[arg] = totals[arg] + amount if arg in totals else amount
+        updates[arg] = totals[arg]
+        rule = (
+            f"g × ∂{as_symbol(texts[node])}/∂{as_symbol(texts[arg])}, ∂ = {local[arg]}"
+            if arg in local
+            else formulas[arg]
+        )
+        merged = f" (running sum {num(totals[arg])})" if len(running[arg]) > 1 else ""
+        lines.append(f"{rule}: {num(amount)} → {texts.name(arg)}{merged}")
+    return lines
 
 
 def _close_unreached(evaluation: Evaluation, steps: list[Step], reached: set[int]) -> list[Step]:

@@ -11,11 +11,14 @@ import math
 import re
 from collections.abc import Callable, Mapping
 
+import numpy as np
+
 from gradcli.ad.derivative_text import MAX_EXPANDED, refuse_one_expression
 from gradcli.ad.symbolic import Derivative, Sizes
 from gradcli.core.graph import Graph
 from gradcli.core.ops import CONSTANTS, OPS, PREC_ATOM, PREC_MUL, PREC_POW, Op, constant_name
 from gradcli.core.precedence import Side, Text, number_precedence, parenthesize
+from gradcli.syntax.infix import array_literal, param_text, subscripts_text
 
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
@@ -110,6 +113,10 @@ def _bars(op: Op, operands: list[Text]) -> Text:
     return f"\\left|{operands[0][0]}\\right|", PREC_ATOM
 
 
+def _transposed(op: Op, operands: list[Text]) -> Text:
+    return f"{_operand(operands[0], PREC_POW)}^{{\\top}}", PREC_POW
+
+
 #: The ops with a notation of their own; every other op prints :func:`_from_table`.
 NOTATIONS: dict[str, Callable[[Op, list[Text]], Text]] = {
     "div": _fraction,
@@ -118,18 +125,27 @@ NOTATIONS: dict[str, Callable[[Op, list[Text]], Text]] = {
     "exp": _exponential,
     "sqrt": _root,
     "abs": _bars,
+    "transpose": _transposed,
 }
 
 
 def _format(graph: Graph, node: int, text: dict[int, Text], constants: Mapping[str, float]) -> Text:
     op, param = graph.ops[node], graph.params[node]
     if op.name == "const":
+        if isinstance(param, np.ndarray):
+            return array_literal(param, lambda v: latex_number(v, constants)).replace("[", "\\left[").replace(
+                "]", "\\right]"
+            ), PREC_ATOM
         return _number_text(param, constants)
     if op.name == "var":
         return latex_name(param), PREC_ATOM
     operands = [text[a] for a in graph.args[node]]
-    if op.has_param:
+    if op.name == "index":
+        return f"{_operand(operands[0], PREC_ATOM)}_{{{subscripts_text(param)}}}", PREC_ATOM
+    if op.has_param and param.__class__ is float:
         operands.append(_number_text(param, constants))
+    elif op.has_param and param != op.default:
+        operands.append((f"\\mathrm{{{_escape(op.keyword or 'at')}}}={_escape(param_text(param))}", PREC_ATOM))
     return NOTATIONS.get(op.name, _from_table)(op, operands)
 
 

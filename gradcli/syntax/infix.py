@@ -51,11 +51,16 @@ def array_literal(value: np.ndarray, number: Callable[[float], str]) -> str:
     return flat[0]
 
 
-def _param_text(param: Any) -> str:
+def param_text(param: Any) -> str:
     """An axis, a shape or an index item as written in a call: ``0``, ``[0, 1]``."""
     if isinstance(param, tuple):
-        return "[" + ", ".join(_param_text(p) for p in param) + "]"
+        return "[" + ", ".join(param_text(p) for p in param) + "]"
     return str(param)
+
+
+def subscripts_text(key: tuple) -> str:
+    """An index as written between brackets: ``0``, ``1:3``, ``:, 0``, ``::-1``."""
+    return ", ".join(_subscript_text(item) for item in key)
 
 
 def _subscript_text(item: int | tuple) -> str:
@@ -69,14 +74,13 @@ def _with_param(op: Op, operands: list[Text], param: Any, constants: Mapping[str
     """An op with a parameter: ``x**3``, ``sum(x, axis=0)``, ``x[1:3]``, ``reshape(x, [2, 3])``."""
     if op.name == "index":
         (text, precedence) = operands[0]
-        subscripts = ", ".join(_subscript_text(item) for item in param)
-        return f"{parenthesize(text, precedence, PREC_ATOM)}[{subscripts}]", PREC_ATOM
+        return f"{parenthesize(text, precedence, PREC_ATOM)}[{subscripts_text(param)}]", PREC_ATOM
     if op.keyword is not None or param is None:
         if param != op.default:
-            operands = [*operands, (f"{op.keyword or 'axis'}={_param_text(param)}", PREC_ATOM)]
+            operands = [*operands, (f"{op.keyword or 'axis'}={param_text(param)}", PREC_ATOM)]
         return _from_table(op, operands)
     if isinstance(param, tuple):
-        return _from_table(op, [*operands, (_param_text(param), PREC_ATOM)])
+        return _from_table(op, [*operands, (param_text(param), PREC_ATOM)])
     return _from_table(op, [*operands, _number_text(param, constants)])
 
 

@@ -72,7 +72,11 @@ class _Builder(Transformer):
         cls = value.__class__
         if cls is float:
             return self.graph.const(value)
-        return self._array(value) if cls is _Elements else value
+        if cls is _Elements:
+            return self._array(value)
+        if cls is _NoAxis:
+            raise NameProblem("None is not a value: it is written only as axis=None (every axis)")
+        return value
 
     def number(self, children: list[Token]) -> float:
         return float(children[0])
@@ -80,6 +84,8 @@ class _Builder(Transformer):
     def name(self, children: list[Token]) -> int | float:
         token = children[0]
         name = _spelled(token)
+        if name == "None" and name not in self.env:
+            return NO_AXIS
         if name in self.env:
             node = self.env[name]
             if node == self.inputs.get(name):
@@ -146,6 +152,8 @@ class _Builder(Transformer):
             return (op.default if word is None else self._axis(word.value, word.token)), positional
         if op.name == "reshape" and len(positional) == 2:
             return self._whole_numbers(positional[1], token, "a shape"), positional[:1]
+        if op.name == "scatter" and len(positional) == 3:  # as a symbolic derivative writes it
+            return self._whole_numbers(positional[2], token, "an index"), positional[:2]
         return None, positional
 
     def _composite(self, composite, token: Token, positional: list, keywords: dict) -> int:
@@ -166,6 +174,8 @@ class _Builder(Transformer):
     def _axis(self, value, token: Token) -> int | tuple[int, ...] | None:
         if value.__class__ is _Elements:
             return self._whole_numbers(value, token, "an axis")
+        if value is NO_AXIS:
+            return None
         return self._whole_number(value, token, "an axis")
 
     def _whole_number(self, value, token: Token, what: str) -> int:
@@ -341,6 +351,13 @@ def _constant_array(values: list) -> np.ndarray | None:
         return np.array(items, dtype=np.float64)
     except ValueError:
         return None  # ragged: the stack reports the shapes when it runs
+
+
+class _NoAxis:
+    """``None`` in ``axis=None``: every axis (the one place the name means something)."""
+
+
+NO_AXIS = _NoAxis()
 
 
 class _Keyword(NamedTuple):
