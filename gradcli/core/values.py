@@ -106,10 +106,7 @@ def has_arrays(program: Program, point: Mapping[str, Any]) -> bool:
 def scalars_only(program: Program, point: Mapping[str, Any], what: str) -> None:
     """Refuse a computation that handles programs of numbers only, when this one has arrays."""
     if has_arrays(program, point):
-        raise InputProblem(
-            f"{what} works on programs of numbers only, for now; this one has arrays "
-            "(eval, compare, jacobian and graph, with --order 2 and --hvp, work on arrays)"
-        )
+        raise InputProblem(f"{what} works on programs of numbers only, for now; this one has arrays")
 
 
 def array_values(program: Program, point: Mapping[str, Any], frozen: Mapping[int, Any] | None = None) -> list[Any]:
