@@ -75,6 +75,8 @@ EXAMPLES: dict[str, list[str]] = {
         'gradcli eval "x**3*sin(y)" --at x=1,y=2 --order 2      # the Hessian',
         'gradcli eval "x**2*y" --at x=1,y=2 --hvp x=1,y=0       # H v',
         'gradcli eval "[x0**2 + x1, x0*x1]" --at x0=2,x1=3      # the Jacobian',
+        'gradcli eval "sum(x**3)" --at "x=[1,2,3]"               # arrays',
+        "gradcli eval -f examples/arrays/xor_network.grad",
     ],
     "diff": [
         'gradcli diff "(3*x + 2)**2"                  # prints 6*(3*x + 2)',
@@ -82,6 +84,7 @@ EXAMPLES: dict[str, list[str]] = {
         'gradcli diff "x*y + x**2" --wrt x --wrt y --json',
         'gradcli diff "f1 = sin(x)*x; f2 = sin(f1)*f1" --expand --latex',
         'gradcli diff "(1 - x)**2 + 100*(y - x**2)**2" --order 2',
+        'gradcli diff "sum(x**3)" --at "x=[1,2,3]"     # arrays need values',
     ],
     "compare": [
         'gradcli compare "sin(x**2)" --at x=1.5',
@@ -91,11 +94,13 @@ EXAMPLES: dict[str, list[str]] = {
         'gradcli compare "sin(x)" --at x=1 --sweep -o sweep.svg   # the best step',
         'gradcli compare "x**3*sin(y)" --at x=1,y=2 --order 2     # the Hessian',
         'gradcli compare "x*y + exp(z)" --at x=1,y=2,z=0 --wrt z   # one input',
+        "gradcli compare -f examples/arrays/xor_network.grad   # arrays: per element",
     ],
     "jacobian": [
         'gradcli jacobian "[x0**2 + x1, x0*x1]" --at x0=2,x1=3',
         'gradcli jacobian "s = x**2; [s*3, s + 5]" --at x=2 --mode forward',
         "gradcli jacobian -f examples/22_jacobian.grad --json",
+        'gradcli jacobian "softmax(z)" --at "z=[1,2,3]"     # s_i (delta_ij - s_j)',
     ],
     "graph": [
         'gradcli graph "a = x*3; b = a + 1; c = b**2" --at x=2 -o graph.svg',
