@@ -165,3 +165,11 @@ def test_xor_network_step_through_page(tmp_path):
     assert done.returncode == 0, done.stderr
     text = page.read_text()
     assert "g @ W1.T" in text and "X.T @ g" in text  # matmul's two vector-Jacobian products, as steps
+
+
+def test_edge_labels_of_structural_ops_show_their_vector_jacobian_products():
+    done = cli("graph", "-f", str(ARRAYS / "xor_network.grad"), "--edge-labels", "--format", "dot")
+    assert done.returncode == 0, done.stderr
+    assert 'label="g → g @ W1.T"' in done.stdout and 'label="g → X.T @ g"' in done.stdout
+    done = cli("graph", "amin(x)", "--at", "x=1", "--edge-labels", "--format", "dot")  # found by tools/fuzz.py
+    assert done.returncode == 0, done.stderr

@@ -27,7 +27,7 @@ from gradcli.ad.reverse import gradient_reach
 from gradcli.core.errors import printable
 from gradcli.core.graph import Program
 from gradcli.core.numbers import LABEL_DIGITS, format_number, magnitude
-from gradcli.explain.texts import expression, local_derivatives, node_texts
+from gradcli.explain.texts import expression, local_derivatives, node_texts, vjp_formulas
 
 # Light to dark (ColorBrewer "Oranges"), for |gradient| from smallest to largest.
 PALETTE = ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603")
@@ -219,8 +219,12 @@ class _Drawing:
         values = self.ev.values if self.ev is not None else None
         if values is None:
             locals_ = local_derivatives(self.program, node, [math.nan] * self.program.size, self.texts)
-            return locals_[pos].formula[:MAX_EDGE_LABEL] if locals_ else ""
-        local = local_derivatives(self.program, node, values, self.texts)[pos]
+            return locals_[pos].formula[:MAX_EDGE_LABEL] if pos < len(locals_) else ""
+        locals_ = local_derivatives(self.program, node, values, self.texts)
+        if pos >= len(locals_):  # a structural op: no partial, a vector-Jacobian product
+            formula = vjp_formulas(self.program, node, values, self.texts)[pos]
+            return f"g → {formula}"[:MAX_EDGE_LABEL] if formula else ""
+        local = locals_[pos]
         shown = num(local.value)
         text = shown if local.formula == shown else f"{local.formula} = {shown}"
         return text if len(text) <= MAX_EDGE_LABEL else f"× {shown}"
