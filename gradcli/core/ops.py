@@ -534,6 +534,20 @@ def _joining(name: str, forward, keys, doc: str) -> Op:
     )
 
 
+def _into_shape_of(name: str, forward, transpose: str, doc: str) -> Op:
+    """An op that brings x into y's shape (y gives only its shape, so it gets no gradient); its
+    VJP is the ``transpose`` op bringing the gradient back into x's shape, its JVP the op itself."""
+    return _structural(
+        name,
+        2,
+        forward,
+        lambda A, g, out, args, param: (getattr(A, transpose)(g, args[0]), None),
+        lambda A, out, args, ts, param: None if ts[0] is None else getattr(A, name)(ts[0], args[1]),
+        doc,
+        callable_as=(name,),
+    )
+
+
 def _softmax_vjp(A, g, out, args, axis):
     """s * (g - sum(g*s)): the textbook backward of softmax, with s its output."""
     return (A.mul(out, A.sub(g, A.broadcast_like(A.sum(A.mul(g, out), axis), out, axis))),)
@@ -598,23 +612,9 @@ _STRUCTURAL_OPS = [
         keyword="axis",
         callable_as=("broadcast_like",),
     ),
-    _structural(
-        "broadcast_to",
-        2,
-        ak.shaped_like,
-        lambda A, g, out, args, param: (A.sum_to(g, args[0]), None),
-        lambda A, out, args, ts, param: None if ts[0] is None else A.broadcast_to(ts[0], args[1]),
-        "x spread to the shape of y by NumPy's broadcasting",
-        callable_as=("broadcast_to",),
-    ),
-    _structural(
-        "sum_to",
-        2,
-        ak.unbroadcast,
-        lambda A, g, out, args, param: (A.broadcast_to(g, args[0]), None),
-        lambda A, out, args, ts, param: None if ts[0] is None else A.sum_to(ts[0], args[1]),
-        "x summed down to the shape of y: the transpose of broadcasting",
-        callable_as=("sum_to",),
+    _into_shape_of("broadcast_to", ak.shaped_like, "sum_to", "x spread to the shape of y by NumPy's broadcasting"),
+    _into_shape_of(
+        "sum_to", ak.unbroadcast, "broadcast_to", "x summed down to the shape of y: broadcasting's transpose"
     ),
     _structural(
         "matmul",
@@ -656,15 +656,7 @@ _STRUCTURAL_OPS = [
         has_param=True,
         callable_as=("reshape",),
     ),
-    _structural(
-        "reshape_like",
-        2,
-        ak.reshape_like,
-        lambda A, g, out, args, param: (A.reshape_like(g, args[0]), None),
-        lambda A, out, args, ts, param: None if ts[0] is None else A.reshape_like(ts[0], args[1]),
-        "the elements of x in the shape of y",
-        callable_as=("reshape_like",),
-    ),
+    _into_shape_of("reshape_like", ak.reshape_like, "reshape_like", "the elements of x in the shape of y"),
     _structural(
         "index",
         1,
