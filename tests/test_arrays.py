@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from support import assert_clean_error, cli, close, strict_json
+from support import EXAMPLES, assert_clean_error, cli, close, strict_json
 
 import gradcli
 from gradcli.ad.jacobian import jacobian
@@ -594,3 +594,28 @@ def test_diff_of_an_array_program_needs_its_values():
     assert_clean_error(cli("diff", "sum(x**3)"), "--at x=")
     done = cli("diff", "sum(x**3)", "--at", "x=[1,2,3]", "--latex")
     assert done.returncode == 0 and "3 \\cdot x^{2}" in done.stdout, done.stderr
+
+
+# ---------------------------------------------------------------- NumPy loads with the first array
+
+
+def test_programs_of_numbers_start_without_numpy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, gradcli\n"
+        "from gradcli.cli import app\n"
+        "from gradcli.render import eval_report, dot, json_report\n"
+        "gradcli.evaluate('(3*x + 2)**2', {'x': 1})\n"
+        "assert 'numpy' not in sys.modules, 'numpy loaded'\n"
+        "assert gradcli.evaluate('sum(x**3)', {'x': [1, 2, 3]}).value == 36\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_numpy_loads_outside_the_memory_limit():
+    """NumPy maps 80-120 MB when it loads: that is the libraries', not the run's, as the interpreter's is."""
+    done = cli("eval", "-f", str(EXAMPLES / "arrays" / "xor_network.grad"), env={"GRADCLI_MEMORY_LIMIT": "80"})
+    assert done.returncode == 0 and "0.6876043006" in done.stdout, done.stderr

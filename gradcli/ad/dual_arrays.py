@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from gradcli.ad.forward_mode import jvp_sweep
 from gradcli.ad.reverse import vjp_sweep
 from gradcli.core import arrays
 from gradcli.core.algebra import ARRAYS
 from gradcli.core.errors import InputProblem
 from gradcli.core.graph import Program
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.ops import OPS, Op
 
 
@@ -114,6 +113,6 @@ def gradient_and_hvp(
 
 
 def _shaped(value: Any, like: Any) -> Any:
-    if isinstance(like, np.ndarray):
+    if is_array(like):
         return arrays.as_value(np.broadcast_to(value, like.shape))
     return float(value)

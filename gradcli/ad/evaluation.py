@@ -12,13 +12,12 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
-import numpy as np
-
 from gradcli.ad.reverse import adjoints, array_adjoints, gradient_reach
 from gradcli.core import arrays
 from gradcli.core.errors import InputProblem, MissingValues, UnknownInput, argument
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import MultipleOutputs, Program, notebook_svg
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.values import describe_shape, forward_values, has_arrays
 from gradcli.syntax.parser import parse
 
@@ -117,7 +116,7 @@ def resolve_point(program: Program, at: Mapping[str, float]) -> Point:
 
 def _input_value(value: object) -> float | np.ndarray:
     """A number, or an array (from a list or a NumPy array) as a read-only float64 array."""
-    if isinstance(value, (list, tuple, np.ndarray)):
+    if isinstance(value, (list, tuple)) or is_array(value):
         try:
             return arrays.as_value(value)
         except ValueError:
@@ -134,7 +133,7 @@ def evaluate(program: Program | str, at: Mapping[str, float] | None = None) -> E
         values = forward_values(program, point)
         if has_arrays(program, point):
             output_value = values[program.output]
-            if isinstance(output_value, np.ndarray):
+            if is_array(output_value):
                 raise InputProblem(
                     f"the output is an array of shape {describe_shape(output_value)}: a gradient needs one number; "
                     f"take sum(...) or an element y[0] of it, or use {argument('jacobian')}"
@@ -188,7 +187,7 @@ def _all_finite(values: list) -> bool:
 
 def _first_element(value: float | np.ndarray) -> tuple[float, tuple[int, ...] | None]:
     """The first nan or infinite number of a value, and where it is in an array."""
-    if not isinstance(value, np.ndarray):
+    if not is_array(value):
         return value, None
     where = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
     return float(value[where]), where

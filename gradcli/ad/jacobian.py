@@ -11,8 +11,6 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-import numpy as np
-
 from gradcli.ad.evaluation import Anomaly, Kink, find_kinks, first_bad_value, resolve_point
 from gradcli.ad.forward_mode import jvp_sweep, tangent_sweep
 from gradcli.ad.reverse import adjoints, array_adjoints
@@ -20,6 +18,7 @@ from gradcli.core.algebra import ARRAYS
 from gradcli.core.errors import InputProblem
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.numbers import relative_error
 from gradcli.core.values import forward_values, has_arrays
 
@@ -99,18 +98,18 @@ def vector_valued(program: Program, at: Mapping[str, object] | None = None) -> b
     point = resolve_point(program, at or {})
     if not has_arrays(program, point):
         return False
-    return isinstance(forward_values(program, point)[program.output], np.ndarray)
+    return is_array(forward_values(program, point)[program.output])
 
 
 def element_labels(name: str, value: object) -> list[str]:
     """``name`` for a number; ``s[0]``, ``s[1]``, ... (``W[0, 1]`` for a matrix) for an array's elements."""
-    if not isinstance(value, np.ndarray):
+    if not is_array(value):
         return [name]
     return [f"{name}[{', '.join(map(str, where))}]" for where in np.ndindex(value.shape)]
 
 
 def _one_hot(value: object, where: tuple[int, ...]) -> object:
-    if not isinstance(value, np.ndarray):
+    if not is_array(value):
         return 1.0
     seed = np.zeros(value.shape)
     seed[where] = 1.0

@@ -20,10 +20,9 @@ from collections.abc import Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
-import numpy as np
-
 from gradcli.core.algebra import ARRAYS, FLOATS, NodeAlgebra
 from gradcli.core.graph import Graph, Program
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.ops import Op
 
 
@@ -201,6 +200,6 @@ def array_adjoints(program: Program, values: Sequence[Any], output: int | None =
 
 def _shaped(adjoint: Any, value: Any) -> Any:
     """An adjoint as a float or as an array of its node's shape (0 sent becomes zeros)."""
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         return np.broadcast_to(adjoint, value.shape) if np.shape(adjoint) != value.shape else adjoint
     return float(adjoint)

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from gradcli.ad.dual_arrays import gradient_and_hvp
 from gradcli.ad.evaluation import resolve_point
 from gradcli.ad.forward_mode import tangent_sweep
@@ -24,6 +22,7 @@ from gradcli.core import arrays, limits
 from gradcli.core.errors import InputProblem, MissingValues, UnknownInput
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.values import forward_values, has_arrays
 
 
@@ -95,7 +94,7 @@ def hvp(program: Program, at: Mapping[str, float] | None, direction: Mapping[str
 
 def _scalar_output_values(program: Program, point: Mapping[str, Any]) -> list[Any]:
     values = forward_values(program, point)
-    if isinstance(values[program.output], np.ndarray):
+    if is_array(values[program.output]):
         raise InputProblem("second derivatives need an output that is one number; take sum(...) or an element of it")
     return values
 
@@ -147,7 +146,7 @@ def _array_hessian(program: Program, point: Mapping[str, Any], wrt: Sequence[str
 
 def _elements(name: str, value: Any) -> list[tuple[str, tuple[int, ...]]]:
     """Each element of an input: its label (``W[0, 1]``, or the name of a number) and its index."""
-    if not isinstance(value, np.ndarray):
+    if not is_array(value):
         return [(name, ())]
     return [(f"{name}[{', '.join(map(str, at))}]", at) for at in np.ndindex(value.shape)]
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from gradcli.ad.evaluation import resolve_point
 from gradcli.ad.reverse import vjp_sweep
 from gradcli.core.algebra import NodeAlgebra, ShapedNodeAlgebra
 from gradcli.core.errors import InputProblem, UnknownInput
 from gradcli.core.graph import Program, per_program
+from gradcli.core.lazy_numpy import is_array
 from gradcli.core.values import array_ops, forward_values, scalars_only
 
 
@@ -36,7 +35,7 @@ def derivative(program: Program, wrt: Sequence[str] | None = None, at: Mapping[s
     transpose and where broadcasting is undone."""
     names = checked_names(program, wrt)
     given = [*program.defaults.values(), *(at or {}).values()]
-    if array_ops(program) or any(isinstance(v, (np.ndarray, list)) for v in given):
+    if array_ops(program) or any(isinstance(v, list) or is_array(v) for v in given):
         gradient = array_gradient_program(program, resolve_point(program, at or {}))
     else:
         gradient = gradient_program(program)
@@ -85,7 +84,7 @@ def gradient_program(program: Program) -> Program:
 def array_gradient_program(program: Program, point: Mapping[str, Any]) -> Program:
     """:func:`gradient_program` for a program with arrays, built with the shapes its values have at ``point``."""
     values = forward_values(program, point)
-    if isinstance(values[program.output], np.ndarray):
+    if is_array(values[program.output]):
         raise InputProblem("a symbolic gradient needs an output that is one number; take sum(...) or an element of it")
     g = program.graph
     A = ShapedNodeAlgebra(g, dict(enumerate(values)))

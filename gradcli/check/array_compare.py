@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from gradcli.ad.evaluation import Evaluation, evaluate, kink_among, kinks_on_path
 from gradcli.ad.forward_mode import jvp_sweep
 from gradcli.ad.symbolic import checked_names
 from gradcli.check.numeric import FAIL, PASS, default_step, relative_error, values_along, verdict
 from gradcli.core.algebra import ARRAYS
 from gradcli.core.graph import Program
+from gradcli.core.lazy_numpy import is_array, np
 
 KINK = "KINK"
 ELEMENTWISE_UP_TO = 64  # an input of at most this many numbers is checked element by element
@@ -67,7 +66,7 @@ def compare_arrays(
 
 def _probes(name: str, value: Any) -> tuple[str, list[tuple[str, Any]]]:
     """What to probe an input along: each element (one-hot arrays), or random unit directions."""
-    if not isinstance(value, np.ndarray):
+    if not is_array(value):
         return "the number", [(name, 1.0)]
     if value.size <= ELEMENTWISE_UP_TO:
         probes = []
@@ -92,7 +91,7 @@ def _check_input(ev: Evaluation, name: str, h: float | None) -> ArrayRow:
         return ArrayRow(name, np.shape(x), "no elements", 0, "—", 0.0, 0.0, 0.0, 0.0, {}, PASS)
     worst = None
     for label, d in probes:
-        scale = float(np.max(np.abs(x * d))) if isinstance(x, np.ndarray) else abs(x)
+        scale = float(np.max(np.abs(x * d))) if is_array(x) else abs(x)
         step = h if h is not None else default_step(scale)
         with np.errstate(all="ignore"):
             numerical = (along(x + step * d)[output] - along(x - step * d)[output]) / (2 * step)

@@ -8,7 +8,6 @@ message on stderr and exit code 2. Output is built completely before any is writ
 import math
 import sys
 
-import numpy  # loaded before the memory limit starts: its libraries are not the run's memory
 import typer
 
 from gradcli import __version__
@@ -16,7 +15,7 @@ from gradcli.cli import argv as arguments
 from gradcli.cli import help_text, options
 from gradcli.cli.errors import in_options, reported, write_error
 from gradcli.cli.streams import emit, read_program, report
-from gradcli.core import limits
+from gradcli.core import lazy_numpy, limits
 from gradcli.core.errors import GradcliError, InputProblem, bounded
 
 APP_SETTINGS = {
@@ -338,7 +337,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show ∂ or → gets \u2202, not a traceback
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    numpy.seterr(all="ignore")  # nan and inf are values here, reported at their node, never warnings
+    lazy_numpy.QUIET = True  # nan and inf are values here, reported at their node, never warnings
     argv = move_minus_program(sys.argv[1:])
     if not argv:
         sys.stderr.write(f"error: {NO_COMMAND}\n")

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from gradcli.core import arrays
 from gradcli.core.graph import Graph
+from gradcli.core.lazy_numpy import np
 from gradcli.core.ops import OPS, Op
 
 
@@ -67,8 +66,14 @@ class ArrayAlgebra(FloatAlgebra):
     unbroadcast = staticmethod(arrays.unbroadcast)
     shaped_like = staticmethod(arrays.shaped_like)
     mul = staticmethod(arrays.times)  # not the kernel: partials of 1 (add, sub) pass the gradient on uncopied
-    ndim = staticmethod(np.ndim)
-    shape = staticmethod(np.shape)
+
+    @staticmethod
+    def ndim(value: Any) -> int:
+        return np.ndim(value)
+
+    @staticmethod
+    def shape(value: Any) -> tuple[int, ...]:
+        return np.shape(value)
 
 
 ARRAYS = ArrayAlgebra()

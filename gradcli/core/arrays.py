@@ -13,9 +13,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+from gradcli.core.lazy_numpy import np
 
-Array = np.ndarray
+Array = "np.ndarray"
 Axis = int | tuple[int, ...] | None
 # An index: one item per subscript, each a whole number or a (start, stop, step) slice.
 Key = tuple[int | tuple[int | None, int | None, int | None], ...]
@@ -28,10 +28,6 @@ def as_value(value: Any) -> float | Array:
         return float(array)
     array.flags.writeable = False
     return array
-
-
-def is_array(value: Any) -> bool:
-    return isinstance(value, np.ndarray)
 
 
 def shape_of(value: Any) -> tuple[int, ...]:
@@ -107,7 +103,8 @@ def sqrt(x):
     return np.sqrt(x)
 
 
-erf = np.vectorize(math.erf, otypes=[np.float64])
+def erf(x):
+    return np.frompyfunc(math.erf, 1, 1)(x).astype(np.float64)  # NumPy has no erf of its own
 
 
 def equal(x, y):

@@ -17,10 +17,9 @@ from functools import wraps
 from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
-import numpy as np
-
 from gradcli.core import arrays
 from gradcli.core.errors import InputProblem, argument, clipped
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.ops import CONSTANTS, OPS, Op
 
 T = TypeVar("T")
@@ -56,7 +55,7 @@ class Graph:
         return self._intern((op.name, args, param), op, args, param)
 
     def const(self, value: float | np.ndarray) -> int:
-        if isinstance(value, np.ndarray) and value.ndim:
+        if is_array(value) and value.ndim:
             array = arrays.as_value(value)
             return self._intern(("const", array.shape, array.tobytes()), _CONST, (), array)
         value = float(value)

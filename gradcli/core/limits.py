@@ -134,6 +134,25 @@ def _limit_memory(megabytes: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
 
 
+@contextmanager
+def room_for_libraries() -> Iterator[None]:
+    """Load a library (NumPy) outside the memory limit: the address space it maps when it loads is
+    added to the limit, as the interpreter's own is (the limit is on what the run computes)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        yield
+        return
+    before = address_space()
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    try:
+        yield
+    finally:
+        grown = max(0, address_space() - before)
+        wanted = soft + grown if hard == resource.RLIM_INFINITY else min(soft + grown, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+        _RUNNING.baseline += grown
+
+
 def address_space() -> int:
     """Bytes of virtual memory this process holds now (0 where the system does not say)."""
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
+from gradcli.core.lazy_numpy import is_array, np
 
 LABEL_DIGITS = 6  # significant digits in drawings, steps and the step-through page
 
@@ -14,7 +14,7 @@ def format_number(value: float, digits: int = 12) -> str:
     """Shortest faithful text for a number, for people: ``42``, ``0.5``, ``1e-08``, ``nan``,
     ``-inf``; ``0`` for -0 as well (JSON keeps the sign: see :func:`json_number`). An array is
     written whole when small (:func:`format_array`)."""
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         return format_array(value, digits)
     if value != value:
         return "nan"
@@ -54,7 +54,7 @@ def json_number(value: float | np.ndarray) -> Any:
     an array becomes nested lists; None (no such number) stays None."""
     if value is None:
         return None
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         if np.all(np.isfinite(value)):
             return value.tolist()
         cells = value.astype(object)
@@ -78,7 +78,7 @@ def relative_error(a: float, n: float) -> float:
 
 def magnitude(value: float | np.ndarray) -> float:
     """A number's absolute value; an array's norm (inf or nan where an element is)."""
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         if not value.size:
             return 0.0
         with np.errstate(all="ignore"):

@@ -21,8 +21,6 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from gradcli.core import arrays as ak
 from gradcli.core import kernels as k
 from gradcli.core.domains import (
@@ -36,6 +34,7 @@ from gradcli.core.domains import (
     UNIT_ARGUMENT,
     Domain,
 )
+from gradcli.core.lazy_numpy import np
 
 # Binding strength when printing, lowest first (Python's ladder).
 PREC_ADD = 1
@@ -379,34 +378,45 @@ _OP_LIST: list[Op] = [
     ),
 ]
 
+
+def _numpy(name: str) -> Callable[..., Any]:
+    """NumPy's function ``name``, looked up when first called (NumPy loads with the first array)."""
+
+    def kernel(*args: Any) -> Any:
+        return getattr(np, name)(*args)
+
+    kernel.__name__ = name
+    return kernel
+
+
 # NumPy kernels of the elementwise ops whose ``forward`` works on floats only.
 _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
-    "add": np.add,
-    "sub": np.subtract,
-    "mul": np.multiply,
-    "div": np.divide,
-    "neg": np.negative,
-    "pow": np.power,
-    "powc": np.power,
-    "exp": np.exp,
-    "log": np.log,
-    "log2": np.log2,
-    "log10": np.log10,
+    "add": _numpy("add"),
+    "sub": _numpy("subtract"),
+    "mul": _numpy("multiply"),
+    "div": _numpy("divide"),
+    "neg": _numpy("negative"),
+    "pow": _numpy("power"),
+    "powc": _numpy("power"),
+    "exp": _numpy("exp"),
+    "log": _numpy("log"),
+    "log2": _numpy("log2"),
+    "log10": _numpy("log10"),
     "sqrt": ak.sqrt,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "asin": np.arcsin,
-    "acos": np.arccos,
-    "atan": np.arctan,
-    "sinh": np.sinh,
-    "cosh": np.cosh,
-    "tanh": np.tanh,
+    "sin": _numpy("sin"),
+    "cos": _numpy("cos"),
+    "tan": _numpy("tan"),
+    "asin": _numpy("arcsin"),
+    "acos": _numpy("arccos"),
+    "atan": _numpy("arctan"),
+    "sinh": _numpy("sinh"),
+    "cosh": _numpy("cosh"),
+    "tanh": _numpy("tanh"),
     "sigmoid": ak.sigmoid,
     "softplus": ak.softplus,
     "erf": ak.erf,
     "relu": ak.relu,
-    "abs": np.abs,
+    "abs": _numpy("abs"),
     "sign": ak.sign,
     "step": ak.step,
     "max": ak.maximum,
@@ -415,8 +425,8 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "xlogy": ak.xlogy,
     "stop_gradient": k.identity,
     "round": ak.round_half_even,
-    "floor": np.floor,
-    "ceil": np.ceil,
+    "floor": _numpy("floor"),
+    "ceil": _numpy("ceil"),
     "equal": ak.equal,
 }
 

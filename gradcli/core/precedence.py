@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
+from gradcli.core.lazy_numpy import is_array
 from gradcli.core.ops import PREC_ATOM, PREC_POW, PREC_UNARY
 
 Text = tuple[str, int]  # printed form and its precedence
@@ -25,7 +24,7 @@ RIGHT_ASSOCIATIVE = frozenset({PREC_POW})
 def number_precedence(value: float) -> int:
     """A number binds as an atom, a negative one as unary minus: ``(-2)**x``, ``x*(-2)``; an
     array literal is an atom."""
-    return PREC_UNARY if value.__class__ is not np.ndarray and value < 0 else PREC_ATOM
+    return PREC_UNARY if not is_array(value) and value < 0 else PREC_ATOM
 
 
 def parenthesize(

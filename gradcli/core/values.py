@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from gradcli.core import arrays
 from gradcli.core.errors import InputProblem, ShapeProblem
 from gradcli.core.graph import Program, per_program
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.limits import MAX_ELEMENTS
 
 # A step is (node, forward function, first argument, second argument); for a unary op
@@ -93,14 +92,12 @@ def _pinned(step: Step, frozen: Mapping[int, float]) -> Step:
 def array_ops(program: Program) -> bool:
     """Whether the program makes arrays itself: an array literal or a structural op."""
     g = program.graph
-    return any(
-        not op.elementwise or isinstance(param, np.ndarray) for op, param in zip(g.ops[: program.size], g.params)
-    )
+    return any(not op.elementwise or is_array(param) for op, param in zip(g.ops[: program.size], g.params))
 
 
 def has_arrays(program: Program, point: Mapping[str, Any]) -> bool:
     """Whether evaluating the program at ``point`` involves arrays (then NumPy kernels run every node)."""
-    return array_ops(program) or any(isinstance(v, np.ndarray) for v in point.values())
+    return array_ops(program) or any(is_array(v) for v in point.values())
 
 
 def scalars_only(program: Program, point: Mapping[str, Any], what: str) -> None:

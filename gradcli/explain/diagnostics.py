@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from gradcli.ad.evaluation import ANOMALY_EXPLAINERS, Anomaly
 from gradcli.core.graph import Program
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.numbers import format_number
 from gradcli.core.values import array_ops
 from gradcli.explain.texts import as_symbol, expression, expression_at, local_derivatives, node_texts, sent_back
@@ -61,11 +60,7 @@ def explain_bad_grad(program: Program, node: int, values: list[float], grads: li
 
 def _with_arrays(anomaly: Anomaly) -> bool:
     """Whether the anomaly is in a program with arrays (then the VJPs, not partials, say how it came about)."""
-    return (
-        anomaly.element is not None
-        or array_ops(anomaly.program)
-        or any(isinstance(v, np.ndarray) for v in anomaly.values)
-    )
+    return anomaly.element is not None or array_ops(anomaly.program) or any(is_array(v) for v in anomaly.values)
 
 
 def _array_message(anomaly: Anomaly) -> str:

@@ -10,10 +10,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from gradcli.core.algebra import ARRAYS, FLOATS, NodeAlgebra
 from gradcli.core.graph import Graph, Program, numbered_names, per_program, unused_name
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.numbers import format_number
 from gradcli.core.ops import CONSTANTS, PREC_ATOM, constant_name
 from gradcli.core.precedence import Text, number_precedence, parenthesize
@@ -85,7 +84,7 @@ def _use_counts(program: Program) -> list[int]:
 
 def number_text(value: float, constants: Mapping[str, float]) -> Text:
     """A number for people, with its precedence: ``-2`` binds like unary minus, so ``(-2)**x``."""
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         return format_number(value), PREC_ATOM
     name = constant_name(value, constants)
     if name is not None:
@@ -143,7 +142,7 @@ def numeric_partials(program: Program, node: int, values: list[float]) -> tuple[
     if not args or op.partials is None:
         return ()
     operands = [values[a] for a in args]
-    A = ARRAYS if any(isinstance(v, np.ndarray) for v in operands) else FLOATS
+    A = ARRAYS if any(is_array(v) for v in operands) else FLOATS
     return op.local_partials(A, values[node], operands, g.params[node])
 
 

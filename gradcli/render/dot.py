@@ -20,12 +20,11 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_DOWN, Decimal
 from typing import NamedTuple
 
-import numpy as np
-
 from gradcli.ad.evaluation import Evaluation
 from gradcli.ad.reverse import gradient_reach
 from gradcli.core.errors import printable
 from gradcli.core.graph import Program
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.numbers import LABEL_DIGITS, format_number, magnitude
 from gradcli.explain.texts import expression, local_derivatives, node_texts, vjp_formulas
 
@@ -69,7 +68,7 @@ LABEL_ELEMENTS = 4  # an array of up to this many numbers is written out in a no
 
 def num(value: float | np.ndarray) -> str:
     """A number for a label; an array written out when tiny, else its shape and norm."""
-    if isinstance(value, np.ndarray) and value.size > LABEL_ELEMENTS:
+    if is_array(value) and value.size > LABEL_ELEMENTS:
         return f"{'×'.join(map(str, value.shape))}, norm {format_number(magnitude(value), 4)}"
     return format_number(value, LABEL_DIGITS)
 

@@ -6,9 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from gradcli.ad.evaluation import Anomaly, Evaluation, Kink
+from gradcli.core.lazy_numpy import is_array
 from gradcli.core.numbers import json_number
 from gradcli.explain.diagnostics import anomaly_message
 from gradcli.explain.trace import TraceRow
@@ -38,7 +37,7 @@ def _node(row: TraceRow) -> dict[str, Any]:
     }
     if row.kink:
         node["kink"] = row.kink
-    if isinstance(row.value, np.ndarray):
+    if is_array(row.value):
         node["shape"] = list(row.value.shape)
     if row.sent is not None:
         node["sends"] = [

@@ -11,11 +11,10 @@ import math
 import re
 from collections.abc import Callable, Mapping
 
-import numpy as np
-
 from gradcli.ad.derivative_text import MAX_EXPANDED, refuse_one_expression
 from gradcli.ad.symbolic import Derivative, Sizes
 from gradcli.core.graph import Graph
+from gradcli.core.lazy_numpy import is_array
 from gradcli.core.ops import CONSTANTS, OPS, PREC_ATOM, PREC_MUL, PREC_POW, Op, constant_name
 from gradcli.core.precedence import Side, Text, number_precedence, parenthesize
 from gradcli.syntax.infix import array_literal, param_text, subscripts_text
@@ -132,7 +131,7 @@ NOTATIONS: dict[str, Callable[[Op, list[Text]], Text]] = {
 def _format(graph: Graph, node: int, text: dict[int, Text], constants: Mapping[str, float]) -> Text:
     op, param = graph.ops[node], graph.params[node]
     if op.name == "const":
-        if isinstance(param, np.ndarray):
+        if is_array(param):
             return array_literal(param, lambda v: latex_number(v, constants)).replace("[", "\\left[").replace(
                 "]", "\\right]"
             ), PREC_ATOM

@@ -11,9 +11,8 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import numpy as np
-
 from gradcli.core.graph import Graph, numbered_names, unused_name
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.ops import CONSTANTS, PREC_ADD, PREC_ATOM, Op, constant_name
 from gradcli.core.precedence import Text, number_precedence, parenthesize
 
@@ -38,7 +37,7 @@ def exact_number(value: float, constants: Mapping[str, float] = CONSTANTS) -> st
 def _number_text(value: float | np.ndarray, constants: Mapping[str, float] = CONSTANTS) -> Text:
     """A number as :func:`exact_number` writes it, with its precedence (``-2`` binds as unary minus);
     an array as a literal of such numbers."""
-    if isinstance(value, np.ndarray):
+    if is_array(value):
         return array_literal(value, lambda v: exact_number(v, constants)), PREC_ATOM
     return exact_number(value, constants), number_precedence(value)
 

@@ -16,7 +16,6 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
@@ -24,6 +23,7 @@ from gradcli.core.algebra import NodeAlgebra
 from gradcli.core.errors import NameProblem, SyntaxProblem, argument, clipped
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Graph, Program, unused_name
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.ops import COMPOSITES, CONSTANTS, FUNCTIONS, ONE_ARGUMENT_FORMS, OPS
 
 GRAMMAR_NAME = "gradcli.lark"
@@ -295,7 +295,7 @@ class _Builder(Transformer):
         if value.__class__ is _Elements:
             value = self._node(value)
             constant = self.graph.params[value] if self.graph.ops[value].name == "const" else None
-        if constant.__class__ in (float, np.ndarray) and count == 1 and name not in self.inputs:
+        if (constant.__class__ is float or is_array(constant)) and count == 1 and name not in self.inputs:
             self.defaults[name] = constant  # `w = 0.5` and `x = [1, 2]` declare inputs with defaults
             node = self._input(name)
         else:

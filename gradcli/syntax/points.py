@@ -10,10 +10,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from gradcli.core import arrays
 from gradcli.core.errors import GradcliError, InputProblem, PointProblem, ShapeProblem, clipped
+from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.limits import MAX_ELEMENTS
 from gradcli.core.values import forward_values
 from gradcli.syntax.parser import parse
@@ -122,7 +121,7 @@ _SPELLED = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 def _as_number_or_array(value: Any, name: str, spec: str) -> float | np.ndarray:
     """A float, or a float64 array (read-only); anything else names what is wrong."""
-    if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
+    if is_array(value) and value.dtype.kind not in "biuf":
         raise InputProblem(f"{name} holds {value.dtype} values, not numbers", "at_file", clipped(spec))
     if isinstance(value, list):
         value = _spelled_out(value)

@@ -1,0 +1,48 @@
+"""NumPy, loaded the first time a program has arrays: a program of numbers starts without it.
+
+``np`` stands for the ``numpy`` module; its first attribute lookup imports NumPy (outside the
+run's memory limit, as the interpreter's own libraries are: see
+:func:`gradcli.core.limits.room_for_libraries`) and from then on every lookup is a plain
+attribute of this object. :func:`is_array` tells an array from a number without loading
+NumPy: nothing is an array before NumPy is loaded.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+from typing import Any
+
+#: Whether loading NumPy also silences its floating-point warnings (the command line's choice:
+#: nan and inf are values there, reported at their node).
+QUIET = False
+
+
+class _NumPy:
+    """The ``numpy`` module, imported on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(load(), name)
+
+
+np: Any = _NumPy()
+
+
+def load() -> ModuleType:
+    """Import NumPy (once) and make ``np``'s attributes its attributes."""
+    module = sys.modules.get("numpy")
+    if module is None or "ndarray" not in np.__dict__:
+        from gradcli.core.limits import room_for_libraries
+
+        with room_for_libraries():
+            import numpy as module
+        if QUIET:
+            module.seterr(all="ignore")
+        np.__dict__.update(vars(module))
+    return module
+
+
+def is_array(value: object) -> bool:
+    """Whether ``value`` is a NumPy array (False for everything while NumPy is not loaded)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
