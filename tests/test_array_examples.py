@@ -123,6 +123,7 @@ def test_xor_network_compare_passes():
     assert done.returncode == 0, done.stderr
     report = strict_json(done.stdout)
     assert [row["verdict"] for row in report["inputs"]] == ["PASS"] * 6
+    assert all(abs(row["symbolic"] - row["reverse"]) <= 1e-12 for row in report["inputs"])  # diff's derivative
     assert {row["name"]: row["probes"] for row in report["inputs"]}["W1"] == 8
 
 

@@ -13,11 +13,12 @@ from typing import Any, NamedTuple
 
 from gradcli.ad.evaluation import Evaluation, evaluate, kink_among, kinks_on_path
 from gradcli.ad.forward_mode import jvp_sweep
-from gradcli.ad.symbolic import checked_names
+from gradcli.ad.symbolic import checked_names, derivative, derivative_program
 from gradcli.check.numeric import FAIL, PASS, default_step, relative_error, values_along, verdict
 from gradcli.core.algebra import ARRAYS
 from gradcli.core.graph import Program
 from gradcli.core.lazy_numpy import is_array, np
+from gradcli.core.values import forward_values
 
 KINK = "KINK"
 ELEMENTWISE_UP_TO = 64  # an input of at most this many numbers is checked element by element
@@ -40,6 +41,7 @@ class ArrayRow(NamedTuple):
     errors: dict[str, float]  # numerical and forward against reverse, at the worst probe
     verdict: str
     kink: str | None = None
+    symbolic: float | None = None  # the symbolic derivative (``diff``'s, evaluated) along the worst probe
 
 
 class ArrayComparison(NamedTuple):
@@ -59,9 +61,18 @@ def compare_arrays(
     differences (``h``: the step, else one per probe), stop_gradient held fixed."""
     ev = evaluate(program, at)
     names = checked_names(program, wrt)
-    rows = [_check_input(ev, name, h) for name in names]
+    symbolic = _symbolic_gradient(program, ev.point, names)
+    rows = [_check_input(ev, name, h, symbolic.get(name)) for name in names]
     probes = sum(r.count for r in rows)
-    return ArrayComparison(ev, rows, {"reverse": 1 if rows else 0, "forward": probes, "numerical": 2 * probes})
+    passes = {"reverse": 1 if rows else 0, "forward": probes, "numerical": 2 * probes, "symbolic": 1 if rows else 0}
+    return ArrayComparison(ev, rows, passes)
+
+
+def _symbolic_gradient(program: Program, point: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """The symbolic derivative by each input (what ``diff`` prints), evaluated at the point."""
+    d = derivative(program, names, point)
+    values = forward_values(derivative_program(d.program, list(d.nodes.values()) or program.outputs), point)
+    return {name: values[node] for name, node in d.nodes.items()}
 
 
 def _probes(name: str, value: Any) -> tuple[str, list[tuple[str, Any]]]:
@@ -82,7 +93,7 @@ def _probes(name: str, value: Any) -> tuple[str, list[tuple[str, Any]]]:
     ]
 
 
-def _check_input(ev: Evaluation, name: str, h: float | None) -> ArrayRow:
+def _check_input(ev: Evaluation, name: str, h: float | None, symbolic: Any = None) -> ArrayRow:
     program, x = ev.program, ev.point[name]
     along = values_along(program, ev.point, name)
     node, output = program.inputs[name], program.output
@@ -97,13 +108,18 @@ def _check_input(ev: Evaluation, name: str, h: float | None) -> ArrayRow:
             numerical = (along(x + step * d)[output] - along(x - step * d)[output]) / (2 * step)
             reverse = float(np.sum(ev.gradient[name] * d))
             tangent = jvp_sweep(ARRAYS, program, ev.values, {node: d}).get(output, 0.0)
+            along_symbolic = None if symbolic is None else float(np.sum(symbolic * d))
         errors = {"numerical": relative_error(numerical, reverse), "forward": relative_error(float(tangent), reverse)}
+        if along_symbolic is not None:
+            errors["symbolic"] = relative_error(along_symbolic, reverse)
         score = max(errors.values()) if all(e == e for e in errors.values()) else np.inf
         if worst is None or score > worst[0]:
-            worst = (score, label, reverse, numerical, float(tangent), step, errors)
+            worst = (score, label, reverse, numerical, float(tangent), step, errors, along_symbolic)
     assert worst is not None
-    _, label, reverse, numerical, forward, step, errors = worst
+    _, label, reverse, numerical, forward, step, errors, along_symbolic = worst
     kink = kink_among(ev, kinks_on_path(program, name)) if ev.kinks else None
     outcome = KINK if kink is not None else verdict(worst[0])
     shape = np.shape(x)
-    return ArrayRow(name, shape, kind, len(probes), label, reverse, numerical, forward, step, errors, outcome, kink)
+    return ArrayRow(
+        name, shape, kind, len(probes), label, reverse, numerical, forward, step, errors, outcome, kink, along_symbolic
+    )

@@ -23,6 +23,7 @@ COLUMNS = (
     Column("checked"),
     Column("worst at"),
     Column("reverse", numeric=True),
+    Column("symbolic", numeric=True),
     Column("numerical", numeric=True),
     Column("forward", numeric=True),
     Column("rel. error", numeric=True),
@@ -35,11 +36,14 @@ def array_comparison_report(comparison: ArrayComparison, json_output: bool = Fal
     if json_output:
         return dumps(array_comparison_data(comparison))
     rows = [_cells(row) for row in comparison.rows]
-    heading = "reverse mode against central differences and forward mode, per input (worst probe shown)"
+    heading = (
+        "reverse mode against the symbolic derivative, central differences and forward mode, per input (worst probe)"
+    )
     passes = comparison.passes
     cost = (
-        f"passes: reverse {passes['reverse']}, forward {passes['forward']} (one per probe), "
-        f"numerical {passes['numerical']} (two per probe); PASS below 1e-5, WARNING below 1e-3"
+        f"passes: reverse {passes['reverse']}, symbolic {passes['symbolic']}, "
+        f"forward {passes['forward']} (one per probe), numerical {passes['numerical']} (two per probe); "
+        "PASS below 1e-5, WARNING below 1e-3"
     )
     parts = [point_line(comparison.evaluation.point), Text(""), adaptive_table(heading, COLUMNS, rows, _pieces)]
     notes = [Text(f"{r.name}: at a kink ({r.kink}); no verdict", style="dim") for r in comparison.rows if r.kink]
@@ -55,6 +59,7 @@ def _cells(row: ArrayRow) -> list[str]:
         f"{row.probes} ({row.count})" if row.count > 1 else row.probes,
         row.worst,
         num(row.reverse),
+        "—" if row.symbolic is None else num(row.symbolic),
         num(row.numerical),
         num(row.forward),
         f"{error:.1e}",
@@ -63,13 +68,14 @@ def _cells(row: ArrayRow) -> list[str]:
 
 
 def _pieces(cells: Sequence[str]) -> list[str]:
-    name, shape, probes, worst, reverse, numerical, forward, error, verdict = cells
+    name, shape, probes, worst, reverse, symbolic, numerical, forward, error, verdict = cells
     return [
         name,
         shape,
         probes,
         f"worst at {worst}",
         f"reverse {reverse}",
+        f"symbolic {symbolic}",
         f"numerical {numerical}",
         f"forward {forward}",
         f"error {error}",
@@ -88,6 +94,7 @@ def array_comparison_data(comparison: ArrayComparison) -> dict:
                 "probes": r.count,
                 "worst": r.worst,
                 "reverse": json_number(r.reverse),
+                "symbolic": json_number(r.symbolic),
                 "numerical": json_number(r.numerical),
                 "forward": json_number(r.forward),
                 "step": json_number(r.step),
