@@ -174,3 +174,13 @@ def test_edge_labels_of_structural_ops_show_their_vector_jacobian_products():
     assert 'label="g → g @ W1.T"' in done.stdout and 'label="g → X.T @ g"' in done.stdout
     done = cli("graph", "amin(x)", "--at", "x=1", "--edge-labels", "--format", "dot")  # found by tools/fuzz.py
     assert done.returncode == 0, done.stderr
+
+
+def test_xor_network_forward_mode_one_pass_per_element():
+    _, grads = xor_by_hand()
+    report = run_json("eval", "-f", str(ARRAYS / "xor_network.grad"), "--mode", "forward")
+    assert report["passes"] == 8 + 4 + 8 + 4 + 4 + 1  # X, y, W1, b1, W2, b2: one pass per number
+    for name, want in grads.items():
+        for where in np.ndindex(np.shape(want)):
+            label = f"{name}[{', '.join(map(str, where))}]" if np.ndim(want) else name
+            assert report["gradient"][label] == pytest.approx(float(np.asarray(want)[where]), rel=1e-12, abs=1e-15)

@@ -20,10 +20,12 @@ from typing import Any, NamedTuple
 
 from gradcli.ad.evaluation import resolve_point
 from gradcli.ad.reverse import GENERAL, LINEAR1, LINEAR2, MUL, OUTPUT1, PRIMITIVE1, UNARY, Step, step_for
-from gradcli.core.algebra import FLOATS
+from gradcli.core import arrays, limits
+from gradcli.core.algebra import ARRAYS, FLOATS
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program, per_program
-from gradcli.core.values import forward_values, scalars_only
+from gradcli.core.lazy_numpy import np
+from gradcli.core.values import forward_values, has_arrays
 
 
 def jvp_sweep(A: Any, program: Program, values: Sequence[Any], seeds: Mapping[int, Any]) -> dict[int, Any]:
@@ -145,9 +147,29 @@ def forward_mode(
 ) -> ForwardResult:
     """Value and gradient by forward mode: one dual-number pass per input (per input of ``wrt``)."""
     point = resolve_point(program, at or {})
-    scalars_only(program, point, "forward mode per input")
     names = program.inputs if wrt is None else wrt
+    if has_arrays(program, point):
+        return _array_forward_mode(program, point, names)
     with paused_gc():
         values = forward_values(program, point)
         result = {name: tangents(program, values, program.inputs[name]) for name in names}
     return ForwardResult(program, point, values, result, len(result))
+
+
+def _array_forward_mode(program: Program, point: Mapping[str, Any], names: Sequence[str]) -> ForwardResult:
+    """Forward mode with arrays: one tangent pass per input element, each giving that element's
+    column of tangents (``x[0]``, ``x[1]``, ...): the gradient one number at a time."""
+    values = forward_values(program, point)
+    size = sum(int(np.size(v)) for v in values)
+    seeds = [
+        (label, program.inputs[name], where)
+        for name in names
+        for label, where in arrays.elements(name, values[program.inputs[name]])
+    ]
+    limits.check_work(len(seeds) * 4 * size, "choose fewer inputs with --wrt, or use reverse mode")
+    result = {}
+    with paused_gc(), np.errstate(all="ignore"):
+        for label, node, where in seeds:
+            tangent = jvp_sweep(ARRAYS, program, values, {node: arrays.one_hot(values[node], where)})
+            result[label] = [arrays.shaped_like(tangent.get(n, 0.0), values[n]) for n in program.nodes]
+    return ForwardResult(program, dict(point), values, result, len(result))

@@ -15,6 +15,7 @@ from gradcli.ad.evaluation import Anomaly, Kink, find_kinks, first_bad_value, re
 from gradcli.ad.forward_mode import jvp_sweep, tangent_sweep
 from gradcli.ad.reverse import adjoints, array_adjoints
 from gradcli.core.algebra import ARRAYS
+from gradcli.core.arrays import elements, one_hot
 from gradcli.core.errors import InputProblem
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program
@@ -103,17 +104,7 @@ def vector_valued(program: Program, at: Mapping[str, object] | None = None) -> b
 
 def element_labels(name: str, value: object) -> list[str]:
     """``name`` for a number; ``s[0]``, ``s[1]``, ... (``W[0, 1]`` for a matrix) for an array's elements."""
-    if not is_array(value):
-        return [name]
-    return [f"{name}[{', '.join(map(str, where))}]" for where in np.ndindex(value.shape)]
-
-
-def _one_hot(value: object, where: tuple[int, ...]) -> object:
-    if not is_array(value):
-        return 1.0
-    seed = np.zeros(value.shape)
-    seed[where] = 1.0
-    return seed
+    return [label for label, _ in elements(name, value)]
 
 
 def array_reverse_rows(program: Program, values: Sequence[object]) -> list[list[float]]:
@@ -122,7 +113,7 @@ def array_reverse_rows(program: Program, values: Sequence[object]) -> list[list[
     rows = []
     for out in program.outputs:
         for where in np.ndindex(np.shape(values[out])):
-            adjoint = array_adjoints(program, values, out, _one_hot(values[out], where))
+            adjoint = array_adjoints(program, values, out, one_hot(values[out], where))
             rows.append([float(v) for node in inputs for v in np.ravel(adjoint[node])])
     return rows
 
@@ -133,7 +124,7 @@ def array_forward_rows(program: Program, values: Sequence[object]) -> list[list[
     for node in program.inputs.values():
         for where in np.ndindex(np.shape(values[node])):
             with np.errstate(all="ignore"):
-                tangent = jvp_sweep(ARRAYS, program, values, {node: _one_hot(values[node], where)})
+                tangent = jvp_sweep(ARRAYS, program, values, {node: one_hot(values[node], where)})
             columns.append(
                 [
                     float(v)

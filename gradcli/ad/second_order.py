@@ -127,30 +127,20 @@ def _array_hessian(program: Program, point: Mapping[str, Any], wrt: Sequence[str
     """The Hessian of a program with arrays, one H e_j per input element j (of ``wrt``'s inputs):
     rows and columns are elements, ``W[0, 1]``."""
     values = _scalar_output_values(program, point)
-    rows = [(label, node, at) for name, node in program.inputs.items() for label, at in _elements(name, values[node])]
-    columns = [row for row, name in zip(rows, _input_names(program, values)) if wrt is None or name in wrt]
+    rows, columns = [], []
+    for name, node in program.inputs.items():
+        for label, at in arrays.elements(name, values[node]):
+            rows.append((label, node, at))
+            if wrt is None or name in wrt:
+                columns.append((label, node, at))
     elements = sum(int(np.size(v)) for v in values)
     limits.check_work(len(columns) * 4 * elements, "choose fewer inputs with --wrt")
     matrix: dict[str, dict[str, float]] = {label: {} for label, _, _ in rows}
     gradient: dict[str, float] = {}
     with paused_gc():
         for column, node, at in columns:
-            seed = np.zeros(np.shape(values[node]))
-            seed[at] = 1.0
-            grads, product = gradient_and_hvp(program, values, {node: arrays.as_value(seed) if seed.ndim else 1.0})
+            grads, product = gradient_and_hvp(program, values, {node: arrays.one_hot(values[node], at)})
             for label, row_node, row_at in rows:
                 matrix[label][column] = float(np.asarray(product[row_node])[row_at])
                 gradient[label] = float(np.asarray(grads[row_node])[row_at])
     return Hessian(program, dict(point), values[program.output], gradient, matrix, len(columns))
-
-
-def _elements(name: str, value: Any) -> list[tuple[str, tuple[int, ...]]]:
-    """Each element of an input: its label (``W[0, 1]``, or the name of a number) and its index."""
-    if not is_array(value):
-        return [(name, ())]
-    return [(f"{name}[{', '.join(map(str, at))}]", at) for at in np.ndindex(value.shape)]
-
-
-def _input_names(program: Program, values: list[Any]) -> list[str]:
-    """The input each element of :func:`_elements` belongs to, in the same order."""
-    return [name for name, node in program.inputs.items() for _ in _elements(name, values[node])]

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from gradcli.core.lazy_numpy import np
+from gradcli.core.lazy_numpy import is_array, np
 
 Array = "np.ndarray"
 Axis = int | tuple[int, ...] | None
@@ -32,6 +32,22 @@ def as_value(value: Any) -> float | Array:
 
 def shape_of(value: Any) -> tuple[int, ...]:
     return np.shape(value)
+
+
+def elements(name: str, value: Any) -> list[tuple[str, tuple[int, ...]]]:
+    """Each element of a value, by label (``W[0, 1]``; a number is its name) and index."""
+    if not is_array(value):
+        return [(name, ())]
+    return [(f"{name}[{', '.join(map(str, where))}]", where) for where in np.ndindex(value.shape)]
+
+
+def one_hot(value: Any, where: tuple[int, ...]) -> Any:
+    """1 at ``where`` and 0 elsewhere, in the shape of ``value`` (1.0 for a number): a seed."""
+    if not is_array(value):
+        return 1.0
+    seed = np.zeros(value.shape)
+    seed[where] = 1.0
+    return as_value(seed)
 
 
 # ---------------------------------------------------------------- elementwise
