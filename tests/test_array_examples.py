@@ -184,3 +184,24 @@ def test_xor_network_forward_mode_one_pass_per_element():
         for where in np.ndindex(np.shape(want)):
             label = f"{name}[{', '.join(map(str, where))}]" if np.ndim(want) else name
             assert report["gradient"][label] == pytest.approx(float(np.asarray(want)[where]), rel=1e-12, abs=1e-15)
+
+
+def test_xor_network_hessian_against_differences_of_the_gradient():
+    done = cli("compare", "-f", str(ARRAYS / "xor_network.grad"), "--order", "2", "--wrt", "W2,b2", "--json")
+    assert done.returncode == 0, done.stderr
+    report = strict_json(done.stdout)
+    entries = report["entries"]
+    assert all(e["verdict"] == "PASS" for e in entries)
+    # rows: every element (29); columns: W2's 4 and b2: each pair once
+    assert len(entries) == sum(1 for e in entries) and {e["second"] for e in entries} == {
+        "W2[0]",
+        "W2[1]",
+        "W2[2]",
+        "W2[3]",
+        "b2",
+    }
+    # d2 loss / d b2 d b2 = mean(p*(1-p)), by hand
+    z1 = X @ W1 + B1
+    p = 1 / (1 + np.exp(-(np.tanh(z1) @ W2 + B2)))
+    (entry,) = [e for e in entries if e["first"] == "b2" and e["second"] == "b2"]
+    assert entry["forward_over_reverse"] == pytest.approx(float(np.mean(p * (1 - p))), rel=1e-12)

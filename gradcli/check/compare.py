@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from gradcli.ad.derivative_text import derivative_texts
 from gradcli.ad.evaluation import Evaluation, evaluate, kink_among, kinks_on_path, resolve_point
 from gradcli.ad.forward_mode import forward_mode
-from gradcli.ad.reverse import adjoints
+from gradcli.ad.reverse import adjoints, array_adjoints
 from gradcli.ad.second_order import Hessian, hessian
 from gradcli.ad.symbolic import checked_names, derivative, derivative_program, second_derivative, sizes
 from gradcli.check.array_compare import ArrayComparison, compare_arrays
@@ -35,8 +35,10 @@ from gradcli.check.numeric import (  # noqa: F401 - PASS, WARNING and the thresh
     values_along,
     verdict,
 )
+from gradcli.core import arrays
 from gradcli.core.errors import GradcliError, InputProblem, UnknownInput
 from gradcli.core.graph import Program
+from gradcli.core.lazy_numpy import np
 from gradcli.core.values import forward_values, has_arrays
 from gradcli.syntax.parser import parse
 
@@ -212,6 +214,9 @@ def compare_second(
     held fixed)."""
     checked_step(h)
     names = checked_names(program, wrt)
+    point = resolve_point(program, at or {})
+    if has_arrays(program, point):
+        return _compare_second_arrays(program, point, h, names)
     H = hessian(program, at, names)
     ev = evaluate(program, H.point)
     second = second_derivative(program, names)
@@ -264,3 +269,57 @@ def gradient_difference(program: Program, point: dict[str, float], name: str, h:
     values, x = values_along(program, point, name), point[name]
     plus, minus = adjoints(program, values(x + h)), adjoints(program, values(x - h))
     return {a: (plus[node] - minus[node]) / (2 * h) for a, node in program.inputs.items()}
+
+
+def _compare_second_arrays(
+    program: Program, point: Mapping[str, Any], h: float | None, names: Sequence[str]
+) -> SecondComparison:
+    """:func:`compare_second` for a program with arrays, entry by entry over the elements: the
+    Hessian by forward-over-reverse (dual numbers) against central differences of the reverse-mode
+    gradient along each element. No symbolic second derivatives for arrays yet."""
+    H = hessian(program, point, names)
+    ev = evaluate(program, H.point)
+    columns = list(next(iter(H.matrix.values()), {}))
+    owner = {
+        label: (name, where)
+        for name, node in program.inputs.items()
+        for label, where in arrays.elements(name, ev.values[node])
+    }
+    differences, steps = {}, {}
+    for column in columns:
+        name, where = owner[column]
+        x = H.point[name]
+        steps[column] = h if h is not None else default_step(float(np.asarray(x)[where]))
+        differences[column] = _gradient_difference_along(ev, name, where, steps[column])
+    order = {label: k for k, label in enumerate(H.matrix)}
+    rows = []
+    for b in columns:
+        kink = kink_among(ev, kinks_on_path(program, owner[b][0])) if ev.kinks else None
+        for a in H.matrix:
+            if a in H.matrix[b] and order[a] > order[b]:
+                continue  # each pair once
+            automatic = H.matrix[a][b]
+            transposed = H.matrix[b][a] if a in H.matrix[b] else automatic
+            errors = {"numerical": relative_error(differences[b][a], automatic)}
+            errors["symmetry"] = relative_error(transposed, automatic)
+            outcome = KINK if kink is not None else verdict(worst_error(errors))
+            rows.append(
+                SecondRow(a, b, "", math.nan, differences[b][a], steps[b], automatic, transposed, errors, outcome, kink)
+            )
+    passes = {"forward_over_reverse": len(columns), "numerical": 2 * len(columns), "symbolic": 0}
+    return SecondComparison(H, rows, passes)
+
+
+def _gradient_difference_along(ev: Evaluation, name: str, where: tuple, h: float) -> dict[str, float]:
+    """Central differences of the reverse-mode gradient along one element of input ``name``
+    (stop_gradient held fixed), for every element of every input."""
+    program = ev.program
+    values, x = values_along(program, ev.point, name), ev.point[name]
+    step = arrays.one_hot(x, where) * h
+    with np.errstate(all="ignore"):
+        plus, minus = array_adjoints(program, values(x + step)), array_adjoints(program, values(x - step))
+    result = {}
+    for input_name, node in program.inputs.items():
+        for label, at in arrays.elements(input_name, ev.values[node]):
+            result[label] = float((np.asarray(plus[node])[at] - np.asarray(minus[node])[at]) / (2 * h))
+    return result

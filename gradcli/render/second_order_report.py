@@ -321,7 +321,7 @@ def compare_second_table(c: SecondComparison, out: str) -> list:
             f"{r.first}, {r.second}",
             r.verdict,
             (
-                f"{shortened(r.symbolic)}\n= {num(r.symbolic_value)}",
+                f"{shortened(r.symbolic)}\n= {num(r.symbolic_value)}" if r.symbolic else "— (arrays: not yet)",
                 f"{num(r.numerical)}\n(h = {r.step:.2g})",
                 num(r.automatic),
                 Packed([f"{method} {e:.1e}" for method, e in r.errors.items()]),
