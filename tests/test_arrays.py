@@ -219,6 +219,7 @@ def test_every_array_op_is_covered():
     """Each structural op a program can call appears in a case (internal ones through their users)."""
     tested = {op for case in CASES.values() for op in _ops_in(case.text)}
     callable_structural = {op.name for op in OPS.values() if not op.elementwise and op.callable_as}
+    callable_structural -= {"others_product"}  # prod's derivative: its own is refused (see the prod tests)
     assert callable_structural <= tested, callable_structural - tested
 
 
@@ -538,7 +539,7 @@ def test_hessian_vector_product_on_arrays_equals_the_hessian_times_v():
 def test_second_order_through_prod_is_refused_cleanly():
     from gradcli.ad.second_order import hessian
 
-    with pytest.raises(GradcliError, match="second derivatives through prod are not available yet"):
+    with pytest.raises(GradcliError, match="the second derivative of prod is not available yet"):
         hessian(gradcli.parse("prod(x)"), {"x": np.array([1.0, 2.0, 3.0])})
 
 
@@ -619,3 +620,68 @@ def test_numpy_loads_outside_the_memory_limit():
     """NumPy maps 80-120 MB when it loads: that is the libraries', not the run's, as the interpreter's is."""
     done = cli("eval", "-f", str(EXAMPLES / "arrays" / "xor_network.grad"), env={"GRADCLI_MEMORY_LIMIT": "80"})
     assert done.returncode == 0 and "0.6876043006" in done.stdout, done.stderr
+
+
+# ---------------------------------------------------------------- defects of the second fuzzing round
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"x": 1' + "0" * 400 + "}", "x must be a number or a rectangular list of numbers"),
+        ('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", "cannot be read as json values"),
+        ('{"x": null}', "x must be a number or a rectangular list of numbers"),
+        ('{"x": [1, "2"]}', "x must be a number or a rectangular list of numbers"),
+        ('{"x": true}', "x must be a number or a rectangular list of numbers"),
+        ('{"x": 1, "x": 2}', "x is given twice"),
+        ('{"x": []}', "x has no elements"),
+    ],
+)
+def test_hostile_json_values(tmp_path, content, message):
+    path = tmp_path / "p.json"
+    path.write_text(content)
+    assert_clean_error(cli("eval", "sum(x)", "--at-file", str(path)), message)
+
+
+def test_hostile_numpy_files(tmp_path):
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04garbage")
+    assert_clean_error(cli("eval", "sum(x)", "--at-file", str(tmp_path / "bad.npz")), "cannot be read as npz values")
+    np.save(tmp_path / "empty.npy", np.zeros(0))
+    assert_clean_error(cli("compare", "sum(x**2)", "--at-file", f"x={tmp_path / 'empty.npy'}"), "x has no elements")
+    assert_clean_error(cli("eval", "sum(x)", "--at-file", str(tmp_path)), "give a .json or .npz file")
+    (tmp_path / "dir.json").mkdir()
+    assert_clean_error(cli("eval", "sum(x)", "--at-file", str(tmp_path / "dir.json")), "not a regular file")
+
+
+def test_an_exact_zero_element_is_measured_against_its_neighbours():
+    from gradcli.check.compare import compare
+
+    # d/dx[1, 0] of sum(softmax(x, axis=0))*x[0, 0] is exactly 0: the columns of a softmax sum to 1
+    result = compare(gradcli.parse("sum(softmax(x, axis=0))*x[0, 0]"), {"x": np.array([[1.0, 2.0], [3.0, 4.0]])})
+    assert [row.verdict for row in result.rows] == ["PASS"]
+
+
+def test_prods_derivative_reads_back_and_its_own_is_refused():
+    from gradcli.ad.outputs import output_derivatives
+
+    (result,) = output_derivatives(gradcli.parse("prod(x)"), at={"x": np.array([2.0, 3.0, 0.0])})
+    again = gradcli.parse(result.texts["x"])
+    assert forward_values(again, {"x": np.array([2.0, 3.0, 0.0])})[again.output].tolist() == [0.0, 0.0, 6.0]
+    with pytest.raises(GradcliError, match="the derivative of others_product"):
+        gradcli.evaluate("sum(others_product(x))", {"x": [1.0, 2.0]})
+
+
+def test_scalar_jacobians_and_drawings_do_not_load_numpy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, gradcli\n"
+        "from gradcli.ad.jacobian import jacobian\n"
+        "from gradcli.render.dot import to_dot\n"
+        "jacobian(gradcli.parse('[sin(x), y]'), {'x': 1, 'y': 2})\n"
+        "to_dot(gradcli.evaluate('x*y', {'x': 1, 'y': 2}))\n"
+        "assert 'numpy' not in sys.modules, 'numpy loaded'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

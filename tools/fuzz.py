@@ -68,7 +68,7 @@ OTHER_MESSAGE = re.compile(r"^(error:|note:|warning:|wrote |Traceback|Usage:)", 
 FALLBACK_FUNCTIONS = {
     **dict.fromkeys(
         "exp log ln log2 log10 sqrt sin cos tan asin acos atan sinh cosh tanh sigmoid relu softplus erf abs sign step "
-        "stop_gradient detach round floor ceil sum mean amax amin prod count transpose reshape softmax "
+        "stop_gradient detach round floor ceil sum mean amax amin prod count transpose reshape softmax others_product "
         "logsumexp".split(),
         1,
     ),

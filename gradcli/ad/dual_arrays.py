@@ -80,8 +80,7 @@ def _method(op: Op):
         if all(t is None for t in tangents):
             return Dual(out)
         if not op.differentiable:
-            through = "prod" if op.name == "others_product" else op.name  # the op whose gradient uses it
-            raise InputProblem(f"second derivatives through {through} are not available yet")
+            raise InputProblem(f"second derivatives through {op.name} are not available yet")
         return Dual(out, op.jvp(ARRAYS, out, primals, tangents, param))
 
     apply.__name__ = op.name

@@ -182,7 +182,7 @@ def jacobian(
     }
     rows = results[chosen][0]
     disagreement = _largest_difference(rows, results[other][0]) if both else None
-    out_values = [float(v) for out in program.outputs for v in np.ravel(values[out])]
+    out_values = [float(v) for out in program.outputs for v in (np.ravel(values[out]) if arrays else [values[out]])]
     anomalies = [a for a in (first_bad_value(program, values),) if a is not None]
     return Jacobian(
         program,

@@ -104,11 +104,11 @@ def _array_hvp(program: Program, point: Mapping[str, Any], direction: Mapping[st
     values = _scalar_output_values(program, point)
     seeds = {}
     for name, node in program.inputs.items():
-        try:
-            seeds[node] = arrays.as_value(np.broadcast_to(direction[name], np.shape(values[node])))
-        except ValueError:
-            shape = np.shape(values[node])
-            raise InputProblem(f"{name} has shape {shape}: give a direction of that shape", "direction") from None
+        shape = np.shape(values[node])
+        if np.shape(direction[name]) not in ((), shape):
+            reason = f"{name} has shape {shape}: give a direction of that shape (or one number for every element)"
+            raise InputProblem(reason, "direction")
+        seeds[node] = arrays.as_value(np.broadcast_to(direction[name], shape))
     with paused_gc():
         gradient, product = gradient_and_hvp(program, values, seeds)
     names = program.inputs.items()

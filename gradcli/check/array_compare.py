@@ -1,5 +1,8 @@
 """Gradient checks of programs with arrays, as JAX's ``check_grads`` does them.
 
+Errors are relative, as in the scalar check, but an element is measured against the largest
+gradient element of its input too: otherwise an element that is exactly 0 fails on rounding.
+
 Each input array's reverse-mode gradient is checked against central differences and against
 forward mode: element by element for a small array, along a few random directions ``d`` for a
 larger one (the directional derivative is ``sum(gradient * d)``). One verdict per input, with
@@ -14,7 +17,7 @@ from typing import Any, NamedTuple
 from gradcli.ad.evaluation import Evaluation, evaluate, kink_among, kinks_on_path
 from gradcli.ad.forward_mode import jvp_sweep
 from gradcli.ad.symbolic import checked_names, derivative, derivative_program
-from gradcli.check.numeric import FAIL, PASS, default_step, relative_error, values_along, verdict
+from gradcli.check.numeric import FAIL, PASS, default_step, values_along, verdict
 from gradcli.core.algebra import ARRAYS
 from gradcli.core.graph import Program
 from gradcli.core.lazy_numpy import is_array, np
@@ -93,6 +96,15 @@ def _probes(name: str, value: Any) -> tuple[str, list[tuple[str, Any]]]:
     ]
 
 
+def _error(a: float, n: float, scale: float) -> float:
+    """|a - n| / max(|a|, |n|, the input's largest gradient element, 1e-8): the scalar check's measure,
+    except that an element whose exact value is 0 is measured against its neighbours, not against 1e-8
+    (a central difference of a sum of many terms leaves rounding of 1e-11 where the truth is 0)."""
+    if a == n:
+        return 0.0
+    return abs(a - n) / max(abs(a), abs(n), scale, 1e-8)
+
+
 def _check_input(ev: Evaluation, name: str, h: float | None, symbolic: Any = None) -> ArrayRow:
     program, x = ev.program, ev.point[name]
     along = values_along(program, ev.point, name)
@@ -100,6 +112,7 @@ def _check_input(ev: Evaluation, name: str, h: float | None, symbolic: Any = Non
     kind, probes = _probes(name, x)
     if not probes:
         return ArrayRow(name, np.shape(x), "no elements", 0, "—", 0.0, 0.0, 0.0, 0.0, {}, PASS)
+    scale = float(np.max(np.abs(ev.gradient[name])))  # the gradient's size, the measure of an element near 0
     worst = None
     for label, d in probes:
         scale = float(np.max(np.abs(x * d))) if is_array(x) else abs(x)
@@ -109,9 +122,9 @@ def _check_input(ev: Evaluation, name: str, h: float | None, symbolic: Any = Non
             reverse = float(np.sum(ev.gradient[name] * d))
             tangent = jvp_sweep(ARRAYS, program, ev.values, {node: d}).get(output, 0.0)
             along_symbolic = None if symbolic is None else float(np.sum(symbolic * d))
-        errors = {"numerical": relative_error(numerical, reverse), "forward": relative_error(float(tangent), reverse)}
+        errors = {"numerical": _error(numerical, reverse, scale), "forward": _error(float(tangent), reverse, scale)}
         if along_symbolic is not None:
-            errors["symbolic"] = relative_error(along_symbolic, reverse)
+            errors["symbolic"] = _error(along_symbolic, reverse, scale)
         score = max(errors.values()) if all(e == e for e in errors.values()) else np.inf
         if worst is None or score > worst[0]:
             worst = (score, label, reverse, numerical, float(tangent), step, errors, along_symbolic)

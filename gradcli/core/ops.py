@@ -34,6 +34,7 @@ from gradcli.core.domains import (
     UNIT_ARGUMENT,
     Domain,
 )
+from gradcli.core.errors import InputProblem
 from gradcli.core.lazy_numpy import np
 
 # Binding strength when printing, lowest first (Python's ladder).
@@ -528,6 +529,15 @@ def _concat_keys(A, out, args, axis):
     return ak.split_keys([A.shape(a) for a in args], axis)
 
 
+def _not_yet(what: str):
+    """A rule that says, instead of silently giving 0, that a derivative is not available."""
+
+    def refuse(*_: Any) -> Any:
+        raise InputProblem(f"{what} is not available yet")
+
+    return refuse
+
+
 def _joining(name: str, forward, keys, doc: str) -> Op:
     """stack or concat: any number of arguments; each gets its piece of the gradient (``keys`` index them)."""
     return _structural(
@@ -594,11 +604,12 @@ _STRUCTURAL_OPS = [
         "others_product",
         1,
         ak.others_product,
-        None,
-        None,
+        _not_yet("the derivative of others_product (itself the derivative of prod)"),
+        _not_yet("the second derivative of prod"),
         "for each element, the product of the others in its reduction (prod's gradient)",
         has_param=True,
         keyword="axis",
+        callable_as=("others_product",),
     ),
     _structural(
         "count",

@@ -355,7 +355,7 @@ def _far_uses(ranks: list[int], consumers: list[list[int]], excess: int) -> set[
 
 
 def _finite(*numbers: float | np.ndarray) -> bool:
-    return all(bool(np.all(np.isfinite(x))) for x in numbers)
+    return all(math.isfinite(x) if not is_array(x) else bool(np.all(np.isfinite(x))) for x in numbers)
 
 
 class _GradientScale:

@@ -144,7 +144,8 @@ def _format(graph: Graph, node: int, text: dict[int, Text], constants: Mapping[s
     if op.has_param and param.__class__ is float:
         operands.append(_number_text(param, constants))
     elif op.has_param and param != op.default:
-        operands.append((f"\\mathrm{{{_escape(op.keyword or 'at')}}}={_escape(param_text(param))}", PREC_ATOM))
+        shown = _escape(param_text(param))  # reshape's shape as it is; an option by its name
+        operands.append((f"\\mathrm{{{_escape(op.keyword)}}}={shown}" if op.keyword else shown, PREC_ATOM))
     return NOTATIONS.get(op.name, _from_table)(op, operands)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -84,15 +85,19 @@ def read_values(spec: str) -> dict[str, Any]:
         raise InputProblem("give a .json or .npz file of named values, or NAME=FILE.npy", "at_file", clipped(spec))
     if suffix == ".npy" and name is None:
         raise InputProblem("a .npy file holds one array: name it, e.g. x=values.npy", "at_file", clipped(spec))
-    if not path.is_file():
+    if not path.exists():
         raise InputProblem("no such file", "at_file", clipped(spec))
+    if not path.is_file():
+        raise InputProblem("not a regular file", "at_file", clipped(spec))
     if path.stat().st_size > MAX_FILE_BYTES:
         raise InputProblem(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB", "at_file", clipped(spec))
     try:
         values = _read(path, suffix, name)
-    except (OSError, ValueError, UnicodeDecodeError) as error:
-        reason = f"cannot be read as {suffix[1:]} values ({clipped(str(error), 120)})"
-        raise InputProblem(reason, "at_file", clipped(spec)) from None
+    except _FileProblem as problem:
+        raise InputProblem(f"cannot be read as {suffix[1:]} values ({problem})", "at_file", clipped(spec)) from None
+    except (OSError, ValueError, EOFError, RecursionError, zipfile.BadZipFile, UnicodeDecodeError) as error:
+        said = f" ({clipped(str(error), 120)})" if suffix == ".json" and isinstance(error, ValueError) else ""
+        raise InputProblem(f"cannot be read as {suffix[1:]} values{said}", "at_file", clipped(spec)) from None
     for key, value in values.items():
         if not _NAME.fullmatch(key):
             raise InputProblem(f"{clipped(key)} is not a name an input can have", "at_file", clipped(spec))
@@ -100,16 +105,41 @@ def read_values(spec: str) -> dict[str, Any]:
     return values
 
 
+class _FileProblem(Exception):
+    """What is wrong with a file of values, in words fit for the message."""
+
+
 def _read(path: Path, suffix: str, name: str | None) -> dict[str, Any]:
     if suffix == ".npy":
+        _check_npy_header(path)
         return {name: np.load(path, allow_pickle=False)}
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
-    data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+    data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant, object_pairs_hook=_no_twice)
     if not isinstance(data, dict):
-        raise ValueError('expected an object of names to values, such as {"x": [1, 2, 3]}')
+        raise _FileProblem('expected an object of names to values, such as {"x": [1, 2, 3]}')
     return data
+
+
+def _check_npy_header(path: Path) -> None:
+    """Refuse an array too large to hold before reading it (its header says its shape)."""
+    with open(path, "rb") as stream:
+        version = np.lib.format.read_magic(stream)
+        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, _ = header(stream)
+    size = math.prod(shape)
+    if size > MAX_ELEMENTS:
+        raise _FileProblem(f"it holds {size:,} numbers; the limit is {MAX_ELEMENTS:,}")
+
+
+def _no_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _FileProblem(f"{clipped(key)} is given twice")
+        seen[key] = value
+    return seen
 
 
 def _refuse_constant(constant: str) -> None:
@@ -123,15 +153,15 @@ def _as_number_or_array(value: Any, name: str, spec: str) -> float | np.ndarray:
     """A float, or a float64 array (read-only); anything else names what is wrong."""
     if is_array(value) and value.dtype.kind not in "biuf":
         raise InputProblem(f"{name} holds {value.dtype} values, not numbers", "at_file", clipped(spec))
-    if isinstance(value, list):
-        value = _spelled_out(value)
-    elif isinstance(value, str):
-        value = _SPELLED.get(value, value)
+    reason = f'{name} must be a number or a rectangular list of numbers ("nan", "inf" and "-inf" as strings)'
+    if not is_array(value):
+        value = _spelled_out([value], reason, spec)[0]
     try:
         array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        reason = f"{name} must be a number or a rectangular list of numbers"
+    except (TypeError, ValueError, OverflowError):
         raise InputProblem(reason, "at_file", clipped(spec)) from None
+    if array.size == 0:
+        raise InputProblem(f"{name} has no elements", "at_file", clipped(spec))
     if array.size > MAX_ELEMENTS:
         raise InputProblem(
             f"{name} holds {array.size:,} numbers; the limit is {MAX_ELEMENTS:,}", "at_file", clipped(spec)
@@ -139,8 +169,9 @@ def _as_number_or_array(value: Any, name: str, spec: str) -> float | np.ndarray:
     return float(array) if array.ndim == 0 else arrays.as_value(array)
 
 
-def _spelled_out(items: list) -> list:
-    """Nested lists with "nan", "inf" and "-inf" replaced by their numbers (a loop, not recursion)."""
+def _spelled_out(items: list, reason: str, spec: str) -> list:
+    """Nested lists of numbers, with "nan", "inf" and "-inf" replaced by theirs (a loop, not
+    recursion); anything else (null, true, "2", objects) is refused with ``reason``."""
     stack = [items]
     while stack:
         current = stack.pop()
@@ -149,4 +180,6 @@ def _spelled_out(items: list) -> list:
                 stack.append(item)
             elif isinstance(item, str) and item in _SPELLED:
                 current[k] = _SPELLED[item]
+            elif item.__class__ not in (int, float):
+                raise InputProblem(reason, "at_file", clipped(spec))
     return items
