@@ -685,3 +685,15 @@ def test_scalar_jacobians_and_drawings_do_not_load_numpy():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("name", [name for name, op in OPS.items() if op.elementwise and op.arity > 0])
+def test_numpy_kernels_take_plain_numbers_too(name):
+    """In a program with arrays every node runs its NumPy kernel, numbers included (tools/fuzz.py found erf's not)."""
+    op = OPS[name]
+    param = 2.0 if op.has_param else None
+    args = [0.5, 1.5, 0.7][: op.arity]
+    with np.errstate(all="ignore"):
+        got = op.array_kernel_for(param)(*args)
+    assert np.ndim(got) == 0
+    assert float(got) == pytest.approx(op.evaluate(args, param), rel=4e-16, abs=0)

@@ -120,7 +120,7 @@ def sqrt(x):
 
 
 def erf(x):
-    return np.frompyfunc(math.erf, 1, 1)(x).astype(np.float64)  # NumPy has no erf of its own
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=np.float64)  # NumPy has no erf of its own
 
 
 def equal(x, y):
