@@ -601,17 +601,21 @@ def test_diff_of_an_array_program_needs_its_values():
 
 
 def test_programs_of_numbers_start_without_numpy():
+    run_python(
+        "from gradcli.cli import app",
+        "from gradcli.render import eval_report, dot, json_report",
+        "gradcli.evaluate('(3*x + 2)**2', {'x': 1})",
+        "assert 'numpy' not in sys.modules, 'numpy loaded'",
+        "assert gradcli.evaluate('sum(x**3)', {'x': [1, 2, 3]}).value == 36",
+    )
+
+
+def run_python(*lines: str) -> None:
+    """Run the lines in a fresh interpreter (with sys and gradcli imported); they must succeed."""
     import subprocess
     import sys
 
-    code = (
-        "import sys, gradcli\n"
-        "from gradcli.cli import app\n"
-        "from gradcli.render import eval_report, dot, json_report\n"
-        "gradcli.evaluate('(3*x + 2)**2', {'x': 1})\n"
-        "assert 'numpy' not in sys.modules, 'numpy loaded'\n"
-        "assert gradcli.evaluate('sum(x**3)', {'x': [1, 2, 3]}).value == 36\n"
-    )
+    code = "\n".join(["import sys, gradcli", *lines])
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -672,19 +676,13 @@ def test_prods_derivative_reads_back_and_its_own_is_refused():
 
 
 def test_scalar_jacobians_and_drawings_do_not_load_numpy():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, gradcli\n"
-        "from gradcli.ad.jacobian import jacobian\n"
-        "from gradcli.render.dot import to_dot\n"
-        "jacobian(gradcli.parse('[sin(x), y]'), {'x': 1, 'y': 2})\n"
-        "to_dot(gradcli.evaluate('x*y', {'x': 1, 'y': 2}))\n"
-        "assert 'numpy' not in sys.modules, 'numpy loaded'\n"
+    run_python(
+        "from gradcli.ad.jacobian import jacobian",
+        "from gradcli.render.dot import to_dot",
+        "jacobian(gradcli.parse('[sin(x), y]'), {'x': 1, 'y': 2})",
+        "to_dot(gradcli.evaluate('x*y', {'x': 1, 'y': 2}))",
+        "assert 'numpy' not in sys.modules, 'numpy loaded'",
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize("name", [name for name, op in OPS.items() if op.elementwise and op.arity > 0])
