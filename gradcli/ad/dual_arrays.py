@@ -19,7 +19,7 @@ from gradcli.core import arrays
 from gradcli.core.algebra import ARRAYS
 from gradcli.core.errors import InputProblem
 from gradcli.core.graph import Program
-from gradcli.core.lazy_numpy import is_array, np
+from gradcli.core.lazy_numpy import np
 from gradcli.core.ops import OPS, Op
 
 
@@ -106,12 +106,6 @@ def gradient_and_hvp(
     gradient, product = {}, {}
     for node in program.inputs.values():
         adjoint = sent.get(node, Dual(0.0))
-        gradient[node] = _shaped(adjoint.primal, values[node])
-        product[node] = _shaped(0.0 if adjoint.tangent is None else adjoint.tangent, values[node])
+        gradient[node] = arrays.shaped_like(adjoint.primal, values[node])
+        product[node] = arrays.shaped_like(0.0 if adjoint.tangent is None else adjoint.tangent, values[node])
     return gradient, product
-
-
-def _shaped(value: Any, like: Any) -> Any:
-    if is_array(like):
-        return arrays.as_value(np.broadcast_to(value, like.shape))
-    return float(value)

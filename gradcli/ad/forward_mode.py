@@ -14,7 +14,7 @@ passes, against one for reverse mode.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, NamedTuple
 
@@ -161,15 +161,21 @@ def _array_forward_mode(program: Program, point: Mapping[str, Any], names: Seque
     column of tangents (``x[0]``, ``x[1]``, ...): the gradient one number at a time."""
     values = forward_values(program, point)
     size = sum(int(np.size(v)) for v in values)
-    seeds = [
-        (label, program.inputs[name], where)
-        for name in names
-        for label, where in arrays.elements(name, values[program.inputs[name]])
-    ]
-    limits.check_work(len(seeds) * 4 * size, "choose fewer inputs with --wrt, or use reverse mode")
-    result = {}
-    with paused_gc(), np.errstate(all="ignore"):
-        for label, node, where in seeds:
-            tangent = jvp_sweep(ARRAYS, program, values, {node: arrays.one_hot(values[node], where)})
-            result[label] = [arrays.shaped_like(tangent.get(n, 0.0), values[n]) for n in program.nodes]
+    passes = sum(int(np.size(values[program.inputs[name]])) for name in names)
+    limits.check_work(passes * 4 * size, "choose fewer inputs with --wrt, or use reverse mode")
+    with paused_gc():
+        result = {
+            label: [arrays.shaped_like(tangent.get(n, 0.0), values[n]) for n in program.nodes]
+            for label, tangent in element_tangents(program, values, names)
+        }
     return ForwardResult(program, dict(point), values, result, len(result))
+
+
+def element_tangents(program: Program, values: Sequence[Any], names: Sequence[str]) -> Iterator[tuple[str, dict]]:
+    """For each element of each input of ``names`` (``x[0]``, ``x[1]``, ...): its label and the
+    tangent of every node along it, one forward pass each (a tangent absent is exactly 0)."""
+    for name in names:
+        node = program.inputs[name]
+        for label, where in arrays.elements(name, values[node]):
+            with np.errstate(all="ignore"):
+                yield label, jvp_sweep(ARRAYS, program, values, {node: arrays.one_hot(values[node], where)})

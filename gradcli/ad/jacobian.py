@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from gradcli.ad.evaluation import Anomaly, Kink, find_kinks, first_bad_value, resolve_point
-from gradcli.ad.forward_mode import jvp_sweep, tangent_sweep
+from gradcli.ad.forward_mode import element_tangents, tangent_sweep
 from gradcli.ad.reverse import adjoints, array_adjoints
-from gradcli.core.algebra import ARRAYS
+from gradcli.core import arrays
 from gradcli.core.arrays import elements, one_hot
 from gradcli.core.errors import InputProblem
 from gradcli.core.gcpause import paused_gc
@@ -120,18 +120,10 @@ def array_reverse_rows(program: Program, values: Sequence[object]) -> list[list[
 
 def array_forward_rows(program: Program, values: Sequence[object]) -> list[list[float]]:
     """Forward mode with arrays: one tangent pass per input element gives a column."""
-    columns = []
-    for node in program.inputs.values():
-        for where in np.ndindex(np.shape(values[node])):
-            with np.errstate(all="ignore"):
-                tangent = jvp_sweep(ARRAYS, program, values, {node: one_hot(values[node], where)})
-            columns.append(
-                [
-                    float(v)
-                    for out in program.outputs
-                    for v in np.ravel(np.broadcast_to(tangent.get(out, 0.0), np.shape(values[out])))
-                ]
-            )
+    columns = [
+        [float(v) for out in program.outputs for v in np.ravel(arrays.shaped_like(tangent.get(out, 0.0), values[out]))]
+        for _, tangent in element_tangents(program, values, list(program.inputs))
+    ]
     return [list(row) for row in zip(*columns)]
 
 

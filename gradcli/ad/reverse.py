@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from gradcli.core import arrays
 from gradcli.core.algebra import ARRAYS, FLOATS, NodeAlgebra
 from gradcli.core.graph import Graph, Program
-from gradcli.core.lazy_numpy import is_array, np
+from gradcli.core.lazy_numpy import np
 from gradcli.core.ops import Op
 
 
@@ -195,11 +196,4 @@ def array_adjoints(program: Program, values: Sequence[Any], output: int | None =
     output = program.output if output is None else output
     with np.errstate(all="ignore"):
         sent = vjp_sweep(ARRAYS, program.graph, output, seed, values)
-    return [_shaped(sent.get(node, 0.0), values[node]) for node in program.nodes]
-
-
-def _shaped(adjoint: Any, value: Any) -> Any:
-    """An adjoint as a float or as an array of its node's shape (0 sent becomes zeros)."""
-    if is_array(value):
-        return np.broadcast_to(adjoint, value.shape) if np.shape(adjoint) != value.shape else adjoint
-    return float(adjoint)
+    return [arrays.shaped_like(sent.get(node, 0.0), values[node]) for node in program.nodes]

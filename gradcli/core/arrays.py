@@ -231,8 +231,11 @@ def unbroadcast(g, like):
 
 
 def shaped_like(value, like):
-    """``value`` spread to the shape of ``like`` (a tangent summed from arguments of smaller shapes)."""
+    """``value`` spread to the shape of ``like``: a float for a number, else an array of that shape
+    (a tangent summed from arguments of smaller shapes; an adjoint of 0 that nothing was sent)."""
     shape = np.shape(like)
+    if not shape:
+        return float(value)
     return value if np.shape(value) == shape else as_value(np.broadcast_to(value, shape))
 
 
