@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from support import EXAMPLES, assert_clean_error, cli, close, strict_json
+from support import EXAMPLES, assert_clean_error, cli, close, json_report, strict_json
 
 import gradcli
 from gradcli.ad.jacobian import jacobian
@@ -695,3 +695,137 @@ def test_numpy_kernels_take_plain_numbers_too(name):
         got = op.array_kernel_for(param)(*args)
     assert np.ndim(got) == 0
     assert float(got) == pytest.approx(op.evaluate(args, param), rel=4e-16, abs=0)
+
+
+# ---------------------------------------------------------------- outputs element by element
+
+
+def _read_back(text: str, **values) -> np.ndarray:
+    """The value of a program gradcli printed, read back by the library at ``values`` (those it uses)."""
+    program = gradcli.parse(text)
+    point = {name: np.asarray(values[name], dtype=float) for name in program.inputs}
+    return np.asarray(forward_values(program, point)[program.output])
+
+
+def _softmax_row(z, k):
+    """d softmax(z)[k] / dz by hand: s_k (δ_kj − s_j)."""
+    s = _softmax(np.asarray(z, dtype=float))
+    return s[k] * ((np.arange(len(s)) == k) - s)
+
+
+@pytest.mark.parametrize("which", ["s[1]", "1"])
+def test_of_picks_an_element_of_an_array_output(which):
+    z = [0.5, -1.0, 2.0]
+    data = json_report("eval", "s = softmax(z)\ns", "--at", f"z={z}", "--of", which)
+    assert np.isclose(data["value"], _softmax(np.asarray(z))[1], rtol=1e-14)
+    assert np.allclose(data["gradient"]["z"], _softmax_row(z, 1), rtol=1e-13, atol=1e-15)
+
+
+def test_a_vector_output_and_a_list_of_outputs_differentiate_alike():
+    vector = cli("diff", "v = [x**2, x*y]\nv", "--at", "x=1,y=2")
+    listed = cli("diff", "[x**2, x*y]")
+    assert vector.returncode == listed.returncode == 0, vector.stderr + listed.stderr
+    bodies = [block.split("\n", 1)[1] for block in vector.stdout.split("# ")[1:]]
+    assert [b.strip() for b in bodies] == ["2*x", "0", "y", "x"]  # by hand
+    assert [b.split("\n", 1)[1].strip() for b in listed.stdout.split("# ")[1:]] == ["2*x", "0", "y", "x"]
+    assert "# dv[1]/dy" in vector.stdout
+
+
+def test_each_element_of_a_softmax_differentiates_to_its_jacobian_row():
+    z = [0.5, -1.0, 2.0]
+    done = cli("diff", "softmax(z)", "--at", f"z={z}")
+    assert done.returncode == 0, done.stderr
+    blocks = done.stdout.split("# ")[1:]
+    assert [b.split("\n", 1)[0] for b in blocks] == ["d[0]/dz", "d[1]/dz", "d[2]/dz"]
+    for k, block in enumerate(blocks):
+        row = _read_back(block.split("\n", 1)[1], z=z)
+        assert np.allclose(row, _softmax_row(z, k), rtol=1e-13, atol=1e-15), block
+
+
+def test_an_element_beside_an_infinite_derivative_gets_its_own():
+    done = cli("diff", "v = [sqrt(x), x]\nv", "--of", "v[1]", "--at", "x=0")
+    assert done.returncode == 0 and done.stdout == "1\n", done.stdout + done.stderr
+
+
+def test_too_many_elements_to_take_one_by_one_are_refused():
+    assert_clean_error(cli("diff", "x*2", "--at", f"x={[1.0] * 65}"), "65 elements", "--of", "sum(...)")
+
+
+def test_a_list_output_keeps_whole_arrays_by_name():
+    data = json_report("eval", "a = x*2\nb = sum(x**2)\n[a, b]", "--at", "x=[1,2]", "--of", "b")
+    assert data["value"] == 5 and data["gradient"] == {"x": [2, 4]}
+
+
+# ---------------------------------------------------------------- second derivatives of arrays
+
+
+def _hessian_rows(text: str, **values) -> dict[str, np.ndarray]:
+    """Each ``# d2f/d...`` block of ``diff --order 2``, read back at ``values``."""
+    rows = {}
+    for block in text.split("# ")[1:]:
+        heading, body = block.split("\n", 1)
+        rows[heading] = _read_back(body, **values)
+    return rows
+
+
+def test_diff_order_2_rows_read_back_as_the_hessian():
+    x = np.array([0.5, -1.0, 2.0])
+    at = ["--at", "x=[0.5,-1,2]"]
+    done = cli("diff", "logsumexp(x)", "--order", "2", *at)
+    assert done.returncode == 0, done.stderr
+    rows = _hessian_rows(done.stdout, x=x)
+    s = _softmax(x)
+    by_hand = np.diag(s) - np.outer(s, s)
+    assert list(rows) == ["d2f/dx[0]dx", "d2f/dx[1]dx", "d2f/dx[2]dx"]
+    for i, row in enumerate(rows.values()):
+        assert np.allclose(row, by_hand[i], rtol=1e-13, atol=1e-16)
+
+
+def test_diff_order_2_mixed_rows_of_a_bilinear_form():
+    at = ["--at", "x=[1,2]", "--at", "W=[[1,2],[3,4]]", "--at", "y=[5,-1]"]
+    done = cli("diff", "y @ (W @ x)", "--order", "2", "--wrt", "W,x", *at)
+    assert done.returncode == 0, done.stderr
+    y, x = np.array([5.0, -1.0]), np.array([1.0, 2.0])
+    rows = _hessian_rows(done.stdout, x=x, y=y, W=[[1, 2], [3, 4]])
+    for i in range(2):
+        for j in range(2):
+            # d/dW[i, j] of y @ W @ x is y_i x_j: by x_k it is y_i δ_jk, by W it is 0
+            assert np.array_equal(rows[f"d2f/dW[{i}, {j}]dx"], y[i] * np.eye(2)[j])
+            assert np.array_equal(rows[f"d2f/dW[{i}, {j}]dW"], np.zeros((2, 2)))
+    assert np.array_equal(rows["d2f/dx[0]dx"], np.zeros(2)) and np.array_equal(rows["d2f/dx[1]dx"], np.zeros(2))
+
+
+def test_compare_order_2_has_a_symbolic_column_for_arrays():
+    data = json_report("compare", "sum(x**3) + x[0]*x[1]", "--at", "x=[1,2]", "--order", "2")
+    values = {(e["first"], e["second"]): e["symbolic_value"] for e in data["entries"]}
+    assert values[("x[0]", "x[0]")] == 6 and values[("x[1]", "x[1]")] == 12  # 6x by hand
+    assert values.get(("x[0]", "x[1]"), values.get(("x[1]", "x[0]"))) == 1
+    assert not data["failed"]
+
+
+# ---------------------------------------------------------------- slices in derivatives
+
+
+@pytest.mark.parametrize(
+    "program, at, by_hand",
+    [
+        ("sum(x[1:3]**2)", "x=[1,2,3,4]", lambda x: np.where((np.arange(4) >= 1) & (np.arange(4) < 3), 2 * x, 0)),
+        ("sum(x[::-2]*x[1::2])", "x=[1,2,3,4]", lambda x: np.array([0.0, 2 * x[3], 0.0, 2 * x[1]])),  # f = 2*x1*x3
+    ],
+)
+def test_a_derivative_through_a_slice_reads_back(program, at, by_hand):
+    text = cli("diff", program, "--at", at)
+    assert text.returncode == 0 and "scatter(" in text.stdout, text.stderr
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    assert np.array_equal(_read_back(text.stdout, x=x), by_hand(x))
+
+
+def test_a_matrix_slice_derivative_reads_back():
+    text = cli("diff", "sum(A[:, 0]*A[::-1, 1])", "--at", "A=[[1,2],[3,4]]").stdout
+    # f = A00*A11 + A10*A01, by hand
+    assert np.array_equal(_read_back(text, A=[[1, 2], [3, 4]]), [[4, 3], [2, 1]])
+
+
+def test_a_slice_outside_a_subscript_is_refused_at_its_place():
+    stderr = assert_clean_error(cli("eval", "sum([1, 2:3])"), "a slice is written in a subscript")
+    assert "line 1, column 10" in stderr

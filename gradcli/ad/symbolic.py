@@ -16,10 +16,11 @@ from typing import Any, NamedTuple
 from gradcli.ad.evaluation import resolve_point
 from gradcli.ad.reverse import vjp_sweep
 from gradcli.core.algebra import NodeAlgebra, ShapedNodeAlgebra
+from gradcli.core.arrays import elements
 from gradcli.core.errors import InputProblem, UnknownInput
 from gradcli.core.graph import Program, per_program
 from gradcli.core.lazy_numpy import is_array
-from gradcli.core.values import array_ops, forward_values, scalars_only
+from gradcli.core.values import array_ops, forward_values
 
 
 class Derivative(NamedTuple):
@@ -34,8 +35,7 @@ def derivative(program: Program, wrt: Sequence[str] | None = None, at: Mapping[s
     arrays needs its inputs' values (``at``, or its defaults): the shapes decide how matrices
     transpose and where broadcasting is undone."""
     names = checked_names(program, wrt)
-    given = [*program.defaults.values(), *(at or {}).values()]
-    if array_ops(program) or any(isinstance(v, list) or is_array(v) for v in given):
+    if may_have_arrays(program, at):
         gradient = array_gradient_program(program, resolve_point(program, at or {}))
     else:
         gradient = gradient_program(program)
@@ -43,12 +43,15 @@ def derivative(program: Program, wrt: Sequence[str] | None = None, at: Mapping[s
     return Derivative(program, {name: nodes[name] for name in names})
 
 
-def second_derivative(program: Program, wrt: Sequence[str] | None = None) -> Derivative:
+def second_derivative(
+    program: Program, wrt: Sequence[str] | None = None, at: Mapping[str, Any] | None = None
+) -> Derivative:
     """d2 output / d a d b for each pair a <= b (in input order) of ``wrt``: reverse mode
-    run on the gradient's own nodes. Keys are ``"a,b"``."""
-    scalars_only(program, {}, "symbolic differentiation")
+    run on the gradient's own nodes. Keys are ``"a,b"``; with arrays, see :func:`array_second_derivative`."""
     wanted = set(checked_names(program, wrt))
     names = [name for name in program.inputs if name in wanted]  # pairs in input order
+    if may_have_arrays(program, at):
+        return array_second_derivative(program, names, resolve_point(program, at or {}))
     gradient = gradient_program(program)
     first = dict(zip(program.inputs, gradient.outputs))
     A = NodeAlgebra(program.graph)
@@ -57,6 +60,37 @@ def second_derivative(program: Program, wrt: Sequence[str] | None = None) -> Der
         adjoints = symbolic_adjoints(program, first[a])
         for b in names[i:]:
             nodes[f"{a},{b}"] = adjoints.get(program.inputs[b], A.zero)
+    return Derivative(program, nodes)
+
+
+def may_have_arrays(program: Program, at: Mapping[str, Any] | None) -> bool:
+    """Whether the program has array ops, or array values among its defaults and ``at``: if not,
+    it is a program of numbers, whatever values the other inputs are given."""
+    given = [*program.defaults.values(), *(at or {}).values()]
+    return bool(array_ops(program)) or any(isinstance(v, list) or is_array(v) for v in given)
+
+
+def array_second_derivative(
+    program: Program, names: Sequence[str], point: Mapping[str, Any], columns: Sequence[str] | None = None
+) -> Derivative:
+    """Second derivatives of a program with arrays, a row of the Hessian at a time.
+
+    For each element ``a[i]`` of each input ``a`` and each input ``b`` from ``a`` on (or each of
+    ``columns``), the key ``"a[i],b"`` holds d2 output / d a[i] d b, a node of ``b``'s shape: the
+    reverse sweep run again, on the element ``a[i]`` of the symbolic gradient.
+    """
+    gradient = array_gradient_program(program, point)
+    first = dict(zip(program.inputs, gradient.outputs))
+    g = program.graph
+    A = ShapedNodeAlgebra(g, dict(enumerate(forward_values(gradient, point))))
+    nodes = {}
+    for i, a in enumerate(names):
+        for label, where in elements(a, A.value(program.inputs[a])):
+            entry = A.index(first[a], where) if where else first[a]
+            adjoints = vjp_sweep(A, g, entry, A.one, range(len(g)))
+            for b in names[i:] if columns is None else columns:
+                node = program.inputs[b]
+                nodes[f"{label},{b}"] = A.shaped_like(adjoints.get(node, A.zero), node)
     return Derivative(program, nodes)
 
 

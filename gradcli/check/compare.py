@@ -17,7 +17,14 @@ from gradcli.ad.evaluation import Evaluation, evaluate, kink_among, kinks_on_pat
 from gradcli.ad.forward_mode import forward_mode
 from gradcli.ad.reverse import adjoints, array_adjoints
 from gradcli.ad.second_order import Hessian, hessian
-from gradcli.ad.symbolic import checked_names, derivative, derivative_program, second_derivative, sizes
+from gradcli.ad.symbolic import (
+    array_second_derivative,
+    checked_names,
+    derivative,
+    derivative_program,
+    second_derivative,
+    sizes,
+)
 from gradcli.check.array_compare import ArrayComparison, compare_arrays
 from gradcli.check.numeric import (  # noqa: F401 - PASS, WARNING and the thresholds are part of this module's vocabulary
     FAIL,
@@ -276,9 +283,10 @@ def _compare_second_arrays(
 ) -> SecondComparison:
     """:func:`compare_second` for a program with arrays, entry by entry over the elements: the
     Hessian by forward-over-reverse (dual numbers) against central differences of the reverse-mode
-    gradient along each element. No symbolic second derivatives for arrays yet."""
+    gradient along each element, and the symbolic second derivatives a row at a time."""
     H = hessian(program, point, names)
     ev = evaluate(program, H.point)
+    symbolic = _symbolic_hessian_entries(program, H.point, names)
     columns = list(next(iter(H.matrix.values()), {}))
     owner = {
         label: (name, where)
@@ -300,14 +308,36 @@ def _compare_second_arrays(
                 continue  # each pair once
             automatic = H.matrix[a][b]
             transposed = H.matrix[b][a] if a in H.matrix[b] else automatic
-            errors = {"numerical": relative_error(differences[b][a], automatic)}
-            errors["symmetry"] = relative_error(transposed, automatic)
+            by_symbols = symbolic.get((a, b), symbolic.get((b, a), math.nan))
+            errors = {
+                "symbolic": relative_error(by_symbols, automatic),
+                "numerical": relative_error(differences[b][a], automatic),
+                "symmetry": relative_error(transposed, automatic),
+            }
             outcome = KINK if kink is not None else verdict(worst_error(errors))
             rows.append(
-                SecondRow(a, b, "", math.nan, differences[b][a], steps[b], automatic, transposed, errors, outcome, kink)
+                SecondRow(
+                    a, b, "", by_symbols, differences[b][a], steps[b], automatic, transposed, errors, outcome, kink
+                )
             )
-    passes = {"forward_over_reverse": len(columns), "numerical": 2 * len(columns), "symbolic": 0}
+    passes = {"forward_over_reverse": len(columns), "numerical": 2 * len(columns), "symbolic": len(H.matrix)}
     return SecondComparison(H, rows, passes)
+
+
+def _symbolic_hessian_entries(
+    program: Program, point: Mapping[str, Any], names: Sequence[str]
+) -> dict[tuple[str, str], float]:
+    """(element label, element label) -> the symbolic second derivative's value there, each
+    pair in one of its two orders (:func:`array_second_derivative` builds a row per element)."""
+    second = array_second_derivative(program, names, point, columns=list(program.inputs))
+    rows = derivative_program(program, list(second.nodes.values()) or program.outputs)
+    values = dict(zip(second.nodes, (forward_values(rows, point)[node] for node in rows.outputs)))
+    entries = {}
+    for key, row in values.items():
+        a, _, b = key.rpartition(",")
+        for label, where in arrays.elements(b, row):
+            entries[(a, label)] = float(np.asarray(row)[where])
+    return entries
 
 
 def _gradient_difference_along(ev: Evaluation, name: str, where: tuple, h: float) -> dict[str, float]:

@@ -77,15 +77,17 @@ def eval_command(
     from gradcli.ad.evaluation import evaluate
     from gradcli.ad.forward_mode import forward_mode
     from gradcli.ad.jacobian import jacobian, vector_valued
-    from gradcli.ad.outputs import second_order_per_output
+    from gradcli.ad.outputs import chosen_output, element_outputs, second_order_per_output
     from gradcli.render.eval_report import eval_report, forward_report, outputs_report
     from gradcli.syntax.points import parse_point
 
     _check_order(order)
     direction = parse_point([hvp], "direction") if hvp is not None else None
-    parsed = _program(program, file, of)
+    parsed = _program(program, file)
     point = parse_point(at, files=at_file)
-    second = second_order_per_output(parsed, point, order == 2, direction)
+    parsed = chosen_output(parsed, point, of)
+    by_element = element_outputs(parsed, point) if order == 2 or direction is not None else parsed
+    second = second_order_per_output(by_element, point, order == 2, direction)
     if len(parsed.outputs) > 1 or vector_valued(parsed, point):
         emit(outputs_report(jacobian(parsed, point, mode or "auto"), second, json_output))
     elif (mode or "reverse") == "forward":
@@ -106,17 +108,11 @@ def _check_order(order: int) -> None:
         raise InputProblem(f"--order {order}: choose 1 (first derivatives) or 2 (second derivatives too)")
 
 
-def _program(program: str | None, file: str | None, of: str | None = None):
-    """The program (argument or file) parsed, or its one output named by ``--of``."""
-    return _parsed(read_program(program, file), of)
-
-
-def _parsed(source: str, of: str | None = None):
-    """``source`` parsed, or its one output named by ``--of``."""
+def _program(program: str | None, file: str | None):
+    """The program (argument or file) parsed."""
     from gradcli.syntax.parser import parse
 
-    parsed = parse(source)
-    return parsed if of is None else parsed.select(parsed.output_index(of))
+    return parse(read_program(program, file))
 
 
 def _count_second_derivatives(program, wrt: tuple[str, ...], outputs: int = 1) -> None:
@@ -139,19 +135,19 @@ def diff_command(
     of: options.of("With several outputs: only this one (name or position).") = None,
 ) -> None:
     """The symbolic derivative of PROGRAM, in gradcli's own syntax (or LaTeX)."""
-    from gradcli.ad.outputs import output_derivatives
+    from gradcli.ad.outputs import chosen_output, element_outputs, output_derivatives
     from gradcli.render.derivative_report import diff_report
+    from gradcli.syntax.points import parse_point
 
     _check_order(order)
-    parsed = _program(program, file, of)
+    parsed = _program(program, file)
     if not parsed.inputs and not json_output:  # JSON can say so: an empty "derivative"
         raise InputProblem("the program has no inputs, so there is nothing to differentiate it by")
     names = names_listed(wrt)
+    point = parse_point(at, files=at_file)
+    parsed = element_outputs(chosen_output(parsed, point, of), point)
     if order == 2:
         _count_second_derivatives(parsed, names, outputs=len(parsed.outputs))
-    from gradcli.syntax.points import parse_point
-
-    point = parse_point(at, files=at_file)
     emit(diff_report(parsed, output_derivatives(parsed, names, order, expand, point), order, latex, json_output))
 
 
@@ -173,18 +169,20 @@ def compare_command(
     wrt: options.Wrt = (),
 ) -> None:
     """Symbolic, numerical, forward and reverse derivatives side by side, with a verdict."""
+    from gradcli.ad.outputs import chosen_output, element_outputs
     from gradcli.check.compare import compare, compare_second
     from gradcli.render.check_report import comparison_report, second_comparison_report
     from gradcli.syntax.points import parse_point
 
     if sweep:
         _check_sweep_options(h, expect, order, output, json_output)
-        return _sweep(
-            _program(program, file, of), parse_point(at, files=at_file), names_listed(wrt), output, json_output
-        )
-    _check_compare_options(h, expect, order, output)
-    parsed = _program(program, file, of)
+    else:
+        _check_compare_options(h, expect, order, output)
+    parsed = _program(program, file)
     point, names = parse_point(at, files=at_file), names_listed(wrt)
+    parsed = element_outputs(chosen_output(parsed, point, of), point)
+    if sweep:
+        return _sweep(parsed, point, names, output, json_output)
     if order == 2:
         _count_second_derivatives(parsed, names)
         comparison = compare_second(parsed, point, h, names)
@@ -292,14 +290,17 @@ def graph_command(
 ) -> None:
     """Draw PROGRAM's computation graph with Graphviz: values, gradients, and the paths between them."""
     from gradcli.ad.evaluation import evaluation_or_program
+    from gradcli.ad.outputs import chosen_output
     from gradcli.render.drawing import GraphRequest, drawing_format, make_drawings
+    from gradcli.syntax.parser import parse
     from gradcli.syntax.points import parse_point
 
     request = GraphRequest(output, fmt, rankdir, edge_labels, tuple(highlight), html, frames, max_nodes)
     source = read_program(program, file)
     drawing_format(request)  # checked before the program is
-    parsed, notes = _parsed(source, of), []
+    parsed, notes = parse(source), []
     point = parse_point(at, files=at_file)  # checked even when only the structure is drawn
+    parsed = chosen_output(parsed, point, of)
     drawn = evaluation_or_program(parsed, point, structure, request.stepping, notes.append)
     outputs, frame_folder = make_drawings(drawn, request, note=notes.append, terminal=sys.stdout.isatty())
     limits.stop_clock()

@@ -299,11 +299,36 @@ class ShapedNodeAlgebra(NodeAlgebra):
             for ones, other in ((args[0], args[1]), (args[1], args[0])):
                 if self._spread_ones(ones) and self.shape(other) == self.shape(ones):
                     return other
+        if op.name == "index" and g.ops[args[0]].name == "scatter":
+            picked = self._picked_from_scatter(args[0], param)
+            if picked is not None:
+                return picked
         node = super().apply(op, args, param)
         self.value(node)
         return node
+
+    def _picked_from_scatter(self, scattered: int, key: Any) -> int | None:
+        """``scatter(g, x, k)[k]`` is ``g``, and ``scatter(g, x, k)[j]`` is 0 for another element j.
+
+        Only single elements (whole-number keys of full length) are recognised: a seed of one
+        output element, sent back through a stack, reads ``2*x``, not ``scatter(1, v, [0])[0]``.
+        """
+        g = self.graph
+        placed, like = g.args[scattered]
+        shape = self.shape(like)
+        where = _element(g.params[scattered], shape)
+        if where is None or _element(key, shape) is None or self.shape(placed) != ():
+            return None
+        return placed if _element(key, shape) == where else self.zero
 
     def _spread_ones(self, node: int) -> bool:
         """``broadcast_like(1, x)`` or ``broadcast_to(1, x)``: ones of some shape."""
         g = self.graph
         return g.ops[node].name in ("broadcast_like", "broadcast_to") and g.is_const(g.args[node][0], 1.0)
+
+
+def _element(key: Any, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The one element an index key picks, its indices made non-negative; None for a slice or a part."""
+    if len(key) != len(shape) or not all(k.__class__ is int for k in key):
+        return None
+    return tuple(k % n for k, n in zip(key, shape))

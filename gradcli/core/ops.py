@@ -106,8 +106,11 @@ class Op(NamedTuple):
         """What the reverse sweep sends each argument: ``partial * cotangent``, or None for nothing.
 
         An argument whose partial is structurally zero (a constant 0 node) is sent nothing;
-        on floats no partial is, since ``0 * inf`` must stay nan.
+        on floats no partial is, since ``0 * inf`` must stay nan. A cotangent that is structurally
+        zero (a derivative graph's constant 0) sends nothing at all.
         """
+        if A.is_structural_zero(cotangent):
+            return (None,) * len(args)
         if self.vjp_rule is not None:
             return self.vjp_rule(A, cotangent, out, args, param)
         return tuple(

@@ -41,7 +41,7 @@ def diff_report(
 def _heading(out: str, key: str, order: int) -> str:
     if order == 1:
         return f"d{out}/d{key}"
-    a, b = key.split(",")
+    a, _, b = key.rpartition(",")
     return f"d2{out}/d{a}2" if a == b else f"d2{out}/d{a}d{b}"
 
 
@@ -90,7 +90,7 @@ def _by_key(texts: dict[str, str], order: int) -> dict[str, Any]:
         return texts
     nested: dict[str, dict[str, str]] = {}
     for key, text in texts.items():
-        a, b = key.split(",")
+        a, _, b = key.rpartition(",")  # a may be an element such as W[0, 1]
         nested.setdefault(a, {})[b] = text
         nested.setdefault(b, {})[a] = text
     return nested

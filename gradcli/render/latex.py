@@ -141,7 +141,9 @@ def _format(graph: Graph, node: int, text: dict[int, Text], constants: Mapping[s
     operands = [text[a] for a in graph.args[node]]
     if op.name == "index":
         return f"{_operand(operands[0], PREC_ATOM)}_{{{subscripts_text(param)}}}", PREC_ATOM
-    if op.has_param and param.__class__ is float:
+    if op.name == "scatter":
+        operands.append((f"[{subscripts_text(param)}]", PREC_ATOM))
+    elif op.has_param and param.__class__ is float:
         operands.append(_number_text(param, constants))
     elif op.has_param and param != op.default:
         shown = _escape(param_text(param))  # reshape's shape as it is; an option by its name

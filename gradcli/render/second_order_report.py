@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, NamedTuple
@@ -311,6 +312,13 @@ SECOND_COLUMNS = (
 )
 
 
+def _symbolic_cell(r) -> str:
+    """The expression and its value; with arrays the value alone (the expression is a whole row)."""
+    if r.symbolic:
+        return f"{shortened(r.symbolic)}\n= {num(r.symbolic_value)}"
+    return "—" if math.isnan(r.symbolic_value) else num(r.symbolic_value)
+
+
 def compare_second_table(c: SecondComparison, out: str) -> list:
     """The Hessian three ways, entry by entry, with the verdicts (one block per entry where the
     table does not fit)."""
@@ -321,7 +329,7 @@ def compare_second_table(c: SecondComparison, out: str) -> list:
             f"{r.first}, {r.second}",
             r.verdict,
             (
-                f"{shortened(r.symbolic)}\n= {num(r.symbolic_value)}" if r.symbolic else "— (arrays: not yet)",
+                _symbolic_cell(r),
                 f"{num(r.numerical)}\n(h = {r.step:.2g})",
                 num(r.automatic),
                 Packed([f"{method} {e:.1e}" for method, e in r.errors.items()]),

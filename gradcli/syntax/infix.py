@@ -74,6 +74,8 @@ def _with_param(op: Op, operands: list[Text], param: Any, constants: Mapping[str
     if op.name == "index":
         (text, precedence) = operands[0]
         return f"{parenthesize(text, precedence, PREC_ATOM)}[{subscripts_text(param)}]", PREC_ATOM
+    if op.name == "scatter":
+        return _from_table(op, [*operands, (f"[{subscripts_text(param)}]", PREC_ATOM)])
     if op.keyword is not None or param is None:
         if param != op.default:
             operands = [*operands, (f"{op.keyword or 'axis'}={param_text(param)}", PREC_ATOM)]

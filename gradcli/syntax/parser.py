@@ -76,6 +76,8 @@ class _Builder(Transformer):
             return self._array(value)
         if cls is _NoAxis:
             raise NameProblem("None is not a value: it is written only as axis=None (every axis)")
+        if cls is _Slice:
+            raise self._error(NameProblem, "a slice is written in a subscript, such as x[1:3]", value.token)
         return value
 
     def number(self, children: list[Token]) -> float:
@@ -153,7 +155,7 @@ class _Builder(Transformer):
         if op.name == "reshape" and len(positional) == 2:
             return self._whole_numbers(positional[1], token, "a shape"), positional[:1]
         if op.name == "scatter" and len(positional) == 3:  # as a symbolic derivative writes it
-            return self._whole_numbers(positional[2], token, "an index"), positional[:2]
+            return self._index_key(positional[2], token), positional[:2]
         return None, positional
 
     def _composite(self, composite, token: Token, positional: list, keywords: dict) -> int:
@@ -187,6 +189,11 @@ class _Builder(Transformer):
     def _whole_numbers(self, value, token: Token, what: str) -> tuple[int, ...]:
         items = value if value.__class__ is _Elements else [value]
         return tuple(self._whole_number(v, token, what) for v in items)
+
+    def _index_key(self, value, token: Token) -> tuple:
+        """scatter's index, written as a subscript in brackets: ``[0]``, ``[1:3]``, ``[:, 0]``."""
+        items = value if value.__class__ is _Elements else [value]
+        return tuple(tuple(v) if v.__class__ is _Slice else self._whole_number(v, token, "an index") for v in items)
 
     def _placed(self, node: int, token: Token) -> int:
         """``node``, remembering where in the text it is made (for shape errors)."""
@@ -224,6 +231,10 @@ class _Builder(Transformer):
     def slice(self, children: list) -> tuple[int | None, int | None, int | None]:
         start, colon, stop, _, step = children
         return tuple(None if v is None else self._whole_number(v, colon, "a slice bound") for v in (start, stop, step))
+
+    def element_slice(self, children: list) -> tuple[_Slice, None]:
+        """A slice in a list, as scatter's index is written (``scatter(g, x, [1:3])``)."""
+        return _Slice(self.slice(children), children[1]), None
 
     def element(self, children: list) -> tuple[object, str | None]:
         """One element of ``[...]``, and its name when it is a bare name (the last one read)."""
@@ -323,6 +334,15 @@ class _Builder(Transformer):
         node, name = self.last_named
         if node == output and name in self.bind_count and self.graph.args[output]:
             self.labels[output] = (name, self.bind_count[name])
+
+
+class _Slice(tuple):
+    """start, stop and step of a slice written in a list, and the colon's token (for messages)."""
+
+    def __new__(cls, bounds: tuple, token: Token) -> _Slice:
+        made = super().__new__(cls, bounds)
+        made.token = token
+        return made
 
 
 class _Elements(list):
