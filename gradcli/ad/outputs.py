@@ -12,7 +12,7 @@ from gradcli.ad.evaluation import resolve_point
 from gradcli.ad.second_order import Hessian, HessianVectorProduct, hessian, hvp
 from gradcli.ad.symbolic import Derivative, Sizes, derivative, may_have_arrays, second_derivative, sizes
 from gradcli.core.arrays import elements
-from gradcli.core.errors import InputProblem
+from gradcli.core.errors import InputProblem, argument
 from gradcli.core.graph import Program
 from gradcli.core.lazy_numpy import is_array
 from gradcli.core.ops import OPS
@@ -46,7 +46,8 @@ def element_outputs(program: Program, at: Mapping[str, Any] | None = None) -> Pr
     if len(outputs) > MAX_ELEMENT_OUTPUTS:
         raise InputProblem(
             f"the output has {len(outputs)} elements, more than the {MAX_ELEMENT_OUTPUTS} taken one by one here: "
-            f"choose one (such as {names[0]}) with --of, take sum(...) of it, or use gradcli jacobian"
+            f"choose one (such as {names[0]}) with {argument('of')}, take sum(...) of it, "
+            f"or use {argument('jacobian')}"
         )
     return Program(
         graph,
