@@ -95,6 +95,18 @@ class Jump(sympy.Function):
         return type(self).rounding(self.args[0] + type(self).shift)._eval_evalf(prec)
 
 
+def _heaviside(at_zero: int) -> Callable:
+    def step(u):
+        return sympy.Heaviside(u, at_zero)
+
+    step.__name__ = f"heaviside_{at_zero}"
+    return step
+
+
+STEP_AT_0 = Jump.of(_heaviside(0))  # 1 for u > 0, else 0: a comparison as a function of a difference
+STEP_AT_1 = Jump.of(_heaviside(1))  # 1 for u >= 0
+
+
 class AtKink(NamedTuple):
     """A hand-checked value and gradient where the op has no derivative (its convention)."""
 
@@ -188,6 +200,35 @@ ORACLES: dict[str, Oracle] = {
         lambda a, b: mp.mpf(1) if a == b else mp.mpf(0),
         lambda a, b: sympy.S.One if a == b else Jump.of(lambda u: sympy.S.Zero)(a - b),
         (AtKink((2.0, 2.0), 1.0, (0.0, 0.0)),),
+    ),
+    "not_equal": Oracle(
+        lambda a, b: mp.mpf(1) if a != b else mp.mpf(0),
+        lambda a, b: sympy.S.Zero if a == b else Jump.of(lambda u: sympy.S.One)(a - b),
+        (AtKink((2.0, 2.0), 0.0, (0.0, 0.0)),),
+    ),
+    "less": Oracle(
+        lambda a, b: mp.mpf(1) if a < b else mp.mpf(0),
+        lambda a, b: STEP_AT_0(b - a),
+        (AtKink((2.0, 2.0), 0.0, (0.0, 0.0)),),
+    ),
+    "less_equal": Oracle(
+        lambda a, b: mp.mpf(1) if a <= b else mp.mpf(0),
+        lambda a, b: STEP_AT_1(b - a),
+        (AtKink((2.0, 2.0), 1.0, (0.0, 0.0)),),
+    ),
+    "greater": Oracle(
+        lambda a, b: mp.mpf(1) if a > b else mp.mpf(0),
+        lambda a, b: STEP_AT_0(a - b),
+        (AtKink((2.0, 2.0), 0.0, (0.0, 0.0)),),
+    ),
+    "greater_equal": Oracle(
+        lambda a, b: mp.mpf(1) if a >= b else mp.mpf(0),
+        lambda a, b: STEP_AT_1(a - b),
+        (AtKink((2.0, 2.0), 1.0, (0.0, 0.0)),),
+    ),
+    "where": Oracle(lambda c, a, b: a if c else b, lambda c, a, b: sympy.Piecewise((a, sympy.Ne(c, 0)), (b, True))),
+    "floor_divide": Oracle(
+        lambda a, b: mp.floor(a / b), lambda a, b: Jump.of(sympy.floor)(a / b), (AtKink((6.0, 3.0), 2.0, (0.0, 0.0)),)
     ),
 }
 

@@ -101,7 +101,10 @@ def mp_eval(t, env, frozen, tracker: Tracker | None = None):
             track_kinks(tracker, FUNCTIONS[t[1]], (u,))
         v = MP_CALLS[t[1]](u)
     elif kind == "bin":
-        v = MP_BINARY[t[1]](mp_eval(t[2], env, frozen, tracker), mp_eval(t[3], env, frozen, tracker))
+        args = [mp_eval(t[2], env, frozen, tracker), mp_eval(t[3], env, frozen, tracker)]
+        if tracker is not None:
+            track_kinks(tracker, INFIX[t[1]], args)  # comparisons and // jump
+        v = MP_BINARY[t[1]](*args)
     elif kind == "call":
         args = [mp_eval(a, env, frozen, tracker) for a in t[2:]]
         if tracker is not None:

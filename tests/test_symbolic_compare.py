@@ -18,6 +18,7 @@ wrapper their Domain calls for, written in the program itself (``log(1 + (u)**2)
 
 from __future__ import annotations
 
+import ast
 import math
 import os
 import re
@@ -85,6 +86,39 @@ SYMPY_NAMES = {
 SYMBOLS = {name: sympy.Symbol(name, real=True) for name in ("x", "y", "z")}
 TRANSFORMS = (*standard_transformations, rationalize)
 
+# Comparisons and // read as calls of their oracles: in SymPy's own reading they would be
+# Python booleans or Relationals, and floor(x/y), which SymPy does not differentiate.
+_AS_CALLS = {
+    ast.Lt: "less",
+    ast.LtE: "less_equal",
+    ast.Gt: "greater",
+    ast.GtE: "greater_equal",
+    ast.Eq: "equal",
+    ast.NotEq: "not_equal",
+    ast.FloorDiv: "floor_divide",
+}
+SYMPY_NAMES |= {f"_{name}": ORACLES[name].sympy for name in _AS_CALLS.values()}
+
+
+class _Calls(ast.NodeTransformer):
+    """A comparison ``a < b`` as ``_less(a, b)``, and ``a // b`` as ``_floor_divide(a, b)``."""
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        ((op,), (right,)) = node.ops, node.comparators  # gradcli's comparisons do not chain
+        return ast.Call(ast.Name(f"_{_AS_CALLS[type(op)]}", ast.Load()), [node.left, right], [])
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        if type(node.op) in _AS_CALLS:
+            return ast.Call(ast.Name(f"_{_AS_CALLS[type(node.op)]}", ast.Load()), [node.left, node.right], [])
+        return node
+
+
+def as_calls(text: str) -> str:
+    """gradcli text (Python's expression syntax) with comparisons and // written as calls."""
+    return ast.unparse(_Calls().visit(ast.parse(text.strip(), mode="eval")))
+
 
 def sympy_read(text: str, symbols: dict | None = None) -> sympy.Expr:
     """gradcli's printed derivative (one expression, or a program) as one SymPy expression."""
@@ -95,9 +129,9 @@ def sympy_read(text: str, symbols: dict | None = None) -> sympy.Expr:
         name, sep, rhs = line.partition(" = ")
         assert sep and name.isidentifier(), f"not a binding: {line!r} in\n{text}"
         assert name not in SYMPY_NAMES, f"binding shadows a built-in: {line!r}"
-        env[name] = parse_expr(rhs, local_dict=dict(env), transformations=TRANSFORMS)
+        env[name] = parse_expr(as_calls(rhs), local_dict=dict(env), transformations=TRANSFORMS)
     assert " = " not in lines[-1], f"the last line must be the derivative itself:\n{text}"
-    return parse_expr(lines[-1], local_dict=dict(env), transformations=TRANSFORMS)
+    return parse_expr(as_calls(lines[-1]), local_dict=dict(env), transformations=TRANSFORMS)
 
 
 def sympy_value(expr, point: dict[str, float]):

@@ -77,6 +77,7 @@ FALLBACK_FUNCTIONS = {
     ),
     **dict.fromkeys("stack concat".split(), -1),  # any number of arguments
     "clamp": 3,
+    "where": 3,
 }
 _FUNCTIONS: dict[str, int] = {}
 

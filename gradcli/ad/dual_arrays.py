@@ -53,6 +53,16 @@ class DualAlgebra:
         return np.shape(value.primal)
 
     @staticmethod
+    def select(gradient: Dual, condition: Dual, taken: bool, like: Dual) -> Dual | None:
+        """:meth:`ArrayAlgebra.select` on duals: the condition's value picks, for the tangent too."""
+        chosen = ARRAYS.select(gradient.primal, condition.primal, taken, like.primal)
+        if chosen is None:
+            return None
+        if gradient.tangent is None:
+            return Dual(chosen)
+        return Dual(chosen, ARRAYS.select(gradient.tangent, condition.primal, taken, like.primal))
+
+    @staticmethod
     def unbroadcast(value: Dual, like: Dual) -> Dual:
         return _linear(arrays.unbroadcast, value, like.primal)
 

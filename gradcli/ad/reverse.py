@@ -22,7 +22,7 @@ from weakref import WeakKeyDictionary
 
 from gradcli.core import arrays
 from gradcli.core.algebra import ARRAYS, FLOATS, NodeAlgebra
-from gradcli.core.graph import Graph, Program
+from gradcli.core.graph import Graph, Program, per_program
 from gradcli.core.lazy_numpy import np
 from gradcli.core.ops import Op
 
@@ -152,15 +152,37 @@ def reverse_plan(program: Program, output: int) -> tuple[Step, ...]:
     return steps
 
 
+@per_program
+def selects(program: Program) -> bool:
+    """Whether the program uses ``where`` or indexing, whose VJPs may send an argument nothing at all
+    (the branch not taken, the pieces of a stack an index does not pick)."""
+    return any(op.name in ("where", "index") for op in program.graph.ops[: program.size])
+
+
+def silent_nodes(program: Program, values: Sequence[Any], output: int | None = None) -> set[int]:
+    """The nodes the output depends on that the reverse sweep sends nothing: a branch ``where``
+    does not take, and what only it uses (their gradient is 0, not 0 times their partials)."""
+    if not selects(program):
+        return set()
+    output = program.output if output is None else output
+    with np.errstate(all="ignore"):
+        sent = vjp_sweep(ARRAYS, program.graph, output, 1.0, values)
+    return gradient_reach(program, output) - set(sent)
+
+
 def adjoints(program: Program, values: Sequence[float], output: int | None = None, seed: float = 1.0) -> list[float]:
     """d output / d node for every program node (0 for nodes the output does not use).
 
     :func:`vjp_sweep` on floats, with every adjoint starting at 0.0 in a list.
     """
     output = program.output if output is None else output
+    plan = reverse_plan(program, output)
+    if selects(program):  # where sends a branch nothing, which a list of 0.0s cannot tell from 0
+        sent = vjp_sweep(FLOATS, program.graph, output, seed, values)
+        return [sent.get(node, 0.0) for node in program.nodes]
     adj = [0.0] * program.size
     adj[output] = seed
-    for kind, node, rule, a, b, args in reverse_plan(program, output):
+    for kind, node, rule, a, b, args in plan:
         g = adj[node]
         if kind == MUL:
             adj[a] += values[b] * g

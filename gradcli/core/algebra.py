@@ -42,6 +42,12 @@ class FloatAlgebra:
         return value
 
     @staticmethod
+    def select(gradient: float, condition: float, taken: bool, like: float) -> float | None:
+        """The gradient a branch of ``where`` receives: all of it where ``condition`` is ``taken``
+        (true, not 0, for the first branch), else nothing at all (None, not 0)."""
+        return gradient if bool(condition) == taken else None
+
+    @staticmethod
     def shaped_like(value: float, like: float) -> float:
         """Numbers have no shape to spread to."""
         return value
@@ -62,10 +68,23 @@ class ArrayAlgebra(FloatAlgebra):
         for op in OPS.values():
             if op.forward is not None:
                 setattr(self, op.name, op.array or op.forward)
+        self.scatter = _selected_scatter
+        self.index = _selected_index
 
     unbroadcast = staticmethod(arrays.unbroadcast)
     shaped_like = staticmethod(arrays.shaped_like)
     mul = staticmethod(arrays.times)  # not the kernel: partials of 1 (add, sub) pass the gradient on uncopied
+
+    @staticmethod
+    def select(gradient: Any, condition: Any, taken: bool, like: Any) -> Any:
+        """:meth:`FloatAlgebra.select` element by element: the elements not taken receive nothing
+        (:func:`arrays.selected`), so that ``0 * nan`` from the branch's own partials never appears."""
+        if condition.__class__ is float:
+            return arrays.unbroadcast(gradient, like) if bool(condition) == taken else None
+        mask = (np.asarray(condition) != 0) == taken
+        if not mask.any():
+            return None
+        return arrays.unbroadcast(arrays.selected(gradient, mask), like)
 
     @staticmethod
     def ndim(value: Any) -> int:
@@ -74,6 +93,25 @@ class ArrayAlgebra(FloatAlgebra):
     @staticmethod
     def shape(value: Any) -> tuple[int, ...]:
         return np.shape(value)
+
+
+def _selected_scatter(g: Any, like: Any, key: Any) -> Any:
+    """Indexing's transpose in the reverse sweep: the elements the index does not pick receive nothing."""
+    mask = np.zeros(np.shape(like), dtype=bool)
+    mask[arrays.as_index(key)] = True
+    return arrays.selected(arrays.scatter(g, like, key), mask)
+
+
+def _selected_index(g: Any, key: Any) -> Any:
+    """Part of a gradient (a piece of a stack); None where none of its elements receive anything."""
+    taken = getattr(g, "taken", None)
+    picked = arrays.index(g, key)
+    if taken is None:
+        return picked
+    part = taken[arrays.as_index(key)]
+    if not np.any(part):
+        return None
+    return picked if np.all(part) else arrays.selected(picked, part)
 
 
 ARRAYS = ArrayAlgebra()
@@ -107,6 +145,12 @@ class NodeAlgebra:
     def unbroadcast(self, node: int, like: int) -> int:
         """Symbolic derivatives are of scalar programs: nothing to sum down."""
         return node
+
+    def select(self, gradient: int, condition: int, taken: bool, like: int) -> int:
+        """``where(c, g, 0)`` (or ``where(c, 0, g)``): products with it move inside (see ``_mul``), so
+        that the derivative reads ``where(x > 0, 0.5/sqrt(x), 0)`` and is 0 where the branch is not taken."""
+        chosen = self.where(condition, gradient, self.zero) if taken else self.where(condition, self.zero, gradient)
+        return self.unbroadcast(chosen, like)
 
     def shaped_like(self, node: int, like: int) -> int:
         """Symbolic derivatives are of scalar programs: nothing to spread."""
@@ -171,6 +215,13 @@ def _sub(A: NodeAlgebra, args, consts, param) -> int | None:
 def _mul(A: NodeAlgebra, args, consts, param) -> int | None:
     x, y = args
     cx, cy = consts
+    for factor, other in ((x, y), (y, x)):
+        inside = _selecting(A, other)
+        if inside is not None:  # p * where(c, g, 0) -> where(c, p*g, 0): no p*0 where p is nan
+            condition, first, second = A.graph.args[other]
+            if inside == 1:
+                return A.where(condition, A.mul(factor, first), second)
+            return A.where(condition, first, A.mul(factor, second))
     if cy is not None and cx is None:
         return A.mul(y, x)  # constants first: 2*x
     if cx == 1 or cy == 1:
@@ -195,6 +246,24 @@ def _mul(A: NodeAlgebra, args, consts, param) -> int | None:
         factor, rest = A.graph.args[x]
         return A.mul(factor, A.mul(rest, y))  # (2*x)*z -> 2*(x*z)
     return None
+
+
+def _selecting(A: NodeAlgebra, node: int) -> int | None:
+    """1 or 2 for ``where(c, g, 0)`` or ``where(c, 0, g)``: which branch holds the gradient; else None."""
+    if not A._is(node, "where"):
+        return None
+    _, first, second = A.graph.args[node]
+    if A.graph.is_const(second, 0.0):
+        return 1
+    return 2 if A.graph.is_const(first, 0.0) else None
+
+
+def _where(A: NodeAlgebra, args, consts, param) -> int | None:
+    """A condition known when the derivative is built picks its branch; two equal branches are one."""
+    condition, first, second = args
+    if consts[0] is not None:
+        return first if consts[0] else second
+    return first if first == second else None
 
 
 def _scaled(A: NodeAlgebra, node: int) -> bool:
@@ -231,7 +300,7 @@ def _powc(A: NodeAlgebra, args, consts, param) -> int | None:
     return None
 
 
-_RULES = {"add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "powc": _powc}
+_RULES = {"add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "powc": _powc, "where": _where}
 
 
 def _method(op: Op):

@@ -47,7 +47,7 @@ def one_hot(value: Any, where: tuple[int, ...]) -> Any:
         return 1.0
     seed = np.zeros(value.shape)
     seed[where] = 1.0
-    return as_value(seed)
+    return selected(seed, seed != 0.0)  # the other elements receive nothing, not 0 times their partials
 
 
 # ---------------------------------------------------------------- elementwise
@@ -125,6 +125,84 @@ def erf(x):
 
 def equal(x, y):
     return (np.asarray(x) == np.asarray(y)).astype(np.float64)
+
+
+def compared(name: str):
+    """NumPy's comparison ``name`` (``less``, ``greater_equal``, ...) as a kernel of 1.0 and 0.0."""
+
+    def kernel(x, y):
+        return as_value(getattr(np, name)(x, y))
+
+    kernel.__name__ = name
+    return kernel
+
+
+def where(c, a, b):
+    return as_value(np.where(np.asarray(c) != 0, a, b))  # nan counts as true, as in the scalar kernel
+
+
+def floor_divide(x, y):
+    return as_value(np.floor_divide(x, y))
+
+
+def selected(gradient, taken) -> Array:
+    """``gradient`` where ``taken`` holds, and exactly nothing elsewhere: what ``where`` sends a branch.
+
+    The elements not taken are 0 that stays 0 when the reverse sweep multiplies it by a local
+    partial, also an infinite or nan one (the branch ``where`` does not take contributes
+    nothing, not ``0 * nan``). It stays so through elementwise products, negation and sums of
+    two such gradients; any other operation gives a plain array. An array whose every element
+    is taken is returned as it is.
+    """
+    mask = np.broadcast_to(np.asarray(taken, dtype=bool), np.shape(gradient))
+    values = np.where(mask, gradient, 0.0)
+    if mask.all():
+        return as_value(values)
+    out = np.asarray(values, dtype=np.float64).view(_selected_class())
+    out.taken = mask
+    out.flags.writeable = False
+    return out
+
+
+def _taken(value) -> Any:
+    return getattr(value, "taken", None)
+
+
+_SELECTED: list[type] = []  # the ndarray subclass, made when first needed (NumPy loads lazily)
+
+
+def _selected_class() -> type:
+    if not _SELECTED:
+
+        class Selected(np.ndarray):
+            """A gradient with elements that receive nothing (see :func:`selected`)."""
+
+            taken = None
+
+            def __array_finalize__(self, obj) -> None:
+                self.taken = None  # views and slices: no longer known which elements are taken
+
+            def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+                plain = [np.asarray(x) if isinstance(x, np.ndarray) else x for x in inputs]
+                result = getattr(ufunc, method)(*plain, **kwargs)
+                masks = [_taken(x) for x in inputs]
+                return _still_selected(ufunc, method, result, masks)
+
+        _SELECTED.append(Selected)
+    return _SELECTED[0]
+
+
+def _still_selected(ufunc, method: str, result, masks: list) -> Any:
+    """The result of an operation on a selected gradient: selected still where the operation keeps
+    the elements not taken at exactly 0 (a product by anything, a negation, a sum of two)."""
+    if method != "__call__" or np.shape(result) != np.shape(next((m for m in masks if m is not None), result)):
+        return result
+    if ufunc is np.multiply or ufunc is np.negative:
+        mask = next(m for m in masks if m is not None)
+        return selected(result, mask)
+    if ufunc is np.add and all(m is not None for m in masks):
+        return selected(result, masks[0] | masks[1])
+    return result
 
 
 def round_half_even(x):

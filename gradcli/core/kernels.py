@@ -207,6 +207,37 @@ def equal(x: float, y: float) -> float:
     return 1.0 if x == y else 0.0
 
 
+def not_equal(x: float, y: float) -> float:
+    return 1.0 if x != y else 0.0
+
+
+def less(x: float, y: float) -> float:
+    return 1.0 if x < y else 0.0
+
+
+def less_equal(x: float, y: float) -> float:
+    return 1.0 if x <= y else 0.0
+
+
+def greater(x: float, y: float) -> float:
+    return 1.0 if x > y else 0.0
+
+
+def greater_equal(x: float, y: float) -> float:
+    return 1.0 if x >= y else 0.0
+
+
+def where(c: float, a: float, b: float) -> float:
+    """a where c is true (not 0; nan counts as true, as in Python and NumPy), else b."""
+    return a if c else b
+
+
+def floor_divide(x: float, y: float) -> float:
+    """x // y as Python computes it for floats (exact: 7 // 0.1 is 69, not floor(70.0)); for y = 0,
+    x / y's infinity or nan, as NumPy gives."""
+    return div(x, y) if y == 0.0 else x // y
+
+
 def whole_distance(x):
     """x minus the nearest whole number: 0 at the jumps of floor and ceil (and, at x - 1/2, of
     round); it changes sign where x crosses one. Numbers (float or mpmath) and NumPy arrays."""
@@ -215,3 +246,10 @@ def whole_distance(x):
     if x != x or x in (INF, -INF):
         return NAN
     return x - round(x)
+
+
+def quotient_whole_distance(x, y):
+    """:func:`whole_distance` of x / y: 0 where x // y and x % y jump (nan where y = 0: no jump there)."""
+    if getattr(x, "ndim", 0) or getattr(y, "ndim", 0):
+        return whole_distance(x / y)
+    return whole_distance(div(x, y))

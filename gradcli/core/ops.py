@@ -38,6 +38,7 @@ from gradcli.core.errors import InputProblem
 from gradcli.core.lazy_numpy import np
 
 # Binding strength when printing, lowest first (Python's ladder).
+PREC_COMPARE = 0
 PREC_ADD = 1
 PREC_MUL = 2
 PREC_UNARY = 3
@@ -178,6 +179,36 @@ def _clamp_partials(A, out, x, lo, hi):
     below = A.step(A.sub(lo, x))
     inside = A.sub(A.one, above)
     return (A.mul(inside, A.sub(A.one, below)), A.mul(inside, below), above)
+
+
+def _comparison(name: str, symbol: str, latex: str, meaning: str) -> Op:
+    """A comparison: 1 where it holds, else 0; derivative 0, with a jump where x = y."""
+    return Op(
+        name,
+        2,
+        getattr(k, name),
+        lambda A, out, x, y: (A.zero, A.zero),
+        infix=symbol,
+        precedence=PREC_COMPARE,
+        latex=latex,
+        kink=lambda x, y: (x - y,),
+        convention=f"{name}'s derivative is 0 on both sides, and taken as 0 also where x = y (its jump)",
+        doc=f"1 where {meaning}, else 0",
+    )
+
+
+def _where_vjp(A, g, out, args, param):
+    """To a, the gradient where c holds; to b, where it does not; to c, nothing."""
+    c, a, b = args
+    return (None, A.select(g, c, True, a), A.select(g, c, False, b))
+
+
+def _where_jvp(A, out, args, tangents, param):
+    c, _, _ = args
+    _, ta, tb = tangents
+    if ta is None and tb is None:
+        return None
+    return A.shaped_like(A.where(c, A.zero if ta is None else ta, A.zero if tb is None else tb), out)
 
 
 def _log_base(base: int, fwd) -> Op:
@@ -432,6 +463,9 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "floor": _numpy("floor"),
     "ceil": _numpy("ceil"),
     "equal": ak.equal,
+    **{name: ak.compared(name) for name in ("not_equal", "less", "less_equal", "greater", "greater_equal")},
+    "where": ak.where,
+    "floor_divide": ak.floor_divide,
 }
 
 # ---------------------------------------------------------------- structural ops
@@ -733,15 +767,38 @@ _OP_LIST += [
     _jump(
         "ceil", k.ceil, "ceil'(x) is taken as 0, also at the jumps (whole x)", "the smallest whole number not below x"
     )._replace(kink=lambda x: (k.whole_distance(x),)),
+    _comparison("equal", "==", "=", "x = y")._replace(callable_as=("equal",)),
+    _comparison("not_equal", "!=", "\\neq", "x ≠ y"),
+    _comparison("less", "<", "<", "x < y"),
+    _comparison("less_equal", "<=", "\\leq", "x ≤ y"),
+    _comparison("greater", ">", ">", "x > y"),
+    _comparison("greater_equal", ">=", "\\geq", "x ≥ y"),
     Op(
-        "equal",
+        "where",
+        3,
+        k.where,
+        # For the trace (1 toward the branch taken); the VJP below sends the other branch nothing.
+        lambda A, out, c, a, b: (A.zero, A.where(c, A.one, A.zero), A.where(c, A.zero, A.one)),
+        latex="\\operatorname{where}",
+        callable_as=("where",),
+        doc="a where c is true (not 0), else b, element by element: where(x > 0, x, 0.1*x)",
+        convention="the gradient goes to the branch taken only; the other receives nothing, not even 0 × nan "
+        "(where(x > 0, sqrt(x), 0) at x = -1 has gradient 0); c receives 0",
+        vjp_rule=_where_vjp,
+        jvp_rule=_where_jvp,
+    ),
+    Op(
+        "floor_divide",
         2,
-        k.equal,
+        k.floor_divide,
         lambda A, out, x, y: (A.zero, A.zero),
-        kink=lambda x, y: (x - y,),
-        convention="equal'(x, y) is taken as 0, also where x = y",
-        callable_as=("equal",),
-        doc="1 where x = y, else 0",
+        infix="//",
+        precedence=PREC_MUL,
+        latex="\\mathbin{//}",
+        kink=lambda x, y: (k.quotient_whole_distance(x, y),),
+        convention="(x // y)' is taken as 0 (torch.floor_divide has no gradient), also at the jumps (x/y whole)",
+        doc="x // y: floor(x / y) as Python computes it",
+        **_on(NONZERO_DIVISOR),
     ),
     *_STRUCTURAL_OPS,
 ]
@@ -760,6 +817,14 @@ FUNCTIONS: dict[str, Op] = {name: op for op in _OP_LIST for name in op.callable_
 
 #: The functions of numbers (every other one takes arrays: sum, matmul, ...).
 SCALAR_FUNCTIONS: dict[str, Op] = {name: op for name, op in FUNCTIONS.items() if op.elementwise}
+
+#: The comparison operators of the language and the ops they write (≤ ≥ ≠ as pasted from a text).
+COMPARISONS: dict[str, str] = {
+    **{op.infix: op.name for op in OPS.values() if op.precedence == PREC_COMPARE and op.infix},
+    "≤": "less_equal",
+    "≥": "greater_equal",
+    "≠": "not_equal",
+}
 
 #: Named constants of the language.
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from gradcli.core.lazy_numpy import is_array
-from gradcli.core.ops import PREC_ATOM, PREC_POW, PREC_UNARY
+from gradcli.core.ops import PREC_ATOM, PREC_COMPARE, PREC_POW, PREC_UNARY
 
 Text = tuple[str, int]  # printed form and its precedence
 
@@ -19,6 +19,9 @@ Side = Literal["left", "right"]
 
 #: Levels whose operators group from the right, as ``**`` does: ``2**3**2`` is ``2**(3**2)``.
 RIGHT_ASSOCIATIVE = frozenset({PREC_POW})
+
+#: Levels whose operators do not group at all: ``(a < b) < c`` keeps its parentheses.
+NON_ASSOCIATIVE = frozenset({PREC_COMPARE})
 
 
 def number_precedence(value: float) -> int:
@@ -35,7 +38,7 @@ def parenthesize(
     them: when it binds looser; on a tie, on the side the operator does not group toward
     (``a - (b - c)``, ``(a**b)**c``); and when it is a unary minus on the right (``x*(-y)``)."""
     if inner_prec == outer_prec:
-        wrapped = (outer_prec in RIGHT_ASSOCIATIVE) == (side == "left")
+        wrapped = outer_prec in NON_ASSOCIATIVE or (outer_prec in RIGHT_ASSOCIATIVE) == (side == "left")
     else:
         wrapped = inner_prec < outer_prec or (side == "right" and inner_prec == PREC_UNARY)
     return f"{brackets[0]}{text}{brackets[1]}" if wrapped else text

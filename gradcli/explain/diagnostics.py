@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from gradcli.ad.evaluation import ANOMALY_EXPLAINERS, Anomaly
+from gradcli.ad.reverse import silent_nodes
 from gradcli.core.graph import Program
 from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.numbers import format_number
@@ -17,8 +18,22 @@ def anomaly_message(anomaly: Anomaly) -> str:
     if _with_arrays(anomaly):
         return _array_message(anomaly)
     if anomaly.kind == "value":
-        return explain_bad_value(anomaly.program, anomaly.node, anomaly.values)
+        return explain_bad_value(anomaly.program, anomaly.node, anomaly.values) + _not_taken(anomaly)
     return explain_bad_grad(anomaly.program, anomaly.node, anomaly.values, anomaly.grads)
+
+
+def _not_taken(anomaly: Anomaly) -> str:
+    """A note when the bad value sits in a branch ``where`` does not take: it reaches neither the
+    output nor the gradient."""
+    program, values = anomaly.program, anomaly.values
+    output = program.output
+    if not _finite(values[output]) or anomaly.node not in silent_nodes(program, values, output):
+        return ""
+    return "; where does not take this branch, so it reaches neither the output nor the gradient"
+
+
+def _finite(value) -> bool:
+    return bool(np.isfinite(value).all()) if is_array(value) else math.isfinite(value)
 
 
 def explain_bad_value(program: Program, node: int, values: list[float]) -> str:

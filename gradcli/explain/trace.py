@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from gradcli.ad.evaluation import Evaluation
-from gradcli.ad.reverse import gradient_reach
+from gradcli.ad.reverse import gradient_reach, silent_nodes
 from gradcli.core.graph import Program
 from gradcli.core.values import has_arrays
 from gradcli.explain.texts import (
@@ -34,6 +34,7 @@ class Contribution(NamedTuple):
     upstream: float
     amount: float
     blocked: bool = False  # the consumer is stop_gradient
+    nothing: bool = False  # the consumer sends nothing here: where's branch not taken (or its condition)
 
 
 class TraceRow(NamedTuple):
@@ -49,6 +50,7 @@ class TraceRow(NamedTuple):
     grad: float
     kink: str | None = None
     sent: tuple | None = None  # arrays: what the node sends each argument (its VJP), None where nothing
+    silent: bool = False  # nothing reaches it (a branch where does not take): it sends nothing on
 
 
 def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> list[TraceRow]:
@@ -67,11 +69,15 @@ def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> l
     users = _users(g, used, set(wanted))
     consumers = {c for uses in users.values() for c, _ in uses if c in reached}
     partials = {c: numeric_partials(program, c, values) for c in consumers}
+    silent = silent_nodes(program, values)
     sent: dict[int, tuple] = {}
     if has_arrays(program, evaluation.point):
         senders = consumers | {n for n in wanted if n in reached and g.args[n] and g.ops[n].differentiable}
-        sent = {c: sent_back(program, c, values, grads[c]) for c in senders}
+        sent = {c: _sent_or_nothing(program, c, values, grads[c], silent) for c in senders}
         partials = {c: _Sent(partials[c] or (None,) * len(g.args[c]), sent[c]) for c in consumers}
+    elif silent:
+        silenced = {c for c in consumers if c in silent or g.ops[c].name == "where"}
+        partials |= {c: _Sent(partials[c], _sent_or_nothing(program, c, values, grads[c], silent)) for c in silenced}
     kinks = {k.node: k.convention for k in evaluation.kinks}
     return [
         TraceRow(
@@ -86,7 +92,8 @@ def build_trace(evaluation: Evaluation, nodes: Iterable[int] | None = None) -> l
             incoming=tuple(_contribution(g, c, pos, partials, grads, reached) for c, pos in users.get(n, ())),
             grad=grads[n],
             kink=kinks.get(n),
-            sent=sent.get(n),
+            sent=sent.get(n, partials[n].amounts if n in partials and isinstance(partials[n], _Sent) else None),
+            silent=n in silent,
         )
         for n in wanted
     ]
@@ -108,9 +115,18 @@ def _contribution(graph, consumer: int, pos: int, partials: dict, grads: list[fl
     edge = partials[consumer]
     if isinstance(edge, _Sent):
         amount = edge.amounts[pos]
-        return Contribution(consumer, edge.partials[pos], grads[consumer], 0.0 if amount is None else amount)
+        local = edge.partials[pos]
+        return Contribution(consumer, local, grads[consumer], 0.0 if amount is None else amount, nothing=amount is None)
     local = edge[pos]
     return Contribution(consumer, local, grads[consumer], local * grads[consumer])
+
+
+def _sent_or_nothing(program: Program, node: int, values: list, grad: float, silent: set[int]) -> tuple:
+    """What a node of a program of numbers sends each argument: nothing at all from a silent node,
+    else its VJP (where's sends the branch not taken nothing)."""
+    if node in silent:
+        return (None,) * len(program.graph.args[node])
+    return sent_back(program, node, values, grad)
 
 
 class _Sent(NamedTuple):

@@ -31,6 +31,7 @@ def _node(row: TraceRow) -> dict[str, Any]:
                 "upstream": json_number(c.upstream),
                 "amount": json_number(c.amount),
                 **({"blocked": True} if c.blocked else {}),
+                **({"nothing": True} if c.nothing else {}),
             }
             for c in row.incoming
         ],

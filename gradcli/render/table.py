@@ -97,7 +97,11 @@ def _incoming_cell(row: TraceRow, labels: NodeTexts, seed: bool) -> str:
     if seed:
         return "1 (seed)"
     parts = [
-        f"{num(c.amount)} from {as_symbol(labels[c.consumer])}" + (" (blocked)" if c.blocked else "")
+        (
+            f"nothing from {as_symbol(labels[c.consumer])}"
+            if c.nothing
+            else f"{num(c.amount)} from {as_symbol(labels[c.consumer])}" + (" (blocked)" if c.blocked else "")
+        )
         for c in row.incoming
     ]
     if not parts:
@@ -113,14 +117,22 @@ def _capped(parts: list[str]) -> list[str]:
     return [*parts[: MAX_TERMS - 1], f"… and {len(parts) - MAX_TERMS + 1} more"]
 
 
+def _nothing_sent(row: TraceRow, arg: int, labels: NodeTexts) -> str:
+    """What where sends its condition and the branch it does not take: nothing at all."""
+    why = "the condition" if arg == row.inputs[0] else "the branch not taken"
+    return f"nothing → {labels.name(arg)} ({why})"
+
+
 def _sends_cell(row: TraceRow, labels: NodeTexts, skip: set[int]) -> str:
+    if row.silent:
+        return "nothing (no gradient reaches it)" if row.local else ""
     if row.sent is not None:
         return "\n".join(
             _capped(
                 [
-                    f"{num(amount)} → {labels.name(a)}"
+                    f"{num(amount)} → {labels.name(a)}" if amount is not None else _nothing_sent(row, a, labels)
                     for a, amount in zip(row.inputs, row.sent)
-                    if a not in skip and amount is not None
+                    if a not in skip and (amount is not None or row.op == "where")
                 ]
             )
         )

@@ -143,7 +143,8 @@ def _from_table(op: Op, operands: list[Text]) -> Text:
     if len(operands) == 1:
         return op.infix + parenthesize(*operands[0], op.precedence, "right"), op.precedence
     (left, left_prec), (right, right_prec) = operands
-    joiner = f" {op.infix} " if op.precedence == PREC_ADD or op.infix == "@" else op.infix  # a + b, but a*b
+    spaced = op.precedence <= PREC_ADD or op.infix in ("@", "//")
+    joiner = f" {op.infix} " if spaced else op.infix  # a + b, x > 0, but a*b
     left = parenthesize(left, left_prec, op.precedence, "left")
     return left + joiner + parenthesize(right, right_prec, op.precedence, "right"), op.precedence
 

@@ -24,7 +24,7 @@ from gradcli.core.errors import NameProblem, SyntaxProblem, argument, clipped
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Graph, Program, unused_name
 from gradcli.core.lazy_numpy import is_array, np
-from gradcli.core.ops import COMPOSITES, CONSTANTS, FUNCTIONS, ONE_ARGUMENT_FORMS, OPS
+from gradcli.core.ops import COMPARISONS, COMPOSITES, CONSTANTS, FUNCTIONS, ONE_ARGUMENT_FORMS, OPS
 
 GRAMMAR_NAME = "gradcli.lark"
 MAX_WHOLE = 2**31 - 1  # the largest index, axis or dimension a program may write
@@ -274,6 +274,12 @@ class _Builder(Transformer):
     sub = _binary("sub")
     mul = _binary("mul")
     div = _binary("div")
+    floor_divide = _binary("floor_divide")
+
+    def compare(self, children: list) -> int:
+        x, token, y = children
+        op = OPS[COMPARISONS[str(token)]]
+        return self.graph.make(op, (self._node(x), self._node(y)))
 
     def neg(self, children: list[int | float]) -> int | float:
         (x,) = children
@@ -659,6 +665,10 @@ def _hint(error: UnexpectedInput, source: str, line: int, column: int) -> str:
     if before is not None and before.type in ("NUMBER", "NAME", "RPAR") and kind in ("NAME", "NUMBER", "LPAR"):
         gap = " " if before.end_pos is not None and before.end_pos < token.start_pos else ""
         return f"missing operator: write {before}*{token} for a product, not {before}{gap}{token}"
+    if kind == "COMPARE" and before is not None and str(before) == "=":
+        return f"write {token}= to compare: ={token} is not an operator"
+    if kind == "COMPARE":
+        return "comparisons do not chain here: write 1 < x < 3 as (1 < x)*(x < 3)"
     if kind == "LSQB":
         return "a list of outputs [e1, e2] is a statement of its own, and the program's last"
     if kind == "RSQB" and before is not None and before.type == "LSQB":
