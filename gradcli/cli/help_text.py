@@ -35,7 +35,9 @@ def signature(op: Op) -> str:
     args = "x, y, ..." if op.arity < 0 else ", ".join("xyz"[: op.arity])
     if op.name in ("reshape", "scatter"):
         args += ", shape" if op.name == "reshape" else ", index"
-    if op.keyword is not None:
+    if op.param_first:
+        args = f"{op.keyword}, {args}"
+    elif op.keyword is not None:
         args += f", {op.keyword}={op.default}"
     return args
 

@@ -74,6 +74,12 @@ def _with_param(op: Op, operands: list[Text], param: Any, constants: Mapping[str
     if op.name == "index":
         (text, precedence) = operands[0]
         return f"{parenthesize(text, precedence, PREC_ATOM)}[{subscripts_text(param)}]", PREC_ATOM
+    if op.param_first:
+        return _from_table(op, [_number_text(param, constants), *operands])
+    if op.keyword is not None and op.elementwise:  # a number option: elu(x, alpha=0.5)
+        if param != op.default:
+            operands = [*operands, (f"{op.keyword}={_number_text(param, constants)[0]}", PREC_ATOM)]
+        return _from_table(op, operands)
     if op.keyword is not None or param is None:
         if param != op.default:
             operands = [*operands, (f"{op.keyword or 'axis'}={param_text(param)}", PREC_ATOM)]

@@ -147,6 +147,8 @@ class _Builder(Transformer):
             if word.name != op.keyword:
                 allowed = f"it takes {op.keyword}=..." if op.keyword else "it takes no options"
                 raise self._error(NameProblem, f"{token} has no option {word.name}: {allowed}", word.token)
+        if op.keyword is not None and op.elementwise:
+            return self._number_option(op, token, positional, keywords.get(op.keyword))
         if op.keyword is not None:
             word = keywords.get(op.keyword)
             return (op.default if word is None else self._axis(word.value, word.token)), positional
@@ -155,6 +157,23 @@ class _Builder(Transformer):
         if op.name == "scatter" and len(positional) == 3:  # as a symbolic derivative writes it
             return self._whole_numbers(positional[2], token, "an index"), positional[:2]
         return None, positional
+
+    def _number_option(self, op, token: Token, positional: list, word) -> tuple[float, list]:
+        """A number an elementwise op takes: ``elu(x, alpha=0.5)``, ``elu(x, 0.5)``, ``polygamma(1, x)``."""
+        if word is None and len(positional) == op.arity + 1:
+            value, positional = (positional[0], positional[1:]) if op.param_first else (positional[-1], positional[:-1])
+        elif word is None and op.default is None:
+            raise self._error(NameProblem, _arity_message(str(token), op.arity + 1, len(positional)), token)
+        elif word is None:
+            return op.default, positional
+        else:
+            value, token = word.value, word.token
+        interval = op.valid.interval(op.arity)
+        if value.__class__ is not float or not interval.contains(value):
+            message = f"{op.callable_as[0]}'s {op.keyword} must be {interval.noun()} written in the program"
+            message += f": {op.convention}" if op.param_first and op.convention else ""
+            raise self._error(NameProblem, message, token)
+        return value, positional
 
     def _composite(self, composite, token: Token, positional: list, keywords: dict) -> int:
         if len(positional) != composite.arity:
