@@ -202,9 +202,13 @@ ORACLES: dict[str, Oracle] = {
     "expm1": Oracle(mp.expm1, lambda u: sympy.exp(u) - 1),
     "exp2": Oracle(lambda u: mp.power(2, u), lambda u: 2**u),
     "rsqrt": Oracle(lambda u: 1 / mp.sqrt(u), lambda u: 1 / sympy.sqrt(u)),
-    "cbrt": Oracle(lambda u: mp.sign(u) * mp.cbrt(abs(u)), lambda u: Sgn(u) * sympy.Abs(u) ** sympy.Rational(1, 3)),
+    "cbrt": Oracle(
+        lambda u: mp.sign(u) * mp.cbrt(abs(u)),
+        lambda u: Sgn(u) * sympy.Abs(u) ** sympy.Rational(1, 3),
+        (AtKink((0.0,), 0.0, (math.inf,)),),
+    ),
     "square": Oracle(lambda u: u * u, lambda u: u**2),
-    "hypot": Oracle(mp.hypot, lambda u, v: sympy.sqrt(u**2 + v**2)),
+    "hypot": Oracle(mp.hypot, lambda u, v: sympy.sqrt(u**2 + v**2), (AtKink((0.0, 0.0), 0.0, (0.0, 0.0)),)),
     "atan2": Oracle(mp.atan2, sympy.atan2),
     "sinc": Oracle(mp.sincpi, lambda u: sympy.sinc(sympy.pi * u)),
     "logaddexp": Oracle(
@@ -359,18 +363,23 @@ def sample_points(op: Op, n: int = POINTS_PER_OP) -> list[tuple[float, ...]]:
 def program_texts(op: Op, point: tuple[float, ...]) -> tuple[list[str], dict[str, float]]:
     """The op's spellings at a point, and the inputs' values."""
     names = list(NAMES[: inputs_of(op)])
-    params = [repr(c) for c in point[len(names) :]]
-    args = params + names if op.param_first else names + params
-    return spellings(op, args), dict(zip(names, point))
+    return spellings(op, in_call_order(op, names, [repr(c) for c in point[len(names) :]])), dict(zip(names, point))
+
+
+def in_call_order(op: Op, args: list, params: list) -> list:
+    """A call's arguments and parameter as a program writes them: ``elu(x, 0.5)``, ``polygamma(1, x)``."""
+    return [*params, *args] if op.param_first else [*args, *params]
 
 
 class Wrapper(NamedTuple):
     """How a random program keeps an op's argument in its domain, whatever the subexpression u
-    it is given: ``1 + u**2`` when ``positive`` (log, sqrt, a divisor, pow's base), else
-    ``scale*tanh(u)`` (asin's argument, in [-1, 1], becomes tanh(u)/2)."""
+    it is given: ``1 + u**2`` when ``positive`` (log, sqrt, a divisor, pow's base), plus ``shift``
+    where the domain starts elsewhere than 0 (acosh: 1, log1p: -1), else ``scale*tanh(u)`` (asin's
+    argument, in [-1, 1], becomes tanh(u)/2)."""
 
     positive: bool
     scale: float = 0.0
+    shift: float = 0.0
 
 
 PROBES = (-2.5, -0.5, 0.0, 0.5, 2.5)  # an argument that takes all of these needs no wrapper
@@ -393,7 +402,7 @@ def wrappers(op: Op, param: float | None = None) -> list[Wrapper | None]:
         if all(op.valid.contains(*probe(v)) for v in PROBES):
             found.append(None)
         elif math.isinf(box.hi):  # positive, or real but for a hole at 0
-            found.append(Wrapper(True))
+            found.append(Wrapper(True, shift=box.lo if math.isfinite(box.lo) else 0.0))
         else:
             assert box.lo == -box.hi, (op.name, box)
             found.append(Wrapper(False, box.hi / 2))
@@ -512,6 +521,9 @@ def test_wrappers_read_from_the_domains():
     assert wrappers(OPS["powc"], 3.0) == [None] and wrappers(OPS["powc"], 0.5) == [positive]
     assert wrappers(OPS["powc"], -1.0) == [positive]  # 0**-1 is not a real number
     assert wrappers(OPS["tan"]) == wrappers(OPS["clamp"])[:1] == [None]
+    assert wrappers(OPS["acosh"]) == [Wrapper(True, shift=1.0)] and wrappers(OPS["log1p"]) == [
+        Wrapper(True, shift=-1.0)
+    ]
 
 
 @pytest.mark.parametrize("name", list(SCALAR_OPS))

@@ -134,7 +134,9 @@ class Spec:
 def wrapped_text(wrapper: Wrapper | None, a: str) -> str:
     if wrapper is None:
         return a
-    return f"(1 + ({a})**2)" if wrapper.positive else f"({wrapper.scale!r}*tanh({a}))"
+    if wrapper.positive:
+        return f"({wrapper.shift!r} + 1 + ({a})**2)" if wrapper.shift else f"(1 + ({a})**2)"
+    return f"({wrapper.scale!r}*tanh({a}))"
 
 
 def wrapped_value(wrapper: Wrapper | None, a):
@@ -142,7 +144,8 @@ def wrapped_value(wrapper: Wrapper | None, a):
     if wrapper is None:
         return a
     if wrapper.positive:
-        return 1 + a**2
+        shift = sympy.Rational(wrapper.shift) if isinstance(a, sympy.Basic) else mp.mpf(wrapper.shift)
+        return shift + 1 + a**2
     if isinstance(a, sympy.Basic):
         return sympy.Rational(wrapper.scale) * sympy.tanh(a)
     return mp.mpf(wrapper.scale) * mp.tanh(a)

@@ -146,7 +146,13 @@ def log_sigmoid(x):
 
 
 def sinc(x):
-    return np.where(np.isinf(x), np.nan, np.sinc(x))
+    """kernels.sinc on arrays: sin(pi*x) from the distance to the nearest whole number."""
+    n = np.round(x)
+    s = np.sin(np.pi * (x - n))
+    s = np.where(np.fmod(n, 2.0) != 0, -s, s)
+    with np.errstate(all="ignore"):
+        out = s / (np.pi * np.asarray(x, dtype=np.float64))
+    return np.where(x == 0, 1.0, out)
 
 
 def gelu(x):
@@ -235,7 +241,11 @@ def jn(x, n):
 
 
 def spherical_jn(x, n):
-    return special.spherical_jn(int(n), x) if k.is_order(n) else np.full_like(x, np.nan, dtype=np.float64)
+    if not k.is_order(n):
+        return np.full_like(x, np.nan, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        near_zero = k.spherical_jn_near_zero(np.asarray(x, dtype=np.float64), int(n))
+        return np.where(np.abs(x) < k.SMALL_SPHERICAL, near_zero, special.spherical_jn(int(n), x))
 
 
 def gammainc(x, a):

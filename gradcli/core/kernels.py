@@ -193,13 +193,15 @@ def atan2(y: float, x: float) -> float:
 
 
 def sinc(x: float) -> float:
-    """sin(pi*x)/(pi*x), 1 at 0 (as numpy.sinc and torch.sinc)."""
+    """sin(pi*x)/(pi*x), 1 at 0, with sin(pi*x) taken from x's distance r to the nearest whole number n
+    as (-1)**n*sin(pi*r): exactly 0 at whole x, where sin(math.pi*x) is not (sinc(1) would be 4e-17)."""
     if x == 0:
         return 1.0
     if not math.isfinite(x):
         return NAN
-    scaled = math.pi * x
-    return math.sin(scaled) / scaled
+    n = round(x)
+    s = math.sin(math.pi * (x - n))
+    return (-s if n % 2 else s) / (math.pi * x)
 
 
 _LN2 = math.log(2.0)
@@ -333,8 +335,20 @@ def jn(x: float, n: float) -> float:
     return float(special.jv(n, x)) if is_order(n, negative=True) else NAN
 
 
+SMALL_SPHERICAL = 1e-20  # below this, j_n(x) = x**n/(2n+1)!! to the last bit (the next term is x**2/(4n+6) smaller)
+
+
+def spherical_jn_near_zero(x, n: int):
+    """j_n(x) for |x| < SMALL_SPHERICAL: SciPy loses digits there and gives nan below 1e-308."""
+    return x**n / math.prod(range(1, 2 * n + 2, 2))
+
+
 def spherical_jn(x: float, n: float) -> float:
-    return float(special.spherical_jn(int(n), x)) if is_order(n) else NAN
+    if not is_order(n):
+        return NAN
+    if abs(x) < SMALL_SPHERICAL:
+        return spherical_jn_near_zero(x, int(n))
+    return float(special.spherical_jn(int(n), x))
 
 
 def gammainc(x: float, a: float) -> float:

@@ -29,6 +29,7 @@ from gradcli.core.domains import (
     AT_LEAST_ONE,
     BESSEL_ORDER,
     CONSTANT_POWER_BASE,
+    FIRST_NONZERO,
     INCOMPLETE_GAMMA,
     LOG_OF_SECOND_ARGUMENT,
     NON_NEGATIVE_ARGUMENT,
@@ -212,7 +213,7 @@ def _elu_rule(alpha: float | None = None, scale: float = 1.0, inverse_input_scal
 
     def rule(A, out, x, param=None):
         a = param if alpha is None else alpha
-        c = 1.0 / a if inverse_input_scale else 1.0
+        c = k.div(1.0, a) if inverse_input_scale else 1.0
         positive = A.step(x)
         negative_side = A.mul(A.const(scale * a * c), A.exp(A.mul(A.const(-c), A.relu(A.neg(x)))))
         return (A.add(A.mul(A.const(scale), positive), A.mul(A.sub(A.one, positive), negative_side)),)
@@ -230,6 +231,12 @@ def _hardswish_partials(A, out, x):
     middle = A.mul(A.sub(A.one, A.step(A.sub(A.const(-3.0), x))), A.sub(A.one, A.step(A.sub(x, A.const(3.0)))))
     slope = A.add(A.div(x, A.const(3.0)), A.const(0.5))
     return (A.add(A.mul(middle, slope), A.step(A.sub(x, A.const(3.0)))),)
+
+
+def _hypot_partials(A, out, x, y):
+    """x/hypot and y/hypot, over max(hypot, 5e-324) so that the origin gives 0/5e-324 = 0, not 0/0."""
+    length = A.max(out, A.const(5e-324))
+    return (A.div(x, length), A.div(y, length))
 
 
 def _atan2_partials(A, out, y, x):
@@ -472,6 +479,8 @@ _OP_LIST: list[Op] = [
         "cbrt",
         k.cbrt,
         lambda A, out, x: (A.div(A.one, A.mul(A.const(3.0), A.powc(out, 2.0))),),
+        kink=lambda x: (x,),
+        convention="cbrt'(0) = inf: a vertical tangent, as 1/(3*cbrt(x)**2) gives",
         doc="the real cube root (negative for negative x)",
     ),
     _unary("square", k.square, lambda A, out, x: (A.mul(A.const(2.0), x),), doc="x*x"),
@@ -479,10 +488,12 @@ _OP_LIST: list[Op] = [
         "hypot",
         2,
         k.hypot,
-        lambda A, out, x, y: (A.div(x, out), A.div(y, out)),
+        _hypot_partials,
         latex="\\operatorname{hypot}",
+        kink=lambda x, y: (abs(x) + abs(y),),
+        convention="the gradient at (0, 0) is taken as (0, 0), as abs'(0) = 0 (PyTorch gives nan: 0/0)",
         callable_as=("hypot",),
-        doc="sqrt(x**2 + y**2) without overflow; its gradient at (0, 0) is nan (0/0, as in PyTorch)",
+        doc="sqrt(x**2 + y**2) without overflow",
     ),
     Op(
         "atan2",
@@ -491,6 +502,7 @@ _OP_LIST: list[Op] = [
         _atan2_partials,
         latex="\\operatorname{atan2}",
         callable_as=("atan2",),
+        valid=FIRST_NONZERO,
         doc="atan2(y, x): the angle of the point (x, y) from the positive x axis, in [-pi, pi]",
     ),
     _unary(
@@ -540,7 +552,7 @@ _OP_LIST: list[Op] = [
         "alpha",
         1.0,
         "x for x > 0, else alpha*(exp(x) - 1)",
-        kink=lambda x, alpha: (x,),
+        kink=lambda x, alpha=None: (x,),
         convention="elu'(0) = alpha, the left derivative (PyTorch's: x <= 0 takes the exponential side)",
     ),
     _unary(
@@ -558,7 +570,7 @@ _OP_LIST: list[Op] = [
         "alpha",
         1.0,
         "x for x > 0, else alpha*(exp(x/alpha) - 1)",
-        kink=lambda x, alpha: (x,),
+        kink=lambda x, alpha=None: (x,),
         convention="celu'(0) = 1 from both sides; the second derivative jumps there and is taken from x > 0",
         **_on(NONZERO_PARAMETER),
     ),
@@ -569,7 +581,7 @@ _OP_LIST: list[Op] = [
         "slope",
         0.01,
         "x for x > 0, else slope*x",
-        kink=lambda x, slope: (x,),
+        kink=lambda x, slope=None: (x,),
         convention="leaky_relu'(0) = slope, the left derivative (PyTorch's)",
     ),
     _unary(
