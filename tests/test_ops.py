@@ -22,6 +22,7 @@ from typing import NamedTuple
 import pytest
 import sympy
 from mpmath import mp
+from mpmath.libmp import prec_to_dps
 from support import DIGITS, close, high_precision  # noqa: F401 - the fixture applies by import
 
 import gradcli
@@ -158,6 +159,58 @@ def mp_spherical_jn(u, n):
     return mp.sqrt(mp.pi / (2 * u)) * mp.besselj(n + mp.mpf(0.5), u)
 
 
+class SphericalJ(sympy.Function):
+    """The spherical Bessel function j_n(x) for the oracle side, differentiated by the recurrence
+    j_n' = (n*j_(n-1) - (n+1)*j_(n+1))/(2n+1) (j_0' = -j_1) and valued by mpmath: SymPy's own jn
+    differentiates to a form with 1/x, nan at x = 0 (where sinc's derivatives are)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=2):
+        n, u = self.args
+        if n == 0:
+            return -SphericalJ(1, u)
+        return (n * SphericalJ(n - 1, u) - (n + 1) * SphericalJ(n + 1, u)) / (2 * n + 1)
+
+    @classmethod
+    def eval(cls, n, u):
+        if u.is_Number:  # a number, as sympy.besselj(1, 1/2) is not: then atan2 of it stays real
+            return sympy.Float(mp_spherical_jn(mp.mpf(str(u)), int(n)), DIGITS + 10)
+        return None
+
+    def _eval_is_extended_real(self):
+        return self.args[1].is_extended_real
+
+    def _eval_evalf(self, prec):
+        n, u = self.args
+        at = u._eval_evalf(prec) if not u.is_Number else u
+        if not at.is_Number:
+            return None
+        with mp.workprec(prec):
+            return sympy.Float(mp_spherical_jn(mp.mpf(str(at)), int(n)), precision=prec)
+
+
+class Atan2(sympy.Function):
+    """atan2(y, x) for the oracle side, valued by mpmath: SymPy's atan2 of an argument whose sign it
+    cannot decide (besselj(1, 1/2)) evaluates through logarithms, with an imaginary part of 1e-219."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        y, x = self.args
+        return (x if argindex == 1 else -y) / (x**2 + y**2)
+
+    def _eval_is_extended_real(self):
+        return all(a.is_extended_real for a in self.args)
+
+    def _eval_evalf(self, prec):
+        y, x = (a.evalf(prec_to_dps(prec)) for a in self.args)
+        if not (y.is_Number and x.is_Number):
+            return None
+        with mp.workprec(prec):
+            return sympy.Float(mp.atan2(mp.mpf(str(y)), mp.mpf(str(x))), precision=prec)
+
+
 def sympy_trunc(u):
     return sympy.sign(u) * sympy.floor(sympy.Abs(u))
 
@@ -209,8 +262,8 @@ ORACLES: dict[str, Oracle] = {
     ),
     "square": Oracle(lambda u: u * u, lambda u: u**2),
     "hypot": Oracle(mp.hypot, lambda u, v: sympy.sqrt(u**2 + v**2), (AtKink((0.0, 0.0), 0.0, (0.0, 0.0)),)),
-    "atan2": Oracle(mp.atan2, sympy.atan2),
-    "sinc": Oracle(mp.sincpi, lambda u: sympy.sinc(sympy.pi * u)),
+    "atan2": Oracle(mp.atan2, Atan2),
+    "sinc": Oracle(mp.sincpi, lambda u: SphericalJ(0, sympy.pi * u)),
     "logaddexp": Oracle(
         lambda a, b: mp.log(mp.exp(a) + mp.exp(b)), lambda a, b: sympy.log(sympy.exp(a) + sympy.exp(b))
     ),
@@ -297,7 +350,7 @@ ORACLES: dict[str, Oracle] = {
     ),
     "y0": Oracle(lambda u: mp.bessely(0, u), lambda u: sympy.bessely(0, u)),
     "y1": Oracle(lambda u: mp.bessely(1, u), lambda u: sympy.bessely(1, u)),
-    "spherical_jn": Oracle(mp_spherical_jn, lambda u, n: sympy.jn(int(n), u), params=(1.0, 0.0, 2.0, 3.0)),
+    "spherical_jn": Oracle(mp_spherical_jn, lambda u, n: SphericalJ(int(n), u), params=(1.0, 0.0, 2.0, 3.0)),
     "gammainc": Oracle(
         lambda u, a: mp.gammainc(a, 0, u, regularized=True),
         lambda u, a: sympy.lowergamma(sympy.Rational(a), u) / sympy.gamma(sympy.Rational(a)),

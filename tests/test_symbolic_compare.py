@@ -45,7 +45,7 @@ from support import (
     tree_text,
 )
 from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
-from test_ops import ORACLES, SG, Sgn, Wrapper, wrappers
+from test_ops import ORACLES, SG, Sgn, Wrapper, in_call_order, wrappers
 
 import gradcli
 from gradcli.ad.derivative_text import derivative_texts
@@ -76,8 +76,18 @@ def shell(command: str) -> subprocess.CompletedProcess:
 
 
 # Every function gradcli may print, read back as its SymPy counterpart from test_ops' oracle table.
+def sympy_call(op: Op):
+    """The op's SymPy oracle called as gradcli prints the op: ``polygamma(2, x)``, ``elu(x, alpha=1/2)``."""
+    oracle = ORACLES[op.name].sympy
+    if not op.has_param:
+        return oracle
+    if op.param_first:
+        return lambda c, u: oracle(u, float(c))
+    return lambda u, c=op.default, **option: oracle(u, float(option.get(op.keyword, c)))
+
+
 SYMPY_NAMES = {
-    **{name: ORACLES[op.name].sympy for name, op in SCALAR_FUNCTIONS.items()},
+    **{name: sympy_call(op) for name, op in SCALAR_FUNCTIONS.items()},
     "e": sympy.E,
     "pi": sympy.pi,
 }
@@ -185,8 +195,13 @@ def spellings(op: Op) -> dict[str, Spec]:
     found = {}
     if op.has_param:
         for c in ORACLES[op.name].params[:PARAMS_WRITTEN]:
-            found[f"{op.infix}{c:g}"] = generated_spec(op, lambda args, c=c: f"({args[0]}){op.infix}{c:g}", c)
-    elif op.infix and op.arity == 1:
+            if op.infix:
+                found[f"{op.infix}{c:g}"] = generated_spec(op, lambda args, c=c: f"({args[0]}){op.infix}{c:g}", c)
+            else:  # elu(u, 0.5), polygamma(1, u)
+                call = lambda args, c=c: f"{op.name}({', '.join(in_call_order(op, args, [f'{c:g}']))})"  # noqa: E731
+                found[f"{op.name}_{c:g}"] = generated_spec(op, call, c)
+        return found
+    if op.infix and op.arity == 1:
         found[op.name] = generated_spec(op, lambda args: f"({op.infix}{args[0]})")
     elif op.infix:
         found[op.infix] = generated_spec(op, lambda args: f"({f' {op.infix} '.join(args)})")
@@ -208,7 +223,16 @@ KINKED_OPS = sorted(name for name, spec in SPECS.items() if not spec.smooth)
 # For compare's verdict: central differences see through stop_gradient (see the xfail below).
 GRADIENT_CHECK_OPS = sorted(set(SMOOTH_OPS) - {"stop_gradient", "detach"})
 SLOW_TO_SIMPLIFY = {"tan", "asin", "acos", "**", "pow", "log2", "log10", "softplus", "^3", "**3"}
-SIMPLIFY_OPS = sorted(set(SMOOTH_OPS) - SLOW_TO_SIMPLIFY)
+# Forms SymPy's simplify does not prove equal to the oracle's in reasonable time (erfc against erf, the
+# gamma and Bessel families, sinc by spherical Bessel functions); the tests above compare them by value.
+UNPROVEN = {"softplus", "logaddexp", "gelu", "gelu_tanh", "mish", "erfc", "erfinv", "lgamma", "gamma", "digamma"} | {
+    "polygamma", "j0", "j1", "jn", "y0", "y1", "spherical_jn", "sinc", "gammainc", "gammaincc"
+}  # fmt: skip
+SIMPLIFY_OPS = sorted(
+    name
+    for name in set(SMOOTH_OPS) - SLOW_TO_SIMPLIFY
+    if not any(name == op or name.startswith(f"{op}_") for op in UNPROVEN)
+)
 
 NUMBERS = {"2": 2, "3": 3, "0.5": sympy.Rational(1, 2), "1.5": sympy.Rational(3, 2), "e": sympy.E, "pi": sympy.pi}
 MP_NUMBERS = {"2": 2, "3": 3, "0.5": 0.5, "1.5": 1.5, "e": "e", "pi": "pi"}
