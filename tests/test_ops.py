@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -23,13 +25,14 @@ import pytest
 import sympy
 from mpmath import mp
 from mpmath.libmp import prec_to_dps
-from support import DIGITS, close, high_precision  # noqa: F401 - the fixture applies by import
+from support import DIGITS, assert_clean_error, cli, close, high_precision  # noqa: F401 - the fixture applies by import
 
 import gradcli
 from gradcli.ad.forward_mode import forward_mode
 from gradcli.ad.second_order import hessian
 from gradcli.ad.symbolic import derivative, derivative_program, second_derivative
 from gradcli.core.ops import OPS, SCALAR_OPS, Op
+from gradcli.syntax.infix import to_infix
 
 POINTS_PER_OP = 6
 NAMES = ("x", "y", "z")
@@ -697,3 +700,54 @@ def test_conventions_with_a_parameter():
         ev = gradcli.evaluate(text, {"x": x})
         assert (ev.value, ev.gradient["x"]) == (value, slope), text
         assert ev.kinks, text
+
+
+# ---------------------------------------------------------------- SciPy loads with its first function
+
+
+def test_scipy_loads_only_for_a_function_of_its_own():
+    """Start-up time does not change: a program without digamma, j0, erfinv, ... never imports SciPy
+    (erfc, lgamma and gamma are the standard library's; lgamma's derivative is SciPy's digamma)."""
+    code = "\n".join(
+        [
+            "import sys, gradcli",
+            "gradcli.evaluate('gelu(x) + erfc(x) + asinh(x) + elu(x, 0.5)', {'x': 1.5})",
+            "gradcli.evaluate('sum(gelu(x))', {'x': [1.0, 2.0]})",
+            "assert 'scipy' not in sys.modules, 'scipy loaded'",
+            "assert gradcli.evaluate('digamma(x)', {'x': 1.0}).value == -0.5772156649015329",
+            "assert 'scipy.special' in sys.modules",
+        ]
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_scipy_loads_outside_the_memory_limit():
+    """SciPy maps tens of MB when it loads: that is the libraries', not the run's (as NumPy's is)."""
+    done = cli("eval", "j0(x) + digamma(x)", "--at", "x=1", env={"GRADCLI_MEMORY_LIMIT": "64"})
+    assert done.returncode == 0 and "0.1879820217" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("program", "message"),
+    [
+        ("polygamma(1.5, x)", "polygamma's n must be a non-negative whole number written in the program"),
+        ("polygamma(x)", "polygamma takes 2 arguments, got 1"),
+        ("gammainc(a, x)", "gammainc's a must be a positive number written in the program: there is no derivative"),
+        ("elu(x, alpha=y)", "elu's alpha must be a number written in the program"),
+        ("elu(x, beta=2)", "elu has no option beta: it takes alpha=..."),
+        ("celu(x, 0)", "celu's alpha must be a nonzero number written in the program"),
+    ],
+)
+def test_parameters_must_be_numbers_of_their_domain(program, message):
+    assert_clean_error(cli("eval", program, "--at", "x=0.5,y=1,a=2"), message)
+
+
+def test_a_number_option_prints_back():
+    for text, printed in [("elu(x, alpha=0.5)", "elu(x, alpha=0.5)"), ("elu(x, 0.5)", "elu(x, alpha=0.5)")]:
+        program = gradcli.parse(text)
+        assert to_infix(program.graph, program.output) == printed
+        again = gradcli.parse(printed)
+        assert to_infix(again.graph, again.output) == printed
+    assert to_infix(*(lambda p: (p.graph, p.output))(gradcli.parse("softplus(x, beta=1)"))) == "softplus(x)"
+    assert to_infix(*(lambda p: (p.graph, p.output))(gradcli.parse("polygamma(2, x)"))) == "polygamma(2, x)"

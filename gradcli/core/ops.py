@@ -622,13 +622,13 @@ _OP_LIST: list[Op] = [
         lambda A, out, x: (A.powc(A.add(A.one, A.abs(x)), -2.0),),
         kink=lambda x: (x,),
         convention="softsign'(0) = 1 from both sides; the second derivative jumps there (-2 to 2) and is taken as 0",
-        doc="x/(1 + |x|)",
+        doc="x/(1 + abs(x))",
     ),
     _unary(
         "log_sigmoid",
         k.log_sigmoid,
         lambda A, out, x: (A.sigmoid(A.neg(x)),),
-        doc="log(sigmoid(x)) = -softplus(-x), exact for large |x|",
+        doc="log(sigmoid(x)) = -softplus(-x), exact in both tails",
     ),
     _unary(
         "relu",
