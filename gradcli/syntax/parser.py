@@ -128,9 +128,7 @@ class _Builder(Transformer):
         if name in ONE_ARGUMENT_FORMS and (len(positional) == 1 or keywords):
             op = OPS[ONE_ARGUMENT_FORMS[name]]
         if op is None:
-            hint = _derivative_hint(self.source)
-            message = _unknown_function_message(name)
-            raise self._error(NameProblem, f"{message}\nhint: {hint}" if hint else message, token)
+            raise self._error(NameProblem, _unknown_function_message(name, _derivative_hint(self.source)), token)
         if op.name == "pow" and len(positional) == 2 and not keywords:
             return self._power(*positional)
         param, positional = self._parameter(op, token, positional, keywords)
@@ -393,11 +391,18 @@ def _spelled(token: Token) -> str:
     return "pi" if name == "π" else name
 
 
-def _unknown_function_message(name: str) -> str:
+# Functions that exist so that derivatives read back (prod's, a sum's transpose): left out of the
+# list an unknown name gets, which must fit an error's twelve lines (gradcli --help lists every one).
+_DERIVATIVE_HELPERS = {"others_product", "broadcast_like", "broadcast_to", "sum_to", "reshape_like", "scatter", "count"}
+
+
+def _unknown_function_message(name: str, hint: str = "") -> str:
     close = difflib.get_close_matches(name, [*FUNCTIONS, *COMPOSITES], n=3, cutoff=0.6)
-    known = textwrap.fill(", ".join(sorted({*FUNCTIONS, *COMPOSITES})), 76, initial_indent="known functions: ")
-    hint = f"; did you mean {' or '.join(close)}?" if close else f"\n{known}"
-    return f"unknown function {name}{hint}"
+    if close:
+        return f"unknown function {name}; did you mean {' or '.join(close)}?" + (f"\nhint: {hint}" if hint else "")
+    names = {op.callable_as[0] for op in FUNCTIONS.values()} - _DERIVATIVE_HELPERS | set(COMPOSITES)
+    known = textwrap.fill(" ".join(sorted(names)), 78, initial_indent="known functions: ")
+    return f"unknown function {name}" + (f"\nhint: {hint}" if hint else "") + f"\n{known}"
 
 
 def _arity_message(name: str, expected: int, got: int) -> str:
