@@ -630,6 +630,8 @@ TAILS = [
     ("gelu(x)", -30.0, ORACLES["gelu"].mp),
     ("gelu_tanh(x)", 300.0, ORACLES["gelu_tanh"].mp),
     ("gelu_tanh(x)", -30.0, ORACLES["gelu_tanh"].mp),
+    ("gelu_tanh(x)", 1e103, ORACLES["gelu_tanh"].mp),  # x**3 overflows
+    ("gelu_tanh(x)", -1e103, ORACLES["gelu_tanh"].mp),
     ("mish(x)", -400.0, ORACLES["mish"].mp),
     ("mish(x)", 800.0, ORACLES["mish"].mp),
     ("log_sigmoid(x)", -800.0, ORACLES["log_sigmoid"].mp),

@@ -199,11 +199,13 @@ def _gelu_partials(A, out, x):
 
 
 def _gelu_tanh_partials(A, out, x):
-    """gelu_tanh = x*sigmoid(2u), u = sqrt(2/pi)*(x + 0.044715*x**3); d/dx = s*(1 + x*2u'*sigmoid(-2u))."""
+    """gelu_tanh = x*s(2u), s the sigmoid, u = sqrt(2/pi)*(x + 0.044715*x**3); d/dx = s(2u) + x*s(2u)*s(-2u)*2u',
+    multiplied in that order so that the 0 of s(2u) or s(-2u) far out meets x before 2u' (inf past |x| = 1e154)."""
     scale, cubic = A.sqrt(A.div(A.const(2.0), A.const(math.pi))), A.const(k.GELU_TANH_CUBIC)
     twice_u = A.mul(A.const(2.0), A.mul(scale, A.add(x, A.mul(cubic, A.powc(x, 3.0)))))
     twice_du = A.mul(A.const(2.0), A.mul(scale, A.add(A.one, A.mul(A.mul(A.const(3.0), cubic), A.powc(x, 2.0)))))
-    return (A.mul(A.sigmoid(twice_u), A.add(A.one, A.mul(A.mul(x, twice_du), A.sigmoid(A.neg(twice_u))))),)
+    rising = A.sigmoid(twice_u)
+    return (A.add(rising, A.mul(A.mul(A.mul(x, rising), A.sigmoid(A.neg(twice_u))), twice_du)),)
 
 
 def _elu_rule(alpha: float | None = None, scale: float = 1.0, inverse_input_scale: bool = False):
