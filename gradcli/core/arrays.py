@@ -212,10 +212,6 @@ def softsign(x):
     return x / (1.0 + np.abs(x))
 
 
-def logaddexp(a, b):
-    return np.logaddexp(a, b)
-
-
 def _special(name: str):
     def kernel(*args):
         return getattr(special, name)(*args)

@@ -738,7 +738,7 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "hypot": _numpy("hypot"),
     "atan2": _numpy("arctan2"),
     "sinc": ak.sinc,
-    "logaddexp": ak.logaddexp,
+    "logaddexp": _numpy("logaddexp"),
     "gelu": ak.gelu,
     "gelu_tanh": ak.gelu_tanh,
     "silu": ak.silu,

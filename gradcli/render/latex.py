@@ -116,7 +116,6 @@ def _transposed(op: Op, operands: list[Text]) -> Text:
     return f"{_operand(operands[0], PREC_POW)}^{{\\top}}", PREC_POW
 
 
-#: The ops with a notation of their own; every other op prints :func:`_from_table`.
 def _of_order(mark: str) -> Callable[[Op, list[Text]], Text]:
     """A function whose first operand is an order: ``\\psi^{(n)}(x)``, ``J_{n}(x)``."""
 
@@ -131,6 +130,7 @@ def _over_root(op: Op, operands: list[Text]) -> Text:
     return f"\\frac{{1}}{{\\sqrt{{{operands[0][0]}}}}}", PREC_ATOM
 
 
+#: The ops with a notation of their own; every other op prints :func:`_from_table`.
 NOTATIONS: dict[str, Callable[[Op, list[Text]], Text]] = {
     "polygamma": _of_order("^{{({})}}"),
     "jn": _of_order("_{{{}}}"),
