@@ -141,9 +141,9 @@ def test_names_are_case_sensitive_and_may_contain_digits_and_underscores():
 
 
 def test_names_that_start_like_constants_or_functions_are_plain_names():
-    assert run("pie*epsilon + exp2 + sine", pie=2, epsilon=3, exp2=1, sine=1) == (
+    assert run("pie*epsilon + exp3 + sine", pie=2, epsilon=3, exp3=1, sine=1) == (
         8.0,
-        {"pie": 3.0, "epsilon": 2.0, "exp2": 1.0, "sine": 1.0},
+        {"pie": 3.0, "epsilon": 2.0, "exp3": 1.0, "sine": 1.0},
     )
 
 

@@ -103,3 +103,11 @@ def test_readme_lists_every_function_of_the_op_table():
     table = re.search(r"<!-- function table -->\n(.*?)\n<!-- /function table -->", readme, re.DOTALL)
     assert table, "README.md lost its <!-- function table --> marker"
     assert table.group(1) == help_text.function_table(), f"paste into README.md:\n{help_text.function_table()}"
+
+
+def test_every_function_is_in_exactly_one_group():
+    from gradcli.core.ops import COMPOSITES, GROUPS, OPS
+
+    grouped = [name for names in GROUPS.values() for name in names]
+    assert len(grouped) == len(set(grouped)), "a function in two groups"
+    assert set(grouped) == {op.name for op in OPS.values() if op.callable_as} | set(COMPOSITES)

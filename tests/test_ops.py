@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import math
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import NamedTuple
 
 import pytest
 import sympy
 from mpmath import mp
-from support import DIGITS, close, high_precision  # noqa: F401 - the fixture applies by import
+from mpmath.libmp import prec_to_dps
+from support import DIGITS, assert_clean_error, cli, close, high_precision  # noqa: F401 - the fixture applies by import
 
 import gradcli
 from gradcli.ad.forward_mode import forward_mode
 from gradcli.ad.second_order import hessian
 from gradcli.ad.symbolic import derivative, derivative_program, second_derivative
 from gradcli.core.ops import OPS, SCALAR_OPS, Op
+from gradcli.syntax.infix import to_infix
 
 POINTS_PER_OP = 6
 NAMES = ("x", "y", "z")
@@ -148,6 +152,84 @@ def mp_clamp(u, lo, hi):
     return min(max(u, lo), hi)
 
 
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946  # as in PyTorch
+
+
+def mp_elu(u, alpha, input_scale=1):
+    return u if u > 0 else alpha * (mp.exp(input_scale * u) - 1)
+
+
+def sympy_elu(u, alpha, input_scale=1):
+    alpha = sympy.Rational(alpha)
+    return sympy.Piecewise((u, u > 0), (alpha * (sympy.exp(input_scale * u) - 1), True))
+
+
+def mp_spherical_jn(u, n):
+    """The spherical Bessel function j_n, sqrt(pi/(2u))*J_(n+1/2)(u), odd or even in u as n is."""
+    n = int(n)
+    if u == 0:
+        return mp.mpf(1 if n == 0 else 0)
+    if u < 0:
+        return (-1) ** n * mp_spherical_jn(-u, n)
+    return mp.sqrt(mp.pi / (2 * u)) * mp.besselj(n + mp.mpf(0.5), u)
+
+
+class SphericalJ(sympy.Function):
+    """The spherical Bessel function j_n(x) for the oracle side, differentiated by the recurrence
+    j_n' = (n*j_(n-1) - (n+1)*j_(n+1))/(2n+1) (j_0' = -j_1) and valued by mpmath: SymPy's own jn
+    differentiates to a form with 1/x, nan at x = 0 (where sinc's derivatives are)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=2):
+        n, u = self.args
+        if n == 0:
+            return -SphericalJ(1, u)
+        return (n * SphericalJ(n - 1, u) - (n + 1) * SphericalJ(n + 1, u)) / (2 * n + 1)
+
+    @classmethod
+    def eval(cls, n, u):
+        if u.is_Number:  # a number, as sympy.besselj(1, 1/2) is not: then atan2 of it stays real
+            return sympy.Float(mp_spherical_jn(mp.mpf(str(u)), int(n)), DIGITS + 10)
+        return None
+
+    def _eval_is_extended_real(self):
+        return self.args[1].is_extended_real
+
+    def _eval_evalf(self, prec):
+        n, u = self.args
+        at = u._eval_evalf(prec) if not u.is_Number else u
+        if not at.is_Number:
+            return None
+        with mp.workprec(prec):
+            return sympy.Float(mp_spherical_jn(mp.mpf(str(at)), int(n)), precision=prec)
+
+
+class Atan2(sympy.Function):
+    """atan2(y, x) for the oracle side, valued by mpmath: SymPy's atan2 of an argument whose sign it
+    cannot decide (besselj(1, 1/2)) evaluates through logarithms, with an imaginary part of 1e-219."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        y, x = self.args
+        return (x if argindex == 1 else -y) / (x**2 + y**2)
+
+    def _eval_is_extended_real(self):
+        return all(a.is_extended_real for a in self.args)
+
+    def _eval_evalf(self, prec):
+        y, x = (a.evalf(prec_to_dps(prec)) for a in self.args)
+        if not (y.is_Number and x.is_Number):
+            return None
+        with mp.workprec(prec):
+            return sympy.Float(mp.atan2(mp.mpf(str(y)), mp.mpf(str(x))), precision=prec)
+
+
+def sympy_trunc(u):
+    return sympy.sign(u) * sympy.floor(sympy.Abs(u))
+
+
 ORACLES: dict[str, Oracle] = {
     "const": Oracle(lambda c: mp.mpf(c), lambda c: c),
     "var": Oracle(lambda x: x, lambda x: x),
@@ -175,8 +257,83 @@ ORACLES: dict[str, Oracle] = {
     "cosh": Oracle(mp.cosh, sympy.cosh),
     "tanh": Oracle(mp.tanh, sympy.tanh),
     "sigmoid": Oracle(mp_sigmoid, lambda u: 1 / (1 + sympy.exp(-u))),
-    "softplus": Oracle(lambda u: mp.log(1 + mp.exp(u)), lambda u: sympy.log(1 + sympy.exp(u))),
+    "softplus": Oracle(
+        lambda u, b=1.0: mp.log(1 + mp.exp(b * u)) / b,
+        lambda u, b=1.0: sympy.log(1 + sympy.exp(sympy.Rational(b) * u)) / sympy.Rational(b),
+        params=(1.0, 2.0, 0.5, -1.0),
+    ),
     "erf": Oracle(mp.erf, sympy.erf),
+    "asinh": Oracle(mp.asinh, sympy.asinh),
+    "acosh": Oracle(mp.acosh, sympy.acosh),
+    "atanh": Oracle(mp.atanh, sympy.atanh),
+    "log1p": Oracle(mp.log1p, lambda u: sympy.log(1 + u)),
+    "expm1": Oracle(mp.expm1, lambda u: sympy.exp(u) - 1),
+    "exp2": Oracle(lambda u: mp.power(2, u), lambda u: 2**u),
+    "rsqrt": Oracle(lambda u: 1 / mp.sqrt(u), lambda u: 1 / sympy.sqrt(u)),
+    "cbrt": Oracle(
+        lambda u: mp.sign(u) * mp.cbrt(abs(u)),
+        lambda u: Sgn(u) * sympy.Abs(u) ** sympy.Rational(1, 3),
+        (AtKink((0.0,), 0.0, (math.inf,)),),
+    ),
+    "square": Oracle(lambda u: u * u, lambda u: u**2),
+    "hypot": Oracle(mp.hypot, lambda u, v: sympy.sqrt(u**2 + v**2), (AtKink((0.0, 0.0), 0.0, (0.0, 0.0)),)),
+    "atan2": Oracle(mp.atan2, Atan2, (AtKink((0.0, 0.0), 0.0, (0.0, 0.0)),)),
+    "sinc": Oracle(mp.sincpi, lambda u: SphericalJ(0, sympy.pi * u)),
+    "logaddexp": Oracle(
+        lambda a, b: mp.log(mp.exp(a) + mp.exp(b)), lambda a, b: sympy.log(sympy.exp(a) + sympy.exp(b))
+    ),
+    "gelu": Oracle(lambda u: u * mp.ncdf(u), lambda u: u * (1 + sympy.erf(u / sympy.sqrt(2))) / 2),
+    "gelu_tanh": Oracle(
+        lambda u: u / 2 * (1 + mp.tanh(mp.sqrt(2 / mp.pi) * (u + mp.mpf(0.044715) * u**3))),
+        lambda u: u / 2 * (1 + sympy.tanh(sympy.sqrt(2 / sympy.pi) * (u + sympy.Rational(0.044715) * u**3))),
+    ),
+    "silu": Oracle(lambda u: u * mp_sigmoid(u), lambda u: u / (1 + sympy.exp(-u))),
+    "mish": Oracle(lambda u: u * mp.tanh(mp.log(1 + mp.exp(u))), lambda u: u * sympy.tanh(sympy.log(1 + sympy.exp(u)))),
+    "elu": Oracle(
+        lambda u, a: mp_elu(u, a),
+        lambda u, a: sympy_elu(u, a),
+        (AtKink((0.0,), 0.0, (1.0,)),),
+        params=(1.0, 0.5, 2.0),
+    ),
+    "selu": Oracle(
+        lambda u: SELU_SCALE * mp_elu(u, SELU_ALPHA),
+        lambda u: sympy.Rational(SELU_SCALE) * sympy_elu(u, SELU_ALPHA),
+        (AtKink((0.0,), 0.0, (SELU_SCALE * SELU_ALPHA,)),),
+    ),
+    "celu": Oracle(
+        lambda u, a: mp_elu(u, a, 1 / mp.mpf(a)),
+        lambda u, a: sympy_elu(u, a, 1 / sympy.Rational(a)),
+        (AtKink((0.0,), 0.0, (1.0,)),),
+        params=(1.0, 0.5, 2.0),
+    ),
+    "leaky_relu": Oracle(
+        lambda u, s: u if u > 0 else s * u,
+        lambda u, s: sympy.Piecewise((u, u > 0), (sympy.Rational(s) * u, True)),
+        (AtKink((0.0,), 0.0, (0.01,)),),
+        params=(0.01, 0.2, -0.5),
+    ),
+    "relu6": Oracle(
+        lambda u: mp_clamp(u, 0, 6),
+        lambda u: sympy.Min(sympy.Max(u, 0), 6),
+        (AtKink((0.0,), 0.0, (0.0,)), AtKink((6.0,), 6.0, (0.0,))),
+    ),
+    "hardtanh": Oracle(
+        lambda u: mp_clamp(u, -1, 1),
+        lambda u: sympy.Min(sympy.Max(u, -1), 1),
+        (AtKink((-1.0,), -1.0, (0.0,)), AtKink((1.0,), 1.0, (0.0,))),
+    ),
+    "hardsigmoid": Oracle(
+        lambda u: mp_clamp(u + 3, 0, 6) / 6,
+        lambda u: sympy.Min(sympy.Max(u + 3, 0), 6) / 6,
+        (AtKink((-3.0,), 0.0, (0.0,)), AtKink((3.0,), 1.0, (0.0,))),
+    ),
+    "hardswish": Oracle(
+        lambda u: u * mp_clamp(u + 3, 0, 6) / 6,
+        lambda u: u * sympy.Min(sympy.Max(u + 3, 0), 6) / 6,
+        (AtKink((-3.0,), 0.0, (-0.5,)), AtKink((3.0,), 3.0, (1.5,))),
+    ),
+    "softsign": Oracle(lambda u: u / (1 + abs(u)), lambda u: u / (1 + sympy.Abs(u)), (AtKink((0.0,), 0.0, (1.0,)),)),
+    "log_sigmoid": Oracle(lambda u: -mp.log(1 + mp.exp(-u)), lambda u: -sympy.log(1 + sympy.exp(-u))),
     "relu": Oracle(lambda u: u if u > 0 else mp.mpf(0), lambda u: sympy.Max(0, u), (AtKink((0.0,), 0.0, (0.0,)),)),
     "abs": Oracle(abs, sympy.Abs, (AtKink((0.0,), 0.0, (0.0,)),)),
     "sign": Oracle(mp_sign, Sgn, (AtKink((0.0,), 0.0, (0.0,)),)),
@@ -193,6 +350,43 @@ ORACLES: dict[str, Oracle] = {
     ),
     "xlogy": Oracle(mp_xlogy, lambda a, b: a * sympy.log(b)),
     "stop_gradient": Oracle(lambda x: x, SG, no_gradient=True),
+    "erfc": Oracle(mp.erfc, sympy.erfc),
+    "erfinv": Oracle(mp.erfinv, sympy.erfinv),
+    "lgamma": Oracle(mp.loggamma, sympy.loggamma),
+    "gamma": Oracle(mp.gamma, sympy.gamma),
+    "digamma": Oracle(mp.digamma, sympy.digamma),
+    "polygamma": Oracle(
+        lambda u, n: mp.polygamma(int(n), u), lambda u, n: sympy.polygamma(int(n), u), params=(1.0, 0.0, 2.0, 3.0)
+    ),
+    "j0": Oracle(lambda u: mp.besselj(0, u), lambda u: sympy.besselj(0, u)),
+    "j1": Oracle(lambda u: mp.besselj(1, u), lambda u: sympy.besselj(1, u)),
+    "jn": Oracle(
+        lambda u, n: mp.besselj(int(n), u), lambda u, n: sympy.besselj(int(n), u), params=(2.0, 0.0, 1.0, 3.0)
+    ),
+    "y0": Oracle(lambda u: mp.bessely(0, u), lambda u: sympy.bessely(0, u)),
+    "y1": Oracle(lambda u: mp.bessely(1, u), lambda u: sympy.bessely(1, u)),
+    "spherical_jn": Oracle(mp_spherical_jn, lambda u, n: SphericalJ(int(n), u), params=(1.0, 0.0, 2.0, 3.0)),
+    "gammainc": Oracle(
+        lambda u, a: mp.gammainc(a, 0, u, regularized=True),
+        lambda u, a: sympy.lowergamma(sympy.Rational(a), u) / sympy.gamma(sympy.Rational(a)),
+        params=(2.0, 0.5, 1.0, 3.5),
+    ),
+    "gammaincc": Oracle(
+        lambda u, a: mp.gammainc(a, u, mp.inf, regularized=True),
+        lambda u, a: sympy.uppergamma(sympy.Rational(a), u) / sympy.gamma(sympy.Rational(a)),
+        params=(2.0, 0.5, 1.0, 3.5),
+    ),
+    "trunc": Oracle(lambda u: mp.mpf(int(u)), Jump.of(sympy_trunc), (AtKink((-2.0,), -2.0, (0.0,)),)),
+    "fmod": Oracle(
+        lambda u, v: u - v * int(u / v),  # mpmath's fmod takes the sign of v
+        lambda u, v: u - v * Jump.of(sympy_trunc)(u / v),
+        (AtKink((3.0, 1.5), 0.0, (1.0, -2.0)),),
+    ),
+    "remainder": Oracle(
+        lambda u, v: u - v * mp.floor(u / v),
+        lambda u, v: u - v * Jump.of(sympy.floor)(u / v),
+        (AtKink((-3.0, 1.5), 0.0, (1.0, 2.0)),),
+    ),
     "round": Oracle(lambda u: mp.mpf(round(float(u))), Jump.of(sympy.floor, 0.5), (AtKink((2.5,), 2.0, (0.0,)),)),
     "floor": Oracle(mp.floor, Jump.of(sympy.floor), (AtKink((-1.0,), -1.0, (0.0,)),)),
     "ceil": Oracle(mp.ceil, Jump.of(sympy.ceiling), (AtKink((1.0,), 1.0, (0.0,)),)),
@@ -266,17 +460,23 @@ def sample_points(op: Op, n: int = POINTS_PER_OP) -> list[tuple[float, ...]]:
 def program_texts(op: Op, point: tuple[float, ...]) -> tuple[list[str], dict[str, float]]:
     """The op's spellings at a point, and the inputs' values."""
     names = list(NAMES[: inputs_of(op)])
-    args = names + [repr(c) for c in point[len(names) :]]
-    return spellings(op, args), dict(zip(names, point))
+    return spellings(op, in_call_order(op, names, [repr(c) for c in point[len(names) :]])), dict(zip(names, point))
+
+
+def in_call_order(op: Op, args: list, params: list) -> list:
+    """A call's arguments and parameter as a program writes them: ``elu(x, 0.5)``, ``polygamma(1, x)``."""
+    return [*params, *args] if op.param_first else [*args, *params]
 
 
 class Wrapper(NamedTuple):
     """How a random program keeps an op's argument in its domain, whatever the subexpression u
-    it is given: ``1 + u**2`` when ``positive`` (log, sqrt, a divisor, pow's base), else
-    ``scale*tanh(u)`` (asin's argument, in [-1, 1], becomes tanh(u)/2)."""
+    it is given: ``1 + u**2`` when ``positive`` (log, sqrt, a divisor, pow's base), plus ``shift``
+    where the domain starts elsewhere than 0 (acosh: 1, log1p: -1), else ``scale*tanh(u)`` (asin's
+    argument, in [-1, 1], becomes tanh(u)/2)."""
 
     positive: bool
     scale: float = 0.0
+    shift: float = 0.0
 
 
 PROBES = (-2.5, -0.5, 0.0, 0.5, 2.5)  # an argument that takes all of these needs no wrapper
@@ -299,7 +499,7 @@ def wrappers(op: Op, param: float | None = None) -> list[Wrapper | None]:
         if all(op.valid.contains(*probe(v)) for v in PROBES):
             found.append(None)
         elif math.isinf(box.hi):  # positive, or real but for a hole at 0
-            found.append(Wrapper(True))
+            found.append(Wrapper(True, shift=box.lo if math.isfinite(box.lo) else 0.0))
         else:
             assert box.lo == -box.hi, (op.name, box)
             found.append(Wrapper(False, box.hi / 2))
@@ -418,6 +618,9 @@ def test_wrappers_read_from_the_domains():
     assert wrappers(OPS["powc"], 3.0) == [None] and wrappers(OPS["powc"], 0.5) == [positive]
     assert wrappers(OPS["powc"], -1.0) == [positive]  # 0**-1 is not a real number
     assert wrappers(OPS["tan"]) == wrappers(OPS["clamp"])[:1] == [None]
+    assert wrappers(OPS["acosh"]) == [Wrapper(True, shift=1.0)] and wrappers(OPS["log1p"]) == [
+        Wrapper(True, shift=-1.0)
+    ]
 
 
 @pytest.mark.parametrize("name", list(SCALAR_OPS))
@@ -451,3 +654,143 @@ def test_domains_by_hand(name, inside, outside):
 def test_every_function_has_a_doc():
     """The README's function table reads each op's doc: a function without one would show a blank."""
     assert [name for name, op in OPS.items() if op.callable_as and not op.doc] == []
+
+
+# ---------------------------------------------------------------- the tails
+
+
+def mp_softplus(beta):
+    return lambda u: mp.log(1 + mp.exp(beta * u)) / beta
+
+
+# Points far out where a textbook formula overflows or cancels (exp(800) is inf, 1 - tanh(x)**2
+# rounds to 0, erf(x) to 1): value, first and second derivative must stay finite and right.
+TAILS = [
+    ("gelu(x)", 300.0, ORACLES["gelu"].mp),
+    ("gelu(x)", -300.0, ORACLES["gelu"].mp),
+    ("gelu(x)", -30.0, ORACLES["gelu"].mp),
+    ("gelu_tanh(x)", 300.0, ORACLES["gelu_tanh"].mp),
+    ("gelu_tanh(x)", -30.0, ORACLES["gelu_tanh"].mp),
+    ("gelu_tanh(x)", 1e103, ORACLES["gelu_tanh"].mp),  # x**3 overflows
+    ("gelu_tanh(x)", -1e103, ORACLES["gelu_tanh"].mp),
+    ("mish(x)", -400.0, ORACLES["mish"].mp),
+    ("mish(x)", 800.0, ORACLES["mish"].mp),
+    ("log_sigmoid(x)", -800.0, ORACLES["log_sigmoid"].mp),
+    ("log_sigmoid(x)", 800.0, ORACLES["log_sigmoid"].mp),
+    ("silu(x)", -800.0, ORACLES["silu"].mp),
+    ("silu(x)", -700.0, ORACLES["silu"].mp),
+    ("silu(x)", 800.0, ORACLES["silu"].mp),
+    ("softplus(x, 50)", 800.0, mp_softplus(50)),
+    ("softplus(x, 50)", -10.0, mp_softplus(50)),
+    ("softplus(x, beta=0.001)", 1e6, mp_softplus(mp.mpf(0.001))),
+    ("logaddexp(x, 1000)", 1000.0, lambda u: ORACLES["logaddexp"].mp(u, mp.mpf(1000))),
+    ("logaddexp(x, -1000)", 1000.0, lambda u: ORACLES["logaddexp"].mp(u, mp.mpf(-1000))),
+    ("log1p(x)", 1e-300, mp.log1p),
+    ("log1p(x)", -0.999999, mp.log1p),
+    ("expm1(x)", 1e-300, mp.expm1),
+    ("expm1(x)", -800.0, mp.expm1),
+    ("elu(x)", -800.0, lambda u: mp_elu(u, 1)),
+    ("celu(x, 0.5)", -300.0, lambda u: mp_elu(u, mp.mpf(0.5), 2)),
+    ("selu(x)", 800.0, ORACLES["selu"].mp),
+    ("asinh(x)", 1e200, mp.asinh),
+    ("acosh(x)", 1e200, mp.acosh),
+    ("acosh(x)", 1.000001, mp.acosh),
+    ("atanh(x)", 0.999999999, mp.atanh),
+    ("erfinv(x)", 0.999999, mp.erfinv),
+    ("erfc(x)", 20.0, mp.erfc),
+    ("gamma(x)", 170.0, mp.gamma),
+    ("lgamma(x)", 1e10, mp.loggamma),
+    ("gammainc(2, x)", 500.0, lambda u: mp.gammainc(2, 0, u, regularized=True)),
+    ("gammaincc(2, x)", 500.0, lambda u: mp.gammainc(2, u, mp.inf, regularized=True)),
+    ("sinc(x)", 0.0, mp.sincpi),
+    ("sinc(x)", 1e-9, mp.sincpi),
+    ("j1(x)", 0.0, ORACLES["j1"].mp),
+    ("hypot(x, 1e200)", 1e200, lambda u: mp.hypot(u, mp.mpf(1e200))),
+    ("atan2(x, 3e200)", 4e200, lambda u: mp.atan2(u, mp.mpf(3e200))),
+]
+
+
+def mp_diff_exactly(f, x: float, order: int):
+    """The value or a derivative by mpmath at 1000 digits: far out, 1 + exp(-400) and f'' are sums
+    and differences of numbers that agree to hundreds of digits."""
+    with mp.workdps(1000):
+        return +(mp.diff(f, mp.mpf(x), order) if order else f(mp.mpf(x)))
+
+
+@pytest.mark.parametrize(("text", "x", "f"), TAILS, ids=[f"{t} at {x:g}" for t, x, _ in TAILS])
+def test_tails_against_mpmath(text, x, f):
+    program = gradcli.parse(text)
+    at = {"x": x}
+    ev = gradcli.evaluate(program, at)
+    first = derivative(program)
+    symbolic = gradcli.evaluate(derivative_program(first.program, first.nodes["x"]), at).value
+    second = hessian(program, at).matrix["x"]["x"]
+    for what, got, order in (("value", ev.value, 0), ("f'", ev.gradient["x"], 1), ("f' (symbolic)", symbolic, 1)):
+        want = mp_diff_exactly(f, x, order)
+        assert close(mp.mpf(got), want, rel=1e-12, abs=1e-300, symmetric=False, finite=True), (text, x, what, got, want)
+    want = mp_diff_exactly(f, x, 2)
+    assert close(mp.mpf(second), want, rel=1e-12, abs=1e-300, symmetric=False, finite=True), (text, x, second, want)
+
+
+def test_conventions_with_a_parameter():
+    """The kink cases of test_ops use each op's default parameter; these use another."""
+    for text, x, value, slope in [
+        ("elu(x, alpha=0.5)", 0.0, 0.0, 0.5),
+        ("elu(x, 0.5)", 0.0, 0.0, 0.5),
+        ("leaky_relu(x, 0.2)", 0.0, 0.0, 0.2),
+        ("celu(x, alpha=2)", 0.0, 0.0, 1.0),
+    ]:
+        ev = gradcli.evaluate(text, {"x": x})
+        assert (ev.value, ev.gradient["x"]) == (value, slope), text
+        assert ev.kinks, text
+
+
+# ---------------------------------------------------------------- SciPy loads with its first function
+
+
+def test_scipy_loads_only_for_a_function_of_its_own():
+    """Start-up time does not change: a program without digamma, j0, erfinv, ... never imports SciPy
+    (erfc, lgamma and gamma are the standard library's; lgamma's derivative is SciPy's digamma)."""
+    code = "\n".join(
+        [
+            "import sys, gradcli",
+            "gradcli.evaluate('gelu(x) + erfc(x) + asinh(x) + elu(x, 0.5)', {'x': 1.5})",
+            "gradcli.evaluate('sum(gelu(x))', {'x': [1.0, 2.0]})",
+            "assert 'scipy' not in sys.modules, 'scipy loaded'",
+            "assert gradcli.evaluate('digamma(x)', {'x': 1.0}).value == -0.5772156649015329",
+            "assert 'scipy.special' in sys.modules",
+        ]
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_scipy_loads_outside_the_memory_limit():
+    """SciPy maps tens of MB when it loads: that is the libraries', not the run's (as NumPy's is)."""
+    done = cli("eval", "j0(x) + digamma(x)", "--at", "x=1", env={"GRADCLI_MEMORY_LIMIT": "64"})
+    assert done.returncode == 0 and "0.1879820217" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("program", "message"),
+    [
+        ("polygamma(1.5, x)", "polygamma's n must be a non-negative whole number written in the program"),
+        ("polygamma(x)", "polygamma takes 2 arguments, got 1"),
+        ("gammainc(a, x)", "gammainc's a must be a positive number written in the program: there is no derivative"),
+        ("elu(x, alpha=y)", "elu's alpha must be a number written in the program"),
+        ("elu(x, beta=2)", "elu has no option beta: it takes alpha=..."),
+        ("celu(x, 0)", "celu's alpha must be a nonzero number written in the program"),
+    ],
+)
+def test_parameters_must_be_numbers_of_their_domain(program, message):
+    assert_clean_error(cli("eval", program, "--at", "x=0.5,y=1,a=2"), message)
+
+
+def test_a_number_option_prints_back():
+    for text, printed in [("elu(x, alpha=0.5)", "elu(x, alpha=0.5)"), ("elu(x, 0.5)", "elu(x, alpha=0.5)")]:
+        program = gradcli.parse(text)
+        assert to_infix(program.graph, program.output) == printed
+        again = gradcli.parse(printed)
+        assert to_infix(again.graph, again.output) == printed
+    assert to_infix(*(lambda p: (p.graph, p.output))(gradcli.parse("softplus(x, beta=1)"))) == "softplus(x)"
+    assert to_infix(*(lambda p: (p.graph, p.output))(gradcli.parse("polygamma(2, x)"))) == "polygamma(2, x)"

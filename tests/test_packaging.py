@@ -44,7 +44,8 @@ def test_test_tools_are_only_in_the_test_extra():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     needed = {re.split(r"[<>=\[ ]", d)[0] for d in project["dependencies"]}
     testing = {re.split(r"[<>=\[ ]", d)[0] for d in project["optional-dependencies"]["test"]}
-    assert needed == {"typer", "lark", "numpy", "rich"}  # Graphviz's dot runs as a program, not through a binding
+    # Graphviz's dot runs as a program, not through a binding
+    assert needed == {"typer", "lark", "numpy", "rich", "scipy"}
     assert {"pytest", "hypothesis", "sympy", "playwright", "ruff"} <= testing and not needed & testing
 
 

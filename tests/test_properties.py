@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp
 from support import DIGITS, Tracker, high_precision  # noqa: F401 - the fixture applies by import
-from test_ops import ORACLES, Wrapper, spellings, wrappers
+from test_ops import ORACLES, Wrapper, in_call_order, spellings, wrappers
 
 import gradcli
 from gradcli.core.domains import Interval
@@ -61,6 +61,8 @@ def render(t) -> str:
         return f"({render(t[2])} {t[1]} {render(t[3])})"
     if kind == "call":
         return f"{t[1]}({', '.join(render(a) for a in t[2:])})"
+    if kind == "option":  # ("option", fname, number, child): elu(u, 0.5), polygamma(1, u)
+        return f"{t[1]}({', '.join(in_call_order(FUNCTIONS[t[1]], [render(t[3])], [repr(t[2])]))})"
     raise AssertionError(t)
 
 
@@ -105,6 +107,11 @@ def mp_eval(t, env, frozen, tracker: Tracker | None = None):
         if tracker is not None:
             track_kinks(tracker, INFIX[t[1]], args)  # comparisons and // jump
         v = MP_BINARY[t[1]](*args)
+    elif kind == "option":
+        u = mp_eval(t[3], env, frozen, tracker)
+        if tracker is not None:
+            track_kinks(tracker, FUNCTIONS[t[1]], (u, t[2]))
+        v = MP_CALLS[t[1]](u, t[2])
     elif kind == "call":
         args = [mp_eval(a, env, frozen, tracker) for a in t[2:]]
         if tracker is not None:
@@ -204,7 +211,7 @@ def wrapped(wrapper: Wrapper | None, u, which):
     if wrapper is None:
         return u
     if wrapper.positive:
-        return positive(u, which)
+        return ("bin", "+", one(wrapper.shift), positive(u, which)) if wrapper.shift else positive(u, which)
     return ("bin", "*", one(wrapper.scale), ("un", "tanh", u))
 
 
@@ -218,8 +225,12 @@ def op_builders(op: Op) -> dict[str, object]:
         symbol = draw(st.sampled_from(["**", "^"]))
         return ("bin", symbol, wrapped(wrappers(op, c)[0], args[0], which), one(c))
 
+    def with_option(draw, args, which):
+        c = draw(st.sampled_from(params))
+        return ("option", op.name, c, wrapped(wrappers(op, c)[0], args[0], which))
+
     if op.has_param:
-        return {op.name: with_param}
+        return {op.name: with_param if op.infix else with_option}
     found = {}
     if op.infix and op.arity == 1:
         found[op.name] = lambda draw, args, which: ("neg", args[0])
@@ -390,7 +401,7 @@ def argument_strategy(op: Op, k: int, param: float | None):
     """Argument ``k`` of ``op`` from its Domain's box, up to WIDE; for an exponent that allows any
     base (x**3, x**-1), any real base, clear of 0 where 0 is outside the domain."""
     interval = op.valid.sampling_interval(k)
-    if param is not None and op.valid.contains(-2.5, param):
+    if param is not None and op.infix and op.valid.contains(-2.5, param):
         interval = Interval(holes=() if op.valid.contains(0.0, param) else (0.0,))
     strategy = span(*interval.window(WIDE))
     return strategy.filter(interval.clear_of_holes) if interval.holes else strategy
@@ -417,7 +428,7 @@ def single_op_rows(op: Op) -> list[tuple]:
         extra = () if param is None else (param,)
         reference = None if oracle.no_gradient else (lambda *args, extra=extra: oracle.mp(*args, *extra))
         strategies = [argument_strategy(op, k, param) for k in range(op.arity)]
-        for text in spellings(op, names + [f"{c:g}" for c in extra]):
+        for text in spellings(op, in_call_order(op, names, [f"{c:g}" for c in extra])):
             rows.append((text, text, reference, strategies, clear_of_kinks(op)))
     return rows
 

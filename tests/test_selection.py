@@ -35,6 +35,9 @@ PYTHON_EXPRESSIONS = [
     "-x // y",
     "x // -y + x",
     "2**x // 3",
+    "x % y",
+    "-x % y * 2",
+    "x % -y + x // y * y",
     "(x < y) == (y > x)",
 ]
 

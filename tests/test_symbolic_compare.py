@@ -46,7 +46,7 @@ from support import (
     tree_text,
 )
 from sympy.parsing.sympy_parser import parse_expr, rationalize, standard_transformations
-from test_ops import ORACLES, SG, Sgn, Wrapper, wrappers
+from test_ops import ORACLES, SG, Sgn, Wrapper, in_call_order, wrappers
 
 import gradcli
 from gradcli.ad.derivative_text import derivative_texts
@@ -77,8 +77,18 @@ def shell(command: str) -> subprocess.CompletedProcess:
 
 
 # Every function gradcli may print, read back as its SymPy counterpart from test_ops' oracle table.
+def sympy_call(op: Op):
+    """The op's SymPy oracle called as gradcli prints the op: ``polygamma(2, x)``, ``elu(x, alpha=1/2)``."""
+    oracle = ORACLES[op.name].sympy
+    if not op.has_param:
+        return oracle
+    if op.param_first:
+        return lambda c, u: oracle(u, float(c))
+    return lambda u, c=op.default, **option: oracle(u, float(option.get(op.keyword, c)))
+
+
 SYMPY_NAMES = {
-    **{name: ORACLES[op.name].sympy for name, op in SCALAR_FUNCTIONS.items()},
+    **{name: sympy_call(op) for name, op in SCALAR_FUNCTIONS.items()},
     "e": sympy.E,
     "pi": sympy.pi,
 }
@@ -86,7 +96,7 @@ SYMPY_NAMES = {
 SYMBOLS = {name: sympy.Symbol(name, real=True) for name in ("x", "y", "z")}
 TRANSFORMS = (*standard_transformations, rationalize)
 
-# Comparisons and // read as calls of their oracles: in SymPy's own reading they would be
+# Comparisons, // and % read as calls of their oracles: in SymPy's own reading they would be
 # Python booleans or Relationals, and floor(x/y), which SymPy does not differentiate.
 _AS_CALLS = {
     ast.Lt: "less",
@@ -96,6 +106,7 @@ _AS_CALLS = {
     ast.Eq: "equal",
     ast.NotEq: "not_equal",
     ast.FloorDiv: "floor_divide",
+    ast.Mod: "remainder",
 }
 SYMPY_NAMES |= {f"_{name}": ORACLES[name].sympy for name in _AS_CALLS.values()}
 
@@ -168,7 +179,9 @@ class Spec:
 def wrapped_text(wrapper: Wrapper | None, a: str) -> str:
     if wrapper is None:
         return a
-    return f"(1 + ({a})**2)" if wrapper.positive else f"({wrapper.scale!r}*tanh({a}))"
+    if wrapper.positive:
+        return f"({wrapper.shift!r} + 1 + ({a})**2)" if wrapper.shift else f"(1 + ({a})**2)"
+    return f"({wrapper.scale!r}*tanh({a}))"
 
 
 def wrapped_value(wrapper: Wrapper | None, a):
@@ -176,7 +189,8 @@ def wrapped_value(wrapper: Wrapper | None, a):
     if wrapper is None:
         return a
     if wrapper.positive:
-        return 1 + a**2
+        shift = sympy.Rational(wrapper.shift) if isinstance(a, sympy.Basic) else mp.mpf(wrapper.shift)
+        return shift + 1 + a**2
     if isinstance(a, sympy.Basic):
         return sympy.Rational(wrapper.scale) * sympy.tanh(a)
     return mp.mpf(wrapper.scale) * mp.tanh(a)
@@ -216,8 +230,13 @@ def spellings(op: Op) -> dict[str, Spec]:
     found = {}
     if op.has_param:
         for c in ORACLES[op.name].params[:PARAMS_WRITTEN]:
-            found[f"{op.infix}{c:g}"] = generated_spec(op, lambda args, c=c: f"({args[0]}){op.infix}{c:g}", c)
-    elif op.infix and op.arity == 1:
+            if op.infix:
+                found[f"{op.infix}{c:g}"] = generated_spec(op, lambda args, c=c: f"({args[0]}){op.infix}{c:g}", c)
+            else:  # elu(u, 0.5), polygamma(1, u)
+                call = lambda args, c=c: f"{op.name}({', '.join(in_call_order(op, args, [f'{c:g}']))})"  # noqa: E731
+                found[f"{op.name}_{c:g}"] = generated_spec(op, call, c)
+        return found
+    if op.infix and op.arity == 1:
         found[op.name] = generated_spec(op, lambda args: f"({op.infix}{args[0]})")
     elif op.infix:
         found[op.infix] = generated_spec(op, lambda args: f"({f' {op.infix} '.join(args)})")
@@ -239,7 +258,16 @@ KINKED_OPS = sorted(name for name, spec in SPECS.items() if not spec.smooth)
 # For compare's verdict: central differences see through stop_gradient (see the xfail below).
 GRADIENT_CHECK_OPS = sorted(set(SMOOTH_OPS) - {"stop_gradient", "detach"})
 SLOW_TO_SIMPLIFY = {"tan", "asin", "acos", "**", "pow", "log2", "log10", "softplus", "^3", "**3"}
-SIMPLIFY_OPS = sorted(set(SMOOTH_OPS) - SLOW_TO_SIMPLIFY)
+# Forms SymPy's simplify does not prove equal to the oracle's in reasonable time (erfc against erf, the
+# gamma and Bessel families, sinc by spherical Bessel functions); the tests above compare them by value.
+UNPROVEN = {"softplus", "logaddexp", "gelu", "gelu_tanh", "mish", "erfc", "erfinv", "lgamma", "gamma", "digamma"} | {
+    "polygamma", "j0", "j1", "jn", "y0", "y1", "spherical_jn", "sinc", "gammainc", "gammaincc"
+}  # fmt: skip
+SIMPLIFY_OPS = sorted(
+    name
+    for name in set(SMOOTH_OPS) - SLOW_TO_SIMPLIFY
+    if not any(name == op or name.startswith(f"{op}_") for op in UNPROVEN)
+)
 
 NUMBERS = {"2": 2, "3": 3, "0.5": sympy.Rational(1, 2), "1.5": sympy.Rational(3, 2), "e": sympy.E, "pi": sympy.pi}
 MP_NUMBERS = {"2": 2, "3": 3, "0.5": 0.5, "1.5": 1.5, "e": "e", "pi": "pi"}

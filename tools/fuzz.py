@@ -75,6 +75,13 @@ FALLBACK_FUNCTIONS = {
     **dict.fromkeys(
         "min max pow xlogy equal matmul dot outer broadcast_like broadcast_to sum_to reshape_like scatter".split(), 2
     ),
+    **dict.fromkeys(  # the function library (issue 12)
+        "asinh acosh atanh log1p expm1 exp2 rsqrt cbrt square sinc gelu gelu_tanh silu swish mish elu selu celu "
+        "leaky_relu relu6 hardtanh hardsigmoid hardswish softsign log_sigmoid erfc erfinv lgamma gamma digamma "
+        "polygamma j0 j1 jn y0 y1 spherical_jn gammainc gammaincc trunc".split(),
+        1,
+    ),
+    **dict.fromkeys("hypot atan2 logaddexp fmod remainder".split(), 2),
     **dict.fromkeys("stack concat".split(), -1),  # any number of arguments
     "clamp": 3,
     "where": 3,

@@ -8,7 +8,7 @@ is ever broken across lines, and each is short enough for an 80-column terminal.
 
 from __future__ import annotations
 
-from gradcli.core.ops import COMPOSITES, OPS, Op
+from gradcli.core.ops import COMPOSITES, GROUPS, OPS, Op
 
 NO_REWRAP = "  \b"  # click keeps this paragraph's lines as they are, indented by two more
 MAX_EXAMPLE = 76  # characters: with the help's indentation of 4, an example fits 80 columns
@@ -35,23 +35,42 @@ def signature(op: Op) -> str:
     args = "x, y, ..." if op.arity < 0 else ", ".join("xyz"[: op.arity])
     if op.name in ("reshape", "scatter"):
         args += ", shape" if op.name == "reshape" else ", index"
-    if op.keyword is not None:
+    if op.param_first:
+        args = f"{op.keyword}, {args}"
+    elif op.keyword is not None:
         args += f", {op.keyword}={op.default}"
     return args
 
 
 def function_table() -> str:
-    """The README's table of functions, from the op table: each call, its ``doc``, its
-    domain and its convention where it has no derivative."""
+    """The README's table of functions, from the op table, by group: each call, its ``doc``,
+    its domain and its convention where it has no derivative."""
     rows = ["| function | value | needs | where it has no derivative |", "|---|---|---|---|"]
-    for op in OPS.values():
-        if op.callable_as:
-            calls = ", ".join(f"`{name}({signature(op)})`" for name in op.callable_as)
-            rows.append(f"| {calls} | {op.doc} | {op.domain} | {op.convention} |")
-    for composite in COMPOSITES.values():
-        args = ", ".join([*"xyz"[: composite.arity], *(f"{k}={v}" for k, v in composite.options)])
-        rows.append(f"| `{composite.name}({args})` | {composite.doc} (built from primitives) | | |")
+    for group, names in GROUPS.items():
+        rows.append(f"| **{group}** | | | |")
+        rows.extend(_function_row(name) for name in names)
     return "\n".join(rows)
+
+
+def _function_row(name: str) -> str:
+    if name in COMPOSITES:
+        composite = COMPOSITES[name]
+        args = ", ".join([*"xyz"[: composite.arity], *(f"{k}={v}" for k, v in composite.options)])
+        return f"| `{composite.name}({args})` | {composite.doc} (built from primitives) | | |"
+    op = OPS[name]
+    calls = ", ".join(f"`{call}({signature(op)})`" for call in op.callable_as)
+    return f"| {calls} | {op.doc} | {op.domain} | {op.convention} |"
+
+
+def function_groups() -> str:
+    """The functions by group, one sentence each, for ``gradcli eval --help``."""
+    return " ".join(f"{group.capitalize()}: {' '.join(map(_spelled, names))}." for group, names in GROUPS.items())
+
+
+def _spelled(name: str) -> str:
+    """A function's name, with its aliases in parentheses: ``log (ln)``."""
+    aliases = OPS[name].callable_as[1:] if name in OPS else ()
+    return f"{name} ({', '.join(aliases)})" if aliases else name
 
 
 EXAMPLES: dict[str, list[str]] = {
@@ -116,10 +135,12 @@ NOTES: dict[str, str] = {
     "": ("Run 'gradcli COMMAND --help' for a command's options and more examples."),
     "eval": (
         "Syntax: numbers (2, 1.5, .5, 1e-3), names, pi, e; + - * / ** (^ too); unary - +; "
-        f"f(x) for {function_names()}. Statements are separated by new lines or ';'; "
+        "< <= > >= == != (1 or 0), // and %; f(x) for the functions below (README.md's function "
+        "table says what each computes, where it is defined and its convention at kinks). "
+        "Statements are separated by new lines or ';'; "
         "'name = expr' binds a name; the last statement is the output, or a list [e1, e2] of "
         "outputs; '#' starts a comment. 'w = 0.5' on its own declares an input w with default "
-        "0.5 (--at w=... overrides it)."
+        "0.5 (--at w=... overrides it).\n\n" + function_groups()
     ),
     "diff": (
         "The derivative is built from the graph with the same rules as reverse mode, simplified "

@@ -13,7 +13,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from gradcli.core import kernels as k
 from gradcli.core.lazy_numpy import is_array, np
+from gradcli.core.lazy_scipy import special
 
 Array = "np.ndarray"
 Axis = int | tuple[int, ...] | None
@@ -119,8 +121,135 @@ def sqrt(x):
     return np.sqrt(x)
 
 
-def erf(x):
-    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=np.float64)  # NumPy has no erf of its own
+def _each(kernel):
+    """A float kernel applied element by element (for what NumPy has no ufunc of: erf, lgamma, ...)."""
+
+    def each(x):
+        return np.asarray(np.frompyfunc(kernel, 1, 1)(x), dtype=np.float64)
+
+    each.__name__ = kernel.__name__
+    return each
+
+
+erf = _each(math.erf)
+erfc = _each(math.erfc)
+lgamma = _each(k.lgamma)
+gamma = _each(k.gamma)
+
+
+def softplus_beta(x, beta):
+    return softplus(np.multiply(beta, x)) / beta
+
+
+def log_sigmoid(x):
+    return -softplus(np.negative(x))
+
+
+def sinc(x):
+    """kernels.sinc on arrays: sin(pi*x) from the distance to the nearest whole number."""
+    n = np.round(x)
+    s = np.sin(np.pi * (x - n))
+    s = np.where(np.fmod(n, 2.0) != 0, -s, s)
+    with np.errstate(all="ignore"):
+        out = s / (np.pi * np.asarray(x, dtype=np.float64))
+    return np.where(x == 0, 1.0, out)
+
+
+def gelu(x):
+    return 0.5 * x * erfc(np.multiply(-x, k.SQRT_HALF))
+
+
+def gelu_tanh(x):
+    u = k.GELU_TANH_SCALE * (x + k.GELU_TANH_CUBIC * x * x * x)
+    return x * sigmoid(2.0 * u)
+
+
+def silu(x):
+    return x * sigmoid(x)
+
+
+def mish(x):
+    return x * np.tanh(softplus(x))
+
+
+def elu(x, alpha, scale=1.0, input_scale=1.0):
+    return np.where(x > 0, scale * x, scale * alpha * np.expm1(np.multiply(input_scale, x)))
+
+
+def selu(x):
+    return elu(x, k.SELU_ALPHA, k.SELU_SCALE)
+
+
+def celu(x, alpha):
+    return elu(x, alpha, 1.0, k.div(1.0, alpha))
+
+
+def leaky_relu(x, slope):
+    return np.where(x > 0, x, np.multiply(x, slope))
+
+
+def rsqrt(x):
+    return 1.0 / np.sqrt(x)
+
+
+def relu6(x):
+    return clamp(x, 0.0, 6.0)
+
+
+def hardtanh(x):
+    return clamp(x, -1.0, 1.0)
+
+
+def hardsigmoid(x):
+    return clamp(np.add(x, 3.0), 0.0, 6.0) / 6.0
+
+
+def hardswish(x):
+    return x * clamp(np.add(x, 3.0), 0.0, 6.0) / 6.0
+
+
+def softsign(x):
+    return x / (1.0 + np.abs(x))
+
+
+def _special(name: str):
+    def kernel(*args):
+        return getattr(special, name)(*args)
+
+    kernel.__name__ = name
+    return kernel
+
+
+erfinv = _special("erfinv")
+digamma = _special("psi")
+j0 = _special("j0")
+j1 = _special("j1")
+y0 = _special("y0")
+y1 = _special("y1")
+
+
+def polygamma(x, n):
+    return special.polygamma(int(n), x) if k.is_order(n) else np.full_like(x, np.nan, dtype=np.float64)
+
+
+def jn(x, n):
+    return special.jv(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
+
+
+def spherical_jn(x, n):
+    if not k.is_order(n):
+        return np.full_like(x, np.nan, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        near_zero = k.spherical_jn_near_zero(np.asarray(x, dtype=np.float64), int(n))
+        return np.where(np.abs(x) < k.SMALL_SPHERICAL, near_zero, special.spherical_jn(int(n), x))
+
+
+def gammainc(x, a):
+    return special.gammainc(a, x)
+
+
+def gammaincc(x, a):
+    return special.gammaincc(a, x)
 
 
 def equal(x, y):

@@ -19,16 +19,26 @@ SAMPLE_MARGIN = 0.01  # and keep this far inside a finite end, where derivatives
 
 
 class Interval(NamedTuple):
-    """The numbers from ``lo`` to ``hi``, with their finite ends when ``closed``, except ``holes``."""
+    """The numbers from ``lo`` to ``hi``, with their finite ends when ``closed``, except ``holes``;
+    only the whole ones when ``whole`` (the order n of polygamma(n, x))."""
 
     lo: float = -math.inf
     hi: float = math.inf
     closed: bool = True
     holes: tuple[float, ...] = ()
+    whole: bool = False
 
     def contains(self, x: float) -> bool:
         inside = self.lo <= x <= self.hi if self.closed else self.lo < x < self.hi
-        return inside and x not in self.holes
+        return inside and x not in self.holes and (not self.whole or x == math.floor(x))
+
+    def noun(self) -> str:
+        """What a number of the interval is, for messages: "a non-negative whole number"."""
+        if self.whole:
+            return "a non-negative whole number" if self.lo == 0 else "a whole number"
+        if self.lo == 0 and not self.closed:
+            return "a positive number"
+        return "a nonzero number" if self.holes == (0.0,) else "a number"
 
     def window(self, width: float = SAMPLE_WIDTH) -> tuple[float, float]:
         """The part of the interval that samples come from: within ``width`` of 0, clear of finite ends."""
@@ -43,7 +53,7 @@ class Interval(NamedTuple):
         """One number of the window, clear of the holes."""
         lo, hi = self.window()
         while True:
-            x = rng.uniform(lo, hi)
+            x = float(round(rng.uniform(lo, hi))) if self.whole else rng.uniform(lo, hi)
             if self.clear_of_holes(x):
                 return x
 
@@ -118,3 +128,32 @@ CONSTANT_POWER_BASE = Domain(
 )
 # xlogy(0, y) is 0 for every y; the message has nothing to add to log's.
 LOG_OF_SECOND_ARGUMENT = Domain(joint=lambda x, y: y > 0 or x == 0, box=(REAL, POSITIVE))
+
+
+def _not_a_pole(x: float) -> bool:
+    """Whether x is not a pole of the gamma function (0, -1, -2, ...)."""
+    return not (x <= 0 and x == math.floor(x))
+
+
+NONZERO = Interval(holes=(0.0,))
+NON_NEGATIVE = Interval(0.0, math.inf)
+ORDER = Interval(0.0, math.inf, whole=True)  # polygamma's n: 0, 1, 2, ...
+SAMPLED_ORDER = Interval(0.0, 3.0, whole=True)
+
+OPEN_UNIT_ARGUMENT = Domain("an argument in (-1, 1)", (Interval(-1.0, 1.0, closed=False),))
+AT_LEAST_ONE = Domain("an argument >= 1", (Interval(1.0, math.inf),))
+ABOVE_MINUS_ONE = Domain("an argument > -1", (Interval(-1.0, math.inf, closed=False),))
+NONZERO_PARAMETER = Domain(args=(REAL, NONZERO))
+NOT_A_POLE = Domain("an argument that is not 0 or a negative whole number", joint=_not_a_pole, box=(POSITIVE,))
+POLYGAMMA = Domain(
+    "a non-negative whole n and an x that is not 0 or a negative whole number",
+    (REAL, ORDER),
+    joint=lambda x, n: _not_a_pole(x) and ORDER.contains(n),
+    box=(POSITIVE, SAMPLED_ORDER),
+)
+BESSEL_ORDER = Domain("a whole order n", (REAL, Interval(whole=True)), box=(REAL, SAMPLED_ORDER))
+SPHERICAL_BESSEL_ORDER = Domain("a non-negative whole order n", (REAL, ORDER), box=(POSITIVE, SAMPLED_ORDER))
+INCOMPLETE_GAMMA = Domain("a positive a and a non-negative x", (NON_NEGATIVE, POSITIVE))
+
+# Samples clear of y = 0, where atan2(y, x) jumps for x < 0 (from pi to -pi); it is defined there all the same.
+FIRST_NONZERO = Domain(box=(NONZERO, REAL))

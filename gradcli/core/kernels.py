@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from gradcli.core.lazy_scipy import special
+
 INF = math.inf
 NAN = math.nan
 
@@ -133,6 +135,230 @@ def softplus(x: float) -> float:
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
+def softplus_beta(x: float, beta: float) -> float:
+    """log(1 + exp(beta*x))/beta, exact for large |beta*x| (PyTorch's ``threshold`` is not applied)."""
+    return div(softplus(beta * x), beta)
+
+
+def log_sigmoid(x: float) -> float:
+    return -softplus(-x)
+
+
+asinh = math.asinh
+acosh = _total(math.acosh)
+
+
+def atanh(x: float) -> float:
+    if x == 1.0 or x == -1.0:
+        return math.copysign(INF, x)
+    return math.atanh(x) if -1.0 < x < 1.0 else NAN
+
+
+def log1p(x: float) -> float:
+    if x > -1.0:
+        return math.log1p(x)
+    return -INF if x == -1.0 else NAN
+
+
+expm1 = _total(math.expm1)
+
+
+def exp2(x: float) -> float:
+    return power(2.0, x)
+
+
+def rsqrt(x: float) -> float:
+    return div(1.0, sqrt(x))
+
+
+def cbrt(x: float) -> float:
+    """The real cube root (negative for negative x)."""
+    if hasattr(math, "cbrt"):
+        return math.cbrt(x)
+    if x == 0 or not math.isfinite(x):  # Python 3.10: no math.cbrt
+        return x
+    root = math.copysign(abs(x) ** (1.0 / 3.0), x)
+    return root - (root**3 - x) / (3.0 * root * root)  # one Newton step: the last bits
+
+
+def square(x: float) -> float:
+    return x * x
+
+
+hypot = math.hypot
+
+
+def atan2(y: float, x: float) -> float:
+    return math.atan2(y, x)
+
+
+def sinc(x: float) -> float:
+    """sin(pi*x)/(pi*x), 1 at 0, with sin(pi*x) taken from x's distance r to the nearest whole number n
+    as (-1)**n*sin(pi*r): exactly 0 at whole x, where sin(math.pi*x) is not (sinc(1) would be 4e-17)."""
+    if x == 0:
+        return 1.0
+    if not math.isfinite(x):
+        return NAN
+    n = round(x)
+    s = math.sin(math.pi * (x - n))
+    return (-s if n % 2 else s) / (math.pi * x)
+
+
+_LN2 = math.log(2.0)
+
+
+def logaddexp(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)) without overflow: exact at a = b (as numpy.logaddexp)."""
+    if a == b:
+        return a + _LN2
+    return maximum(a, b) + math.log1p(exp(-abs(a - b)))
+
+
+SQRT_HALF = math.sqrt(0.5)
+
+
+def gelu(x: float) -> float:
+    """x*Phi(x) with Phi the normal distribution, as x/2*erfc(-x/sqrt(2)) (accurate for x < 0)."""
+    return 0.5 * x * math.erfc(-x * SQRT_HALF)
+
+
+GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
+GELU_TANH_CUBIC = 0.044715
+
+
+def gelu_tanh(x: float) -> float:
+    """x/2*(1 + tanh(u)), u = sqrt(2/pi)*(x + 0.044715x**3), as x*sigmoid(2u) (no cancellation for x < 0)."""
+    u = GELU_TANH_SCALE * (x + GELU_TANH_CUBIC * x * x * x)
+    return x * sigmoid(2.0 * u)
+
+
+def silu(x: float) -> float:
+    return x * sigmoid(x)
+
+
+def mish(x: float) -> float:
+    return x * math.tanh(softplus(x))
+
+
+def elu(x: float, alpha: float, scale: float = 1.0, input_scale: float = 1.0) -> float:
+    """scale*x for x > 0, else scale*alpha*(exp(input_scale*x) - 1): elu, selu and celu."""
+    if x > 0:
+        return scale * x
+    return scale * alpha * expm1(input_scale * x)
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: float) -> float:
+    return elu(x, SELU_ALPHA, SELU_SCALE)
+
+
+def celu(x: float, alpha: float) -> float:
+    return elu(x, alpha, 1.0, div(1.0, alpha))
+
+
+def leaky_relu(x: float, slope: float) -> float:
+    return x if x > 0 else x * slope
+
+
+def relu6(x: float) -> float:
+    return clamp(x, 0.0, 6.0)
+
+
+def hardtanh(x: float) -> float:
+    return clamp(x, -1.0, 1.0)
+
+
+def hardsigmoid(x: float) -> float:
+    return clamp(x + 3.0, 0.0, 6.0) / 6.0
+
+
+def hardswish(x: float) -> float:
+    return x * clamp(x + 3.0, 0.0, 6.0) / 6.0
+
+
+def softsign(x: float) -> float:
+    return x / (1.0 + abs(x))
+
+
+erfc = math.erfc
+
+
+def lgamma(x: float) -> float:
+    """log|gamma(x)|: inf at the poles (0, -1, -2, ...) and where it overflows."""
+    try:
+        return math.lgamma(x)
+    except (ValueError, OverflowError):
+        return INF
+
+
+def gamma(x: float) -> float:
+    """The gamma function: +-inf at 0 (by the sign of the zero), nan at the negative whole numbers."""
+    try:
+        return math.gamma(x)
+    except OverflowError:
+        return INF
+    except ValueError:
+        return math.copysign(INF, x) if x == 0 else NAN
+
+
+def is_order(n: float, negative: bool = False) -> bool:
+    """Whether n is a whole number (non-negative unless ``negative``): an order of polygamma or a Bessel function."""
+    return math.isfinite(n) and n == math.floor(n) and (negative or n >= 0)
+
+
+def _special(name: str):
+    """scipy.special's function ``name`` of one float (SciPy loads with the first call)."""
+
+    def kernel(x: float) -> float:
+        return float(getattr(special, name)(x))
+
+    kernel.__name__ = name
+    return kernel
+
+
+erfinv = _special("erfinv")
+digamma = _special("psi")
+j0 = _special("j0")
+j1 = _special("j1")
+y0 = _special("y0")
+y1 = _special("y1")
+
+
+def polygamma(x: float, n: float) -> float:
+    return float(special.polygamma(int(n), x)) if is_order(n) else NAN
+
+
+def jn(x: float, n: float) -> float:
+    return float(special.jv(n, x)) if is_order(n, negative=True) else NAN
+
+
+SMALL_SPHERICAL = 1e-20  # below this, j_n(x) = x**n/(2n+1)!! to the last bit (the next term is x**2/(4n+6) smaller)
+
+
+def spherical_jn_near_zero(x, n: int):
+    """j_n(x) for |x| < SMALL_SPHERICAL: SciPy loses digits there and gives nan below 1e-308."""
+    return x**n / math.prod(range(1, 2 * n + 2, 2))
+
+
+def spherical_jn(x: float, n: float) -> float:
+    if not is_order(n):
+        return NAN
+    if abs(x) < SMALL_SPHERICAL:
+        return spherical_jn_near_zero(x, int(n))
+    return float(special.spherical_jn(int(n), x))
+
+
+def gammainc(x: float, a: float) -> float:
+    return float(special.gammainc(a, x))
+
+
+def gammaincc(x: float, a: float) -> float:
+    return float(special.gammaincc(a, x))
+
+
 def relu(x: float) -> float:
     return 0.0 if x <= 0 else x  # nan passes through
 
@@ -198,9 +424,26 @@ def _whole(rounding):
     return rounded
 
 
+trunc = _whole(math.trunc)
 round_half_even = _whole(round)  # Python's round: halves to the even neighbour, as numpy.round
 floor = _whole(math.floor)
 ceil = _whole(math.ceil)
+
+
+def fmod(x: float, y: float) -> float:
+    """The remainder of x/y with the sign of x (C's fmod, torch.fmod); nan for y = 0."""
+    try:
+        return math.fmod(x, y)
+    except ValueError:
+        return NAN
+
+
+def remainder(x: float, y: float) -> float:
+    """The remainder of x/y with the sign of y (Python's %, torch.remainder); nan for y = 0."""
+    try:
+        return x % y
+    except ZeroDivisionError:
+        return NAN
 
 
 def equal(x: float, y: float) -> float:
@@ -246,10 +489,3 @@ def whole_distance(x):
     if x != x or x in (INF, -INF):
         return NAN
     return x - round(x)
-
-
-def quotient_whole_distance(x, y):
-    """:func:`whole_distance` of x / y: 0 where x // y and x % y jump (nan where y = 0: no jump there)."""
-    if getattr(x, "ndim", 0) or getattr(y, "ndim", 0):
-        return whole_distance(x / y)
-    return whole_distance(div(x, y))

@@ -24,13 +24,23 @@ from typing import Any, NamedTuple
 from gradcli.core import arrays as ak
 from gradcli.core import kernels as k
 from gradcli.core.domains import (
+    ABOVE_MINUS_ONE,
     ANYWHERE,
+    AT_LEAST_ONE,
+    BESSEL_ORDER,
     CONSTANT_POWER_BASE,
+    FIRST_NONZERO,
+    INCOMPLETE_GAMMA,
     LOG_OF_SECOND_ARGUMENT,
     NON_NEGATIVE_ARGUMENT,
     NONZERO_DIVISOR,
+    NONZERO_PARAMETER,
+    NOT_A_POLE,
+    OPEN_UNIT_ARGUMENT,
+    POLYGAMMA,
     POSITIVE_ARGUMENT,
     POWER_BASE,
+    SPHERICAL_BESSEL_ORDER,
     UNIT_ARGUMENT,
     Domain,
 )
@@ -69,6 +79,7 @@ class Op(NamedTuple):
     elementwise: bool = True  # False: a structural op (sums, products of matrices, indexing, shapes)
     keyword: str | None = None  # the parameter given by name in a call (``sum(x, axis=0)``), and its default
     default: Any = None
+    param_first: bool = False  # the parameter is written before the arguments: polygamma(n, x)
 
     @property
     def differentiable(self) -> bool:
@@ -162,6 +173,104 @@ def _unary(name, fwd, rule, latex=None, names=None, **kw) -> Op:
 def _jump(name: str, fwd, convention: str, doc: str = "") -> Op:
     """A step function: derivative 0 everywhere, and no derivative at the jump (x = 0)."""
     return _unary(name, fwd, lambda A, out, x: (A.zero,), kink=lambda x: (x,), convention=convention, doc=doc)
+
+
+def _option(name: str, fwd, rule, keyword: str, default: float, doc: str, **kw) -> Op:
+    """A function of x with a number option written in the program: ``elu(x, alpha=0.5)`` or ``elu(x, 0.5)``."""
+    return Op(name, 1, fwd, rule, has_param=True, keyword=keyword, default=default, callable_as=(name,), doc=doc, **kw)
+
+
+def _of_order(name: str, fwd, rule, keyword: str, latex: str, doc: str, valid: Domain) -> Op:
+    """A function of x with a leading number written in the program: ``polygamma(n, x)``, ``gammainc(a, x)``."""
+    return Op(name, 1, fwd, rule, latex=latex, has_param=True, keyword=keyword, param_first=True,
+              callable_as=(name,), doc=doc, **_on(valid))  # fmt: skip
+
+
+def _erf_derivative(A, x):
+    """2/sqrt(pi)*exp(-x**2)."""
+    return A.div(A.mul(A.const(2.0), A.exp(A.neg(A.powc(x, 2.0)))), A.sqrt(A.const(math.pi)))
+
+
+def _normal_density(A, x):
+    """exp(-x**2/2)/sqrt(2*pi)."""
+    return A.div(A.exp(A.neg(A.div(A.powc(x, 2.0), A.const(2.0)))), A.sqrt(A.mul(A.const(2.0), A.const(math.pi))))
+
+
+def _gelu_partials(A, out, x):
+    """Phi(x) + x*phi(x), with Phi(x) = erfc(-x/sqrt(2))/2 (accurate for x < 0)."""
+    cdf = A.mul(A.const(0.5), A.erfc(A.neg(A.div(x, A.sqrt(A.const(2.0))))))
+    return (A.add(cdf, A.mul(x, _normal_density(A, x))),)
+
+
+def _gelu_tanh_partials(A, out, x):
+    """gelu_tanh = x*s(2u), s the sigmoid, u = sqrt(2/pi)*(x + 0.044715*x**3); d/dx = s(2u) + x*s(2u)*s(-2u)*2u',
+    multiplied in that order so that the 0 of s(2u) or s(-2u) far out meets x before 2u' (inf past |x| = 1e154)."""
+    scale, cubic = A.sqrt(A.div(A.const(2.0), A.const(math.pi))), A.const(k.GELU_TANH_CUBIC)
+    twice_u = A.mul(A.const(2.0), A.mul(scale, A.add(x, A.mul(cubic, A.powc(x, 3.0)))))
+    twice_du = A.mul(A.const(2.0), A.mul(scale, A.add(A.one, A.mul(A.mul(A.const(3.0), cubic), A.powc(x, 2.0)))))
+    rising = A.sigmoid(twice_u)
+    return (A.add(rising, A.mul(A.mul(A.mul(x, rising), A.sigmoid(A.neg(twice_u))), twice_du)),)
+
+
+def _elu_rule(alpha: float | None = None, scale: float = 1.0, inverse_input_scale: bool = False):
+    """d/dx of scale*(x if x > 0 else alpha*(exp(c*x) - 1)): scale where x > 0, and on the side
+    x <= 0 (PyTorch's at 0) scale*alpha*c*exp(c*x), written as exp(-c*relu(-x)) so that it never
+    overflows where x > 0. alpha None: the node's parameter; c = 1/alpha for celu, else 1."""
+
+    def rule(A, out, x, param=None):
+        a = param if alpha is None else alpha
+        c = k.div(1.0, a) if inverse_input_scale else 1.0
+        positive = A.step(x)
+        negative_side = A.mul(A.const(scale * a * c), A.exp(A.mul(A.const(-c), A.relu(A.neg(x)))))
+        return (A.add(A.mul(A.const(scale), positive), A.mul(A.sub(A.one, positive), negative_side)),)
+
+    return rule
+
+
+def _inside(A, x, lo: float, hi: float):
+    """1 where lo < x < hi, else 0 (also at the ends)."""
+    return A.mul(A.step(A.sub(x, A.const(lo))), A.step(A.sub(A.const(hi), x)))
+
+
+def _hardswish_partials(A, out, x):
+    """x/3 + 1/2 on the closed [-3, 3] (PyTorch's side at both ends), 0 below, 1 above."""
+    middle = A.mul(A.sub(A.one, A.step(A.sub(A.const(-3.0), x))), A.sub(A.one, A.step(A.sub(x, A.const(3.0)))))
+    slope = A.add(A.div(x, A.const(3.0)), A.const(0.5))
+    return (A.add(A.mul(middle, slope), A.step(A.sub(x, A.const(3.0)))),)
+
+
+def _hypot_partials(A, out, x, y):
+    """x/hypot and y/hypot, over max(hypot, 5e-324) so that the origin gives 0/5e-324 = 0, not 0/0."""
+    length = A.max(out, A.const(5e-324))
+    return (A.div(x, length), A.div(y, length))
+
+
+def _atan2_partials(A, out, y, x):
+    """d/dy = x/(x**2 + y**2) and d/dx = -y/(x**2 + y**2), each as (x/h)/h with h = hypot(y, x): no overflow;
+    h at least 5e-324, so that the origin gives (0, 0), as hypot's gradient does there."""
+    h = A.max(A.hypot(y, x), A.const(5e-324))
+    return (A.div(A.div(x, h), h), A.neg(A.div(A.div(y, h), h)))
+
+
+def _spherical_jn_partials(A, out, x, n):
+    """j_n' = (n*j_(n-1) - (n+1)*j_(n+1))/(2n + 1), and j_0' = -j_1: finite at x = 0 at every order."""
+    if n == 0:
+        return (A.neg(A.spherical_jn(x, 1.0)),)
+    lower, upper = A.mul(A.const(n), A.spherical_jn(x, n - 1.0)), A.mul(A.const(n + 1.0), A.spherical_jn(x, n + 1.0))
+    return (A.div(A.sub(lower, upper), A.const(2.0 * n + 1.0)),)
+
+
+def _gamma_density(A, x, a: float):
+    """x**(a-1)*exp(-x)/gamma(a), the derivative of gammainc(a, x) in x, as one exp (no overflow)."""
+    return A.exp(A.sub(A.sub(A.xlogy(A.const(a - 1.0), x), x), A.lgamma(A.const(a))))
+
+
+_NO_DERIVATIVE_IN_A = "there is no derivative in a (none in closed form; PyTorch refuses it too)"
+
+
+def _quotient_jumps(x, y):
+    """fmod and remainder jump where x/y crosses a whole number: the distance of x/y to the nearest one."""
+    return (k.whole_distance(k.div(x, y)),)
 
 
 def _tanh_derivative(A, x):
@@ -349,12 +458,217 @@ _OP_LIST: list[Op] = [
         latex="\\sigma",
         doc="1/(1 + exp(-x))",
     ),
-    _unary("softplus", k.softplus, lambda A, out, x: (A.sigmoid(x),), doc="log(1 + exp(x))"),
+    _option(
+        "softplus",
+        k.softplus_beta,
+        lambda A, out, x, beta: (A.sigmoid(A.mul(A.const(beta), x)),),
+        "beta",
+        1.0,
+        "log(1 + exp(beta*x))/beta, exact for large beta*x (PyTorch's threshold is not applied)",
+        **_on(NONZERO_PARAMETER),
+    ),
     _unary(
         "erf",
         math.erf,
-        lambda A, out, x: (A.div(A.mul(A.const(2.0), A.exp(A.neg(A.powc(x, 2.0)))), A.sqrt(A.const(math.pi))),),
+        lambda A, out, x: (_erf_derivative(A, x),),
         doc="the error function, 2/sqrt(pi) times the integral of exp(-t**2) from 0 to x",
+    ),
+    _unary(
+        "asinh",
+        k.asinh,
+        lambda A, out, x: (A.div(A.one, A.hypot(A.one, x)),),
+        latex="\\operatorname{arsinh}",
+        doc="the inverse hyperbolic sine",
+    ),
+    _unary(
+        "acosh",
+        k.acosh,
+        lambda A, out, x: (A.div(A.one, A.mul(A.sqrt(A.sub(x, A.one)), A.sqrt(A.add(x, A.one)))),),
+        latex="\\operatorname{arcosh}",
+        doc="the inverse hyperbolic cosine",
+        **_on(AT_LEAST_ONE),
+    ),
+    _unary(
+        "atanh",
+        k.atanh,
+        lambda A, out, x: (A.div(A.one, A.mul(A.sub(A.one, x), A.add(A.one, x))),),
+        latex="\\operatorname{artanh}",
+        doc="the inverse hyperbolic tangent",
+        **_on(OPEN_UNIT_ARGUMENT),
+    ),
+    _unary(
+        "log1p",
+        k.log1p,
+        lambda A, out, x: (A.div(A.one, A.add(A.one, x)),),
+        doc="log(1 + x), accurate for small x",
+        **_on(ABOVE_MINUS_ONE),
+    ),
+    _unary("expm1", k.expm1, lambda A, out, x: (A.exp(x),), doc="exp(x) - 1, accurate for small x"),
+    _unary("exp2", k.exp2, lambda A, out, x: (A.mul(out, A.log(A.const(2.0))),), doc="2 to the power x"),
+    _unary(
+        "rsqrt",
+        k.rsqrt,
+        lambda A, out, x: (A.mul(A.const(-0.5), A.div(out, x)),),
+        doc="1/sqrt(x)",
+        **_on(POSITIVE_ARGUMENT),
+    ),
+    _unary(
+        "cbrt",
+        k.cbrt,
+        lambda A, out, x: (A.div(A.one, A.mul(A.const(3.0), A.powc(out, 2.0))),),
+        kink=lambda x: (x,),
+        convention="cbrt'(0) = inf: a vertical tangent, as 1/(3*cbrt(x)**2) gives",
+        doc="the real cube root (negative for negative x)",
+    ),
+    _unary("square", k.square, lambda A, out, x: (A.mul(A.const(2.0), x),), doc="x*x"),
+    Op(
+        "hypot",
+        2,
+        k.hypot,
+        _hypot_partials,
+        latex="\\operatorname{hypot}",
+        kink=lambda x, y: (abs(x) + abs(y),),
+        convention="the gradient at (0, 0) is taken as (0, 0), as abs'(0) = 0 (PyTorch gives nan: 0/0)",
+        callable_as=("hypot",),
+        doc="sqrt(x**2 + y**2) without overflow",
+    ),
+    Op(
+        "atan2",
+        2,
+        k.atan2,
+        _atan2_partials,
+        latex="\\operatorname{atan2}",
+        kink=lambda y, x: (abs(y) + abs(x),),
+        convention="the gradient at the origin, where the angle has no limit, is taken as (0, 0), as hypot's "
+        "(PyTorch and JAX give nan: 0/0)",
+        callable_as=("atan2",),
+        valid=FIRST_NONZERO,
+        doc="atan2(y, x): the angle of the point (x, y) from the positive x axis, in [-pi, pi]",
+    ),
+    _unary(
+        "sinc",
+        k.sinc,
+        lambda A, out, x: (A.mul(A.const(-math.pi), A.spherical_jn(A.mul(A.const(math.pi), x), 1.0)),),
+        doc="sin(pi*x)/(pi*x), 1 at 0; its derivatives use spherical_jn, smooth at 0",
+    ),
+    Op(
+        "logaddexp",
+        2,
+        k.logaddexp,
+        lambda A, out, a, b: (A.sigmoid(A.sub(a, b)), A.sigmoid(A.sub(b, a))),
+        latex="\\operatorname{logaddexp}",
+        callable_as=("logaddexp",),
+        doc="log(exp(x) + exp(y)), without overflow",
+    ),
+    _unary("gelu", k.gelu, _gelu_partials, doc="x*Phi(x), Phi the standard normal distribution (erf form)"),
+    _unary(
+        "gelu_tanh",
+        k.gelu_tanh,
+        _gelu_tanh_partials,
+        doc="gelu's tanh approximation: x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))",
+    ),
+    _unary(
+        "silu",
+        k.silu,
+        lambda A, out, x: (A.mul(A.sigmoid(x), A.add(A.one, A.mul(x, A.sigmoid(A.neg(x))))),),
+        names=("silu", "swish"),
+        doc="x*sigmoid(x)",
+    ),
+    _unary(
+        "mish",
+        k.mish,
+        lambda A, out, x: (
+            A.add(
+                A.tanh(A.softplus(x, 1.0)),
+                A.mul(x, A.mul(_tanh_derivative(A, A.softplus(x, 1.0)), A.sigmoid(x))),
+            ),
+        ),
+        doc="x*tanh(softplus(x))",
+    ),
+    _option(
+        "elu",
+        k.elu,
+        _elu_rule(),
+        "alpha",
+        1.0,
+        "x for x > 0, else alpha*(exp(x) - 1)",
+        kink=lambda x, alpha=None: (x,),
+        convention="elu'(0) = alpha, the left derivative (PyTorch's: x <= 0 takes the exponential side)",
+    ),
+    _unary(
+        "selu",
+        k.selu,
+        _elu_rule(k.SELU_ALPHA, k.SELU_SCALE),
+        kink=lambda x: (x,),
+        convention="selu'(0) = scale*alpha = 1.7581, the left derivative (PyTorch's: x <= 0 takes the exp side)",
+        doc="scale*elu(x, alpha) with PyTorch's constants alpha = 1.6733, scale = 1.0507",
+    ),
+    _option(
+        "celu",
+        k.celu,
+        _elu_rule(inverse_input_scale=True),
+        "alpha",
+        1.0,
+        "x for x > 0, else alpha*(exp(x/alpha) - 1)",
+        kink=lambda x, alpha=None: (x,),
+        convention="celu'(0) = 1 from both sides; the second derivative jumps there and is taken from x > 0",
+        **_on(NONZERO_PARAMETER),
+    ),
+    _option(
+        "leaky_relu",
+        k.leaky_relu,
+        lambda A, out, x, slope: (A.add(A.mul(A.const(1.0 - slope), A.step(x)), A.const(slope)),),
+        "slope",
+        0.01,
+        "x for x > 0, else slope*x",
+        kink=lambda x, slope=None: (x,),
+        convention="leaky_relu'(0) = slope, the left derivative (PyTorch's)",
+    ),
+    _unary(
+        "relu6",
+        k.relu6,
+        lambda A, out, x: (_inside(A, x, 0.0, 6.0),),
+        kink=lambda x: (x, x - 6.0),
+        convention="relu6'(0) = relu6'(6) = 0 (PyTorch's: 1 only strictly between 0 and 6)",
+        doc="min(max(x, 0), 6)",
+    ),
+    _unary(
+        "hardtanh",
+        k.hardtanh,
+        lambda A, out, x: (_inside(A, x, -1.0, 1.0),),
+        kink=lambda x: (x + 1.0, x - 1.0),
+        convention="hardtanh'(-1) = hardtanh'(1) = 0 (PyTorch's: 1 only strictly between -1 and 1)",
+        doc="x held between -1 and 1",
+    ),
+    _unary(
+        "hardsigmoid",
+        k.hardsigmoid,
+        lambda A, out, x: (A.div(_inside(A, x, -3.0, 3.0), A.const(6.0)),),
+        kink=lambda x: (x + 3.0, x - 3.0),
+        convention="hardsigmoid'(-3) = hardsigmoid'(3) = 0 (PyTorch's: 1/6 only strictly between -3 and 3)",
+        doc="relu6(x + 3)/6",
+    ),
+    _unary(
+        "hardswish",
+        k.hardswish,
+        _hardswish_partials,
+        kink=lambda x: (x + 3.0, x - 3.0),
+        convention="hardswish'(-3) = -1/2 and hardswish'(3) = 3/2 (PyTorch's: x/3 + 1/2 on the closed [-3, 3])",
+        doc="x*relu6(x + 3)/6",
+    ),
+    _unary(
+        "softsign",
+        k.softsign,
+        lambda A, out, x: (A.powc(A.add(A.one, A.abs(x)), -2.0),),
+        kink=lambda x: (x,),
+        convention="softsign'(0) = 1 from both sides; the second derivative jumps there (-2 to 2) and is taken as 0",
+        doc="x/(1 + abs(x))",
+    ),
+    _unary(
+        "log_sigmoid",
+        k.log_sigmoid,
+        lambda A, out, x: (A.sigmoid(A.neg(x)),),
+        doc="log(sigmoid(x)) = -softplus(-x), exact in both tails",
     ),
     _unary(
         "relu",
@@ -448,8 +762,52 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "cosh": _numpy("cosh"),
     "tanh": _numpy("tanh"),
     "sigmoid": ak.sigmoid,
-    "softplus": ak.softplus,
+    "softplus": ak.softplus_beta,
     "erf": ak.erf,
+    "asinh": _numpy("arcsinh"),
+    "acosh": _numpy("arccosh"),
+    "atanh": _numpy("arctanh"),
+    "log1p": _numpy("log1p"),
+    "expm1": _numpy("expm1"),
+    "exp2": _numpy("exp2"),
+    "rsqrt": ak.rsqrt,
+    "cbrt": _numpy("cbrt"),
+    "square": _numpy("square"),
+    "hypot": _numpy("hypot"),
+    "atan2": _numpy("arctan2"),
+    "sinc": ak.sinc,
+    "logaddexp": _numpy("logaddexp"),
+    "gelu": ak.gelu,
+    "gelu_tanh": ak.gelu_tanh,
+    "silu": ak.silu,
+    "mish": ak.mish,
+    "elu": ak.elu,
+    "selu": ak.selu,
+    "celu": ak.celu,
+    "leaky_relu": ak.leaky_relu,
+    "relu6": ak.relu6,
+    "hardtanh": ak.hardtanh,
+    "hardsigmoid": ak.hardsigmoid,
+    "hardswish": ak.hardswish,
+    "softsign": ak.softsign,
+    "log_sigmoid": ak.log_sigmoid,
+    "erfc": ak.erfc,
+    "erfinv": ak.erfinv,
+    "lgamma": ak.lgamma,
+    "gamma": ak.gamma,
+    "digamma": ak.digamma,
+    "polygamma": ak.polygamma,
+    "j0": ak.j0,
+    "j1": ak.j1,
+    "jn": ak.jn,
+    "y0": ak.y0,
+    "y1": ak.y1,
+    "spherical_jn": ak.spherical_jn,
+    "gammainc": ak.gammainc,
+    "gammaincc": ak.gammaincc,
+    "trunc": _numpy("trunc"),
+    "fmod": _numpy("fmod"),
+    "remainder": _numpy("remainder"),
     "relu": ak.relu,
     "abs": _numpy("abs"),
     "sign": ak.sign,
@@ -755,6 +1113,152 @@ _STRUCTURAL_OPS = [
 ]
 
 _OP_LIST += [
+    _unary(
+        "erfc",
+        k.erfc,
+        lambda A, out, x: (A.neg(_erf_derivative(A, x)),),
+        latex="\\operatorname{erfc}",
+        doc="1 - erf(x), accurate where erf(x) is near 1",
+    ),
+    _unary(
+        "erfinv",
+        k.erfinv,
+        lambda A, out, x: (A.mul(A.div(A.sqrt(A.const(math.pi)), A.const(2.0)), A.exp(A.powc(out, 2.0))),),
+        latex="\\operatorname{erf}^{-1}",
+        doc="the inverse of erf",
+        **_on(OPEN_UNIT_ARGUMENT),
+    ),
+    _unary(
+        "lgamma",
+        k.lgamma,
+        lambda A, out, x: (A.digamma(x),),
+        latex="\\ln\\Gamma",
+        doc="log|gamma(x)|",
+        **_on(NOT_A_POLE),
+    ),
+    _unary(
+        "gamma",
+        k.gamma,
+        lambda A, out, x: (A.mul(out, A.digamma(x)),),
+        latex="\\Gamma",
+        doc="the gamma function, (x - 1)! for whole x",
+        **_on(NOT_A_POLE),
+    ),
+    _unary(
+        "digamma",
+        k.digamma,
+        lambda A, out, x: (A.polygamma(x, 1.0),),
+        latex="\\psi",
+        doc="the digamma function, the derivative of lgamma",
+        **_on(NOT_A_POLE),
+    ),
+    _of_order(
+        "polygamma",
+        k.polygamma,
+        lambda A, out, x, n: (A.polygamma(x, n + 1.0),),
+        "n",
+        "\\psi",
+        "polygamma(n, x): the n-th derivative of digamma (n a whole number >= 0 written in the program)",
+        POLYGAMMA,
+    ),
+    _unary(
+        "j0",
+        k.j0,
+        lambda A, out, x: (A.neg(A.j1(x)),),
+        latex="J_0",
+        doc="the Bessel function of the first kind, order 0",
+    ),
+    _unary(
+        "j1",
+        k.j1,
+        lambda A, out, x: (A.div(A.sub(A.j0(x), A.jn(x, 2.0)), A.const(2.0)),),
+        latex="J_1",
+        doc="the Bessel function of the first kind, order 1",
+    ),
+    _of_order(
+        "jn",
+        k.jn,
+        lambda A, out, x, n: (A.div(A.sub(A.jn(x, n - 1.0), A.jn(x, n + 1.0)), A.const(2.0)),),
+        "n",
+        "J",
+        "jn(n, x): the Bessel function of the first kind of whole order n (j1's derivatives use it)",
+        BESSEL_ORDER,
+    ),
+    _unary(
+        "y0",
+        k.y0,
+        lambda A, out, x: (A.neg(A.y1(x)),),
+        latex="Y_0",
+        doc="the Bessel function of the second kind, order 0",
+        **_on(POSITIVE_ARGUMENT),
+    ),
+    _unary(
+        "y1",
+        k.y1,
+        lambda A, out, x: (A.sub(A.y0(x), A.div(out, x)),),
+        latex="Y_1",
+        doc="the Bessel function of the second kind, order 1",
+        **_on(POSITIVE_ARGUMENT),
+    ),
+    _of_order(
+        "spherical_jn",
+        k.spherical_jn,
+        _spherical_jn_partials,
+        "n",
+        "j",
+        "spherical_jn(n, x): the spherical Bessel function of the first kind (sinc's derivatives use it)",
+        SPHERICAL_BESSEL_ORDER,
+    ),
+    _of_order(
+        "gammainc",
+        k.gammainc,
+        lambda A, out, x, a: (_gamma_density(A, x, a),),
+        "a",
+        "P",
+        "gammainc(a, x): the regularized lower incomplete gamma function (a a positive number written in the program)",
+        INCOMPLETE_GAMMA,
+    )._replace(convention=_NO_DERIVATIVE_IN_A),
+    _of_order(
+        "gammaincc",
+        k.gammaincc,
+        lambda A, out, x, a: (A.neg(_gamma_density(A, x, a)),),
+        "a",
+        "Q",
+        "gammaincc(a, x) = 1 - gammainc(a, x), the regularized upper incomplete gamma function",
+        INCOMPLETE_GAMMA,
+    )._replace(convention=_NO_DERIVATIVE_IN_A),
+    _jump("trunc", k.trunc, "trunc'(x) is taken as 0, also at the jumps (whole x)", "x rounded toward 0")._replace(
+        kink=lambda x: (k.whole_distance(x),)
+    ),
+    Op(
+        "fmod",
+        2,
+        k.fmod,
+        lambda A, out, x, y: (A.one, A.neg(A.trunc(A.div(x, y)))),
+        latex="\\operatorname{fmod}",
+        kink=_quotient_jumps,
+        convention="d/dy = -trunc(x/y), also at the jumps (x/y whole), as torch.fmod",
+        callable_as=("fmod",),
+        doc="the remainder of x/y with the sign of x (C's fmod)",
+        **_on(NONZERO_DIVISOR),
+    ),
+    Op(
+        "remainder",
+        2,
+        k.remainder,
+        lambda A, out, x, y: (A.one, A.neg(A.floor(A.div(x, y)))),
+        infix="%",
+        precedence=PREC_MUL,
+        latex="\\bmod",
+        kink=_quotient_jumps,
+        convention="d/dy = -floor(x/y), also at the jumps (x/y whole), as torch.remainder",
+        callable_as=("remainder",),
+        doc="x % y: the remainder of x/y with the sign of y, as Python's",
+        **_on(NONZERO_DIVISOR),
+    ),
+]
+
+_OP_LIST += [
     _jump(
         "round",
         k.round_half_even,
@@ -795,7 +1299,7 @@ _OP_LIST += [
         infix="//",
         precedence=PREC_MUL,
         latex="\\mathbin{//}",
-        kink=lambda x, y: (k.quotient_whole_distance(x, y),),
+        kink=_quotient_jumps,
         convention="(x // y)' is taken as 0 (torch.floor_divide has no gradient), also at the jumps (x/y whole)",
         doc="x // y: floor(x / y) as Python computes it",
         **_on(NONZERO_DIVISOR),
@@ -882,4 +1386,29 @@ COMPOSITES: dict[str, Composite] = {
             "mse", 2, lambda A, p, t: A.mean(A.powc(A.sub(p, t), 2.0), None), (), "the mean of (x - y)**2 over elements"
         ),
     ]
+}
+
+
+#: The functions by kind, for help and the README (each op, by its name, in one group).
+GROUPS: dict[str, list[str]] = {
+    "powers, exponentials and logarithms": (
+        "pow sqrt rsqrt cbrt square exp exp2 expm1 log log2 log10 log1p xlogy logaddexp hypot".split()
+    ),
+    "trigonometric and hyperbolic": "sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh sinc".split(),
+    "activations": (
+        "sigmoid log_sigmoid softplus relu relu6 leaky_relu elu selu celu gelu gelu_tanh silu mish "
+        "hardtanh hardsigmoid hardswish softsign".split()
+    ),
+    "pieces, comparisons and selection": "abs sign step max min clamp equal where stop_gradient".split(),
+    "rounding and remainders": "round floor ceil trunc fmod remainder".split(),
+    "special functions": (
+        "erf erfc erfinv gamma lgamma digamma polygamma gammainc gammaincc j0 j1 jn y0 y1 spherical_jn".split()
+    ),
+    "arrays": (
+        "sum mean amax amin prod matmul outer transpose reshape stack concat softmax logsumexp "
+        "log_softmax layer_norm cross_entropy mse".split()
+    ),
+    "written by derivatives (they read back)": (
+        "others_product count broadcast_like broadcast_to sum_to reshape_like scatter".split()
+    ),
 }

@@ -116,8 +116,28 @@ def _transposed(op: Op, operands: list[Text]) -> Text:
     return f"{_operand(operands[0], PREC_POW)}^{{\\top}}", PREC_POW
 
 
+def _of_order(mark: str) -> Callable[[Op, list[Text]], Text]:
+    """A function whose first operand is an order: ``\\psi^{(n)}(x)``, ``J_{n}(x)``."""
+
+    def notation(op: Op, operands: list[Text]) -> Text:
+        (order, _), (argument, _) = operands
+        return f"{op.latex}{mark.format(order)}\\left({argument}\\right)", PREC_ATOM
+
+    return notation
+
+
+def _over_root(op: Op, operands: list[Text]) -> Text:
+    return f"\\frac{{1}}{{\\sqrt{{{operands[0][0]}}}}}", PREC_ATOM
+
+
 #: The ops with a notation of their own; every other op prints :func:`_from_table`.
 NOTATIONS: dict[str, Callable[[Op, list[Text]], Text]] = {
+    "polygamma": _of_order("^{{({})}}"),
+    "jn": _of_order("_{{{}}}"),
+    "spherical_jn": _of_order("_{{{}}}"),
+    "rsqrt": _over_root,
+    "cbrt": lambda op, operands: (f"\\sqrt[3]{{{operands[0][0]}}}", PREC_ATOM),
+    "exp2": lambda op, operands: (f"2^{{{operands[0][0]}}}", PREC_POW),
     "div": _fraction,
     "pow": _superscript,
     "powc": _superscript,
@@ -143,7 +163,9 @@ def _format(graph: Graph, node: int, text: dict[int, Text], constants: Mapping[s
         return f"{_operand(operands[0], PREC_ATOM)}_{{{subscripts_text(param)}}}", PREC_ATOM
     if op.name == "scatter":
         operands.append((f"[{subscripts_text(param)}]", PREC_ATOM))
-    elif op.has_param and param.__class__ is float:
+    elif op.param_first:
+        operands.insert(0, _number_text(param, constants))
+    elif op.has_param and param.__class__ is float and param != op.default:
         operands.append(_number_text(param, constants))
     elif op.has_param and param != op.default:
         shown = _escape(param_text(param))  # reshape's shape as it is; an option by its name

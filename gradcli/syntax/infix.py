@@ -76,6 +76,12 @@ def _with_param(op: Op, operands: list[Text], param: Any, constants: Mapping[str
         return f"{parenthesize(text, precedence, PREC_ATOM)}[{subscripts_text(param)}]", PREC_ATOM
     if op.name == "scatter":
         return _from_table(op, [*operands, (f"[{subscripts_text(param)}]", PREC_ATOM)])
+    if op.param_first:
+        return _from_table(op, [_number_text(param, constants), *operands])
+    if op.keyword is not None and op.elementwise:  # a number option: elu(x, alpha=0.5)
+        if param != op.default:
+            operands = [*operands, (f"{op.keyword}={_number_text(param, constants)[0]}", PREC_ATOM)]
+        return _from_table(op, operands)
     if op.keyword is not None or param is None:
         if param != op.default:
             operands = [*operands, (f"{op.keyword or 'axis'}={param_text(param)}", PREC_ATOM)]
@@ -143,7 +149,7 @@ def _from_table(op: Op, operands: list[Text]) -> Text:
     if len(operands) == 1:
         return op.infix + parenthesize(*operands[0], op.precedence, "right"), op.precedence
     (left, left_prec), (right, right_prec) = operands
-    spaced = op.precedence <= PREC_ADD or op.infix in ("@", "//")
+    spaced = op.precedence <= PREC_ADD or op.infix in ("@", "//", "%")
     joiner = f" {op.infix} " if spaced else op.infix  # a + b, x > 0, but a*b
     left = parenthesize(left, left_prec, op.precedence, "left")
     return left + joiner + parenthesize(right, right_prec, op.precedence, "right"), op.precedence

@@ -130,9 +130,7 @@ class _Builder(Transformer):
         if name in ONE_ARGUMENT_FORMS and (len(positional) == 1 or keywords):
             op = OPS[ONE_ARGUMENT_FORMS[name]]
         if op is None:
-            hint = _derivative_hint(self.source)
-            message = _unknown_function_message(name)
-            raise self._error(NameProblem, f"{message}\nhint: {hint}" if hint else message, token)
+            raise self._error(NameProblem, _unknown_function_message(name, _derivative_hint(self.source)), token)
         if op.name == "pow" and len(positional) == 2 and not keywords:
             return self._power(*positional)
         param, positional = self._parameter(op, token, positional, keywords)
@@ -149,6 +147,8 @@ class _Builder(Transformer):
             if word.name != op.keyword:
                 allowed = f"it takes {op.keyword}=..." if op.keyword else "it takes no options"
                 raise self._error(NameProblem, f"{token} has no option {word.name}: {allowed}", word.token)
+        if op.keyword is not None and op.elementwise:
+            return self._number_option(op, token, positional, keywords.get(op.keyword))
         if op.keyword is not None:
             word = keywords.get(op.keyword)
             return (op.default if word is None else self._axis(word.value, word.token)), positional
@@ -157,6 +157,23 @@ class _Builder(Transformer):
         if op.name == "scatter" and len(positional) == 3:  # as a symbolic derivative writes it
             return self._index_key(positional[2], token), positional[:2]
         return None, positional
+
+    def _number_option(self, op, token: Token, positional: list, word) -> tuple[float, list]:
+        """A number an elementwise op takes: ``elu(x, alpha=0.5)``, ``elu(x, 0.5)``, ``polygamma(1, x)``."""
+        if word is None and len(positional) == op.arity + 1:
+            value, positional = (positional[0], positional[1:]) if op.param_first else (positional[-1], positional[:-1])
+        elif word is None and op.default is None:
+            raise self._error(NameProblem, _arity_message(str(token), op.arity + 1, len(positional)), token)
+        elif word is None:
+            return op.default, positional
+        else:
+            value, token = word.value, word.token
+        interval = op.valid.interval(op.arity)
+        if value.__class__ is not float or not interval.contains(value):
+            message = f"{op.callable_as[0]}'s {op.keyword} must be {interval.noun()} written in the program"
+            message += f": {op.convention}" if op.param_first and op.convention else ""
+            raise self._error(NameProblem, message, token)
+        return value, positional
 
     def _composite(self, composite, token: Token, positional: list, keywords: dict) -> int:
         if len(positional) != composite.arity:
@@ -275,6 +292,7 @@ class _Builder(Transformer):
     mul = _binary("mul")
     div = _binary("div")
     floor_divide = _binary("floor_divide")
+    remainder = _binary("remainder")
 
     def compare(self, children: list) -> int:
         x, token, y = children
@@ -400,11 +418,18 @@ def _spelled(token: Token) -> str:
     return "pi" if name == "π" else name
 
 
-def _unknown_function_message(name: str) -> str:
+# Functions that exist so that derivatives read back (prod's, a sum's transpose): left out of the
+# list an unknown name gets, which must fit an error's twelve lines (gradcli --help lists every one).
+_DERIVATIVE_HELPERS = {"others_product", "broadcast_like", "broadcast_to", "sum_to", "reshape_like", "scatter", "count"}
+
+
+def _unknown_function_message(name: str, hint: str = "") -> str:
     close = difflib.get_close_matches(name, [*FUNCTIONS, *COMPOSITES], n=3, cutoff=0.6)
-    known = textwrap.fill(", ".join(sorted({*FUNCTIONS, *COMPOSITES})), 76, initial_indent="known functions: ")
-    hint = f"; did you mean {' or '.join(close)}?" if close else f"\n{known}"
-    return f"unknown function {name}{hint}"
+    if close:
+        return f"unknown function {name}; did you mean {' or '.join(close)}?" + (f"\nhint: {hint}" if hint else "")
+    names = {op.callable_as[0] for op in FUNCTIONS.values()} - _DERIVATIVE_HELPERS | set(COMPOSITES)
+    known = textwrap.fill(" ".join(sorted(names)), 78, initial_indent="known functions: ")
+    return f"unknown function {name}" + (f"\nhint: {hint}" if hint else "") + f"\n{known}"
 
 
 def _arity_message(name: str, expected: int, got: int) -> str:
