@@ -420,7 +420,13 @@ ORACLES: dict[str, Oracle] = {
         lambda a, b: STEP_AT_1(a - b),
         (AtKink((2.0, 2.0), 1.0, (0.0, 0.0)),),
     ),
-    "where": Oracle(lambda c, a, b: a if c else b, lambda c, a, b: sympy.Piecewise((a, sympy.Ne(c, 0)), (b, True))),
+    "where": Oracle(
+        lambda c, a, b: a if c else b,
+        lambda c, a, b: sympy.Piecewise((a, sympy.Ne(c, 0)), (b, True)),
+        # a condition that moves through 0 (where(x, ...)) switches branches there; one written
+        # as a comparison is 0 or 1 and its jump is the comparison's own kink
+        oracle_ties=lambda c, a, b: (c,),
+    ),
     "floor_divide": Oracle(
         lambda a, b: mp.floor(a / b), lambda a, b: Jump.of(sympy.floor)(a / b), (AtKink((6.0, 3.0), 2.0, (0.0, 0.0)),)
     ),

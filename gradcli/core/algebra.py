@@ -187,6 +187,10 @@ class NodeAlgebra:
 
 def _add(A: NodeAlgebra, args, consts, param) -> int | None:
     x, y = args
+    if A._is(x, "where") and A._is(y, "where") and A.graph.args[x][0] == A.graph.args[y][0]:
+        condition, a, b = A.graph.args[x]
+        _, c, d = A.graph.args[y]
+        return A.where(condition, A.add(a, c), A.add(b, d))  # where's two branches, gathered
     if consts[1] == 0:
         return x
     if consts[0] == 0:
