@@ -100,8 +100,8 @@ def test_a_shadowed_constant_is_printed_as_a_number_in_derivatives():
     assert reread == pytest.approx(gradcli.evaluate("4*2.718281828459045*x", {"x": 0.7}).value)
 
 
-def test_functions_still_cannot_be_bound():
-    assert_clean_error(cli("eval", "sin = 3; sin*x", "--at", "x=1"), "cannot assign to sin")
+def test_an_unbound_function_name_says_how_to_declare_an_input():
+    assert_clean_error(cli("eval", "y0 + 1", "--at", "y0=1"), "y0 is a function", "y0 = 1")
 
 
 # ---------------------------------------------------------------- kinks and the difference step

@@ -122,7 +122,7 @@ def test_number_followed_by_name_is_a_syntax_error_not_a_product():
         ("(x + 1", SyntaxProblem, 1, 7),
         ("a = 1\n  sinn(x)", NameProblem, 2, 3),
         ("clamp(x)", NameProblem, 1, 1),
-        ("x = 1; exp = 2", NameProblem, 1, 8),
+        ("x = 1; exp + 2", NameProblem, 1, 8),
         ("x + sin", NameProblem, 1, 5),
     ],
 )

@@ -97,7 +97,8 @@ class _Builder(Transformer):
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in FUNCTIONS:
-            raise self._error(NameProblem, f"{name} is a function: call it as {name}(...)", token)
+            hint = f"call it as {name}(...), or declare an input of that name with a value first: {name} = 1"
+            raise self._error(NameProblem, f"{name} is a function: {hint}", token)
         self.read.add(name)
         node = self._input(name)
         self.last_read = (node, name)
@@ -320,8 +321,6 @@ class _Builder(Transformer):
     def assign(self, children: list) -> int:
         token, value = children
         name = _spelled(token)
-        if name in FUNCTIONS:
-            raise self._error(NameProblem, f"cannot assign to {name}: it is a built-in function", token)
         if name in CONSTANTS and name not in self.env:
             self.shadowed.add(name)  # as in Python, a binding hides the constant from here on
         count = self.bind_count.get(name, 0) + 1
