@@ -829,3 +829,8 @@ def test_a_matrix_slice_derivative_reads_back():
 def test_a_slice_outside_a_subscript_is_refused_at_its_place():
     stderr = assert_clean_error(cli("eval", "sum([1, 2:3])"), "a slice is written in a subscript")
     assert "line 1, column 10" in stderr
+
+
+def test_scatter_without_an_index_is_refused():
+    """tools/fuzz.py seed 416: scatter(b, 0.1) reached the drawing with no index and raised."""
+    assert_clean_error(cli("graph", "scatter(b, 0.1)", "--structure"), "scatter takes a value, an array and an index")

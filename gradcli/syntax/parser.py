@@ -157,6 +157,8 @@ class _Builder(Transformer):
             return self._whole_numbers(positional[1], token, "a shape"), positional[:1]
         if op.name == "scatter" and len(positional) == 3:  # as a symbolic derivative writes it
             return self._index_key(positional[2], token), positional[:2]
+        if op.name == "scatter":
+            raise self._error(NameProblem, "scatter takes a value, an array and an index: scatter(g, x, [1:3])", token)
         return None, positional
 
     def _number_option(self, op, token: Token, positional: list, word) -> tuple[float, list]:
