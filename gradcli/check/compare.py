@@ -331,7 +331,8 @@ def _symbolic_hessian_entries(
     pair in one of its two orders (:func:`array_second_derivative` builds a row per element)."""
     second = array_second_derivative(program, names, point, columns=list(program.inputs))
     rows = derivative_program(program, list(second.nodes.values()) or program.outputs)
-    values = dict(zip(second.nodes, (forward_values(rows, point)[node] for node in rows.outputs)))
+    computed = forward_values(rows, point)
+    values = dict(zip(second.nodes, (computed[node] for node in rows.outputs)))
     entries = {}
     for key, row in values.items():
         a, _, b = key.rpartition(",")
