@@ -421,6 +421,33 @@ ORACLES: dict[str, Oracle] = {
         (AtKink((2.0, 2.0), 1.0, (0.0, 0.0)),),
     ),
     "where": Oracle(lambda c, a, b: a if c else b, lambda c, a, b: sympy.Piecewise((a, sympy.Ne(c, 0)), (b, True))),
+    "xlog1py": Oracle(lambda a, b: mp.mpf(0) if a == 0 else a * mp.log1p(b), lambda a, b: a * sympy.log(1 + b)),
+    "logaddexp2": Oracle(
+        lambda a, b: mp.log(mp.power(2, a) + mp.power(2, b), 2), lambda a, b: sympy.log(2**a + 2**b, 2)
+    ),
+    "logit": Oracle(lambda u: mp.log(u / (1 - u)), lambda u: sympy.log(u / (1 - u))),
+    "reciprocal": Oracle(lambda u: 1 / u, lambda u: 1 / u),
+    "deg2rad": Oracle(mp.radians, lambda u: u * sympy.pi / 180),
+    "rad2deg": Oracle(mp.degrees, lambda u: u * 180 / sympy.pi),
+    "copysign": Oracle(
+        lambda u, v: abs(u) if v >= 0 else -abs(u),
+        lambda u, v: sympy.Abs(u) * Sgn(v),
+        (AtKink((0.0, 2.0), 0.0, (0.0, 0.0)), AtKink((-3.0, 0.0), 3.0, (-1.0, 0.0))),
+    ),
+    "lerp": Oracle(lambda a, b, w: a + w * (b - a), lambda a, b, w: a + w * (b - a)),
+    "frac": Oracle(
+        lambda u: u - mp.mpf(int(u)), lambda u: u - Jump.of(sympy_trunc)(u), (AtKink((-2.0,), 0.0, (1.0,)),)
+    ),
+    "ndtr": Oracle(mp.ncdf, lambda u: (1 + sympy.erf(u / sympy.sqrt(2))) / 2),
+    "ndtri": Oracle(lambda u: mp.sqrt(2) * mp.erfinv(2 * u - 1), lambda u: sympy.sqrt(2) * sympy.erfinv(2 * u - 1)),
+    "log_ndtr": Oracle(lambda u: mp.log(mp.ncdf(u)), lambda u: sympy.log((1 + sympy.erf(u / sympy.sqrt(2))) / 2)),
+    "erfcx": Oracle(lambda u: mp.exp(u**2) * mp.erfc(u), lambda u: sympy.exp(u**2) * sympy.erfc(u)),
+    "entr": Oracle(lambda u: -u * mp.log(u) if u else mp.mpf(0), lambda u: -u * sympy.log(u)),
+    "i0": Oracle(lambda u: mp.besseli(0, u), lambda u: sympy.besseli(0, u)),
+    "i1": Oracle(lambda u: mp.besseli(1, u), lambda u: sympy.besseli(1, u)),
+    "iv": Oracle(
+        lambda u, n: mp.besseli(int(n), u), lambda u, n: sympy.besseli(int(n), u), params=(2.0, 0.0, 1.0, 3.0)
+    ),
     "floor_divide": Oracle(
         lambda a, b: mp.floor(a / b), lambda a, b: Jump.of(sympy.floor)(a / b), (AtKink((6.0, 3.0), 2.0, (0.0, 0.0)),)
     ),
@@ -471,8 +498,8 @@ def in_call_order(op: Op, args: list, params: list) -> list:
 class Wrapper(NamedTuple):
     """How a random program keeps an op's argument in its domain, whatever the subexpression u
     it is given: ``1 + u**2`` when ``positive`` (log, sqrt, a divisor, pow's base), plus ``shift``
-    where the domain starts elsewhere than 0 (acosh: 1, log1p: -1), else ``scale*tanh(u)`` (asin's
-    argument, in [-1, 1], becomes tanh(u)/2)."""
+    where the domain starts elsewhere than 0 (acosh: 1, log1p: -1), else ``shift + scale*tanh(u)`` (asin's
+    argument, in [-1, 1], becomes tanh(u)/2; logit's, in (0, 1), 0.5 + tanh(u)/4)."""
 
     positive: bool
     scale: float = 0.0
@@ -500,9 +527,8 @@ def wrappers(op: Op, param: float | None = None) -> list[Wrapper | None]:
             found.append(None)
         elif math.isinf(box.hi):  # positive, or real but for a hole at 0
             found.append(Wrapper(True, shift=box.lo if math.isfinite(box.lo) else 0.0))
-        else:
-            assert box.lo == -box.hi, (op.name, box)
-            found.append(Wrapper(False, box.hi / 2))
+        else:  # the middle half of the interval: asin's [-1, 1] gives tanh(u)/2, logit's (0, 1) 0.5 + tanh(u)/4
+            found.append(Wrapper(False, (box.hi - box.lo) / 4, (box.hi + box.lo) / 2))
     return found
 
 
@@ -615,6 +641,7 @@ def test_wrappers_read_from_the_domains():
     assert wrappers(OPS["div"]) == wrappers(OPS["xlogy"]) == [None, positive]
     assert wrappers(OPS["pow"]) == [positive, None]
     assert wrappers(OPS["asin"]) == [half_tanh]
+    assert wrappers(OPS["logit"]) == [Wrapper(False, 0.25, 0.5)]
     assert wrappers(OPS["powc"], 3.0) == [None] and wrappers(OPS["powc"], 0.5) == [positive]
     assert wrappers(OPS["powc"], -1.0) == [positive]  # 0**-1 is not a real number
     assert wrappers(OPS["tan"]) == wrappers(OPS["clamp"])[:1] == [None]

@@ -92,9 +92,19 @@ def softplus(x):
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def xlogy(x, y):
-    x, y = np.broadcast_arrays(x, y)
-    return np.where((x == 0) & (y == y), 0.0, x * np.log(y))
+def _x_times(log_name: str):
+    """kernels.xlogy and kernels.xlog1py on arrays: x * log(y) (NumPy's ``log_name``), 0 where x == 0."""
+
+    def kernel(x, y):
+        x, y = np.broadcast_arrays(x, y)
+        return np.where((x == 0) & (y == y), 0.0, x * getattr(np, log_name)(y))
+
+    kernel.__name__ = f"x{log_name}y"
+    return kernel
+
+
+xlogy = _x_times("log")
+xlog1py = _x_times("log1p")
 
 
 def _pick(x, y, keep_first):
@@ -221,6 +231,14 @@ def _special(name: str):
 
 
 erfinv = _special("erfinv")
+logit = _special("logit")
+ndtr = _special("ndtr")
+ndtri = _special("ndtri")
+log_ndtr = _special("log_ndtr")
+erfcx = _special("erfcx")
+entr = _special("entr")
+i0 = _special("i0")
+i1 = _special("i1")
 digamma = _special("psi")
 j0 = _special("j0")
 j1 = _special("j1")
@@ -234,6 +252,10 @@ def polygamma(x, n):
 
 def jn(x, n):
     return special.jv(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
+
+
+def iv(x, n):
+    return special.iv(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
 
 
 def spherical_jn(x, n):
@@ -332,6 +354,15 @@ def _still_selected(ufunc, method: str, result, masks: list) -> Any:
     if ufunc is np.add and all(m is not None for m in masks):
         return selected(result, masks[0] | masks[1])
     return result
+
+
+def frac(x):
+    return np.subtract(x, np.trunc(x))
+
+
+def lerp(a, b, w):
+    """kernels.lerp on arrays: from b's side where |w| >= 1/2, as torch.lerp."""
+    return np.where(np.abs(w) < 0.5, a + np.multiply(w, np.subtract(b, a)), b - np.subtract(b, a) * np.subtract(1.0, w))
 
 
 def round_half_even(x):
