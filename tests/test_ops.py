@@ -226,6 +226,17 @@ class Atan2(sympy.Function):
             return sympy.Float(mp.atan2(mp.mpf(str(y)), mp.mpf(str(x))), precision=prec)
 
 
+def mp_erfcx_derivative(u, n: int):
+    """The n-th derivative of exp(u**2)*erfc(u) by its recurrence f_(k+1) = 2u*f_k + 2k*f_(k-1), at mpmath's precision."""
+    previous, current = mp.exp(u**2) * mp.erfc(u), None
+    if n == 0:
+        return previous
+    current = 2 * u * previous - 2 / mp.sqrt(mp.pi)
+    for k in range(1, n):
+        previous, current = current, 2 * u * current + 2 * k * previous
+    return current
+
+
 def sympy_trunc(u):
     return sympy.sign(u) * sympy.floor(sympy.Abs(u))
 
@@ -442,6 +453,11 @@ ORACLES: dict[str, Oracle] = {
     "ndtri": Oracle(lambda u: mp.sqrt(2) * mp.erfinv(2 * u - 1), lambda u: sympy.sqrt(2) * sympy.erfinv(2 * u - 1)),
     "log_ndtr": Oracle(lambda u: mp.log(mp.ncdf(u)), lambda u: sympy.log((1 + sympy.erf(u / sympy.sqrt(2))) / 2)),
     "erfcx": Oracle(lambda u: mp.exp(u**2) * mp.erfc(u), lambda u: sympy.exp(u**2) * sympy.erfc(u)),
+    "erfcx_derivative": Oracle(
+        lambda u, n: mp_erfcx_derivative(u, int(n)),
+        lambda u, n: sympy.diff(sympy.exp(u**2) * sympy.erfc(u), u, int(n)),
+        params=(1.0, 2.0, 0.0, 3.0),
+    ),
     "entr": Oracle(lambda u: -u * mp.log(u) if u else mp.mpf(0), lambda u: -u * sympy.log(u)),
     "i0": Oracle(lambda u: mp.besseli(0, u), lambda u: sympy.besseli(0, u)),
     "i1": Oracle(lambda u: mp.besseli(1, u), lambda u: sympy.besseli(1, u)),

@@ -254,6 +254,17 @@ def jn(x, n):
     return special.jv(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
 
 
+def erfcx_derivative(x, n):
+    """kernels.erfcx_derivative on arrays: hyperu from ERFCX_FAR on, the recurrence below."""
+    if not k.is_order(n):
+        return np.full_like(x, np.nan, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        far = k.erfcx_far(np.minimum(x * x, k.FLOAT_MAX), int(n))
+        near = k.erfcx_recurrence(x, int(n), special.erfcx(x))
+    return np.where(x >= k.ERFCX_FAR, far, near)
+
+
 def iv(x, n):
     return special.iv(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
 

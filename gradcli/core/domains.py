@@ -160,6 +160,7 @@ POLYGAMMA = Domain(
 )
 BESSEL_ORDER = Domain("a whole order n", (REAL, Interval(whole=True)), box=(REAL, SAMPLED_ORDER))
 SPHERICAL_BESSEL_ORDER = Domain("a non-negative whole order n", (REAL, ORDER), box=(POSITIVE, SAMPLED_ORDER))
+DERIVATIVE_ORDER = Domain("a non-negative whole order n", (REAL, ORDER), box=(REAL, SAMPLED_ORDER))
 INCOMPLETE_GAMMA = Domain("a positive a and a non-negative x", (NON_NEGATIVE, POSITIVE))
 
 # Samples clear of y = 0, where atan2(y, x) jumps for x < 0 (from pi to -pi); it is defined there all the same.

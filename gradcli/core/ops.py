@@ -29,6 +29,7 @@ from gradcli.core.domains import (
     AT_LEAST_ONE,
     BESSEL_ORDER,
     CONSTANT_POWER_BASE,
+    DERIVATIVE_ORDER,
     FIRST_NONZERO,
     INCOMPLETE_GAMMA,
     LOG1P_OF_SECOND_ARGUMENT,
@@ -738,7 +739,7 @@ _OP_LIST: list[Op] = [
         latex="\\operatorname{xlog1py}",
         callable_as=("xlog1py",),
         doc="x * log1p(y) for y > -1, and 0 where x = 0",
-        valid=LOG1P_OF_SECOND_ARGUMENT,
+        **_on(LOG1P_OF_SECOND_ARGUMENT),
     ),
     Op(
         "logaddexp2",
@@ -885,6 +886,7 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "ndtri": ak.ndtri,
     "log_ndtr": ak.log_ndtr,
     "erfcx": ak.erfcx,
+    "erfcx_derivative": ak.erfcx_derivative,
     "entr": ak.entr,
     "i0": ak.i0,
     "i1": ak.i1,
@@ -1347,9 +1349,19 @@ _OP_LIST += [
     _unary(
         "erfcx",
         k.erfcx,
-        lambda A, out, x: (A.sub(A.mul(A.mul(A.const(2.0), x), out), A.div(A.const(2.0), A.sqrt(A.const(math.pi)))),),
+        lambda A, out, x: (A.erfcx_derivative(x, 1.0),),
         latex="\\operatorname{erfcx}",
         doc="exp(x**2)*erfc(x), the scaled complementary error function (no underflow for large x)",
+    ),
+    _of_order(
+        "erfcx_derivative",
+        k.erfcx_derivative,
+        lambda A, out, x, n: (A.erfcx_derivative(x, n + 1.0),),
+        "n",
+        "\\operatorname{erfcx}",
+        "erfcx_derivative(n, x): the n-th derivative of erfcx, accurate for large x, where its textbook form "
+        "2x*erfcx(x) - 2/sqrt(pi) cancels (erfcx's derivatives use it)",
+        DERIVATIVE_ORDER,
     ),
     _unary(
         "entr",
@@ -1567,6 +1579,6 @@ GROUPS: dict[str, list[str]] = {
         "log_softmax layer_norm cross_entropy mse".split()
     ),
     "written by derivatives (they read back)": (
-        "others_product count broadcast_like broadcast_to sum_to reshape_like scatter".split()
+        "others_product count broadcast_like broadcast_to sum_to reshape_like scatter erfcx_derivative".split()
     ),
 }
