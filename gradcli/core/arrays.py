@@ -239,6 +239,8 @@ erfcx = _special("erfcx")
 entr = _special("entr")
 i0 = _special("i0")
 i1 = _special("i1")
+i0e = _special("i0e")
+i1e = _special("i1e")
 digamma = _special("psi")
 j0 = _special("j0")
 j1 = _special("j1")
@@ -267,6 +269,10 @@ def erfcx_derivative(x, n):
 
 def iv(x, n):
     return special.iv(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
+
+
+def ive(x, n):
+    return special.ive(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
 
 
 def spherical_jn(x, n):

@@ -346,6 +346,8 @@ erfcx = _special("erfcx")
 entr = _special("entr")
 i0 = _special("i0")
 i1 = _special("i1")
+i0e = _special("i0e")
+i1e = _special("i1e")
 digamma = _special("psi")
 j0 = _special("j0")
 j1 = _special("j1")
@@ -392,6 +394,10 @@ def erfcx_derivative(x: float, n: float) -> float:
 
 def iv(x: float, n: float) -> float:
     return float(special.iv(n, x)) if is_order(n, negative=True) else NAN
+
+
+def ive(x: float, n: float) -> float:
+    return float(special.ive(n, x)) if is_order(n, negative=True) else NAN
 
 
 SMALL_SPHERICAL = 1e-20  # below this, j_n(x) = x**n/(2n+1)!! to the last bit (the next term is x**2/(4n+6) smaller)

@@ -211,6 +211,12 @@ def _log_ndtr_partials(A, out, x):
     return (A.div(A.sqrt(A.div(A.const(2.0), A.const(math.pi))), scaled),)
 
 
+def _scaled_bessel_derivative(A, out, x, lower, upper):
+    """The derivative of out = exp(-abs(x))*I_n(x), given lower and upper, the scaled I_(n-1) and I_(n+1):
+    (lower + upper)/2 - sign(x)*out, with I_n' = (I_(n-1) + I_(n+1))/2 (finite at x = 0 at every order)."""
+    return A.sub(A.div(A.add(lower, upper), A.const(2.0)), A.mul(A.sign(x), out))
+
+
 def _gelu_partials(A, out, x):
     """Phi(x) + x*phi(x), with Phi(x) = erfc(-x/sqrt(2))/2 (accurate for x < 0)."""
     cdf = A.mul(A.const(0.5), A.erfc(A.neg(A.div(x, A.sqrt(A.const(2.0))))))
@@ -891,6 +897,9 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "i0": ak.i0,
     "i1": ak.i1,
     "iv": ak.iv,
+    "i0e": ak.i0e,
+    "i1e": ak.i1e,
+    "ive": ak.ive,
     "y0": ak.y0,
     "y1": ak.y1,
     "spherical_jn": ak.spherical_jn,
@@ -1379,6 +1388,37 @@ _OP_LIST += [
         latex="I_1",
         doc="the modified Bessel function of order 1",
     ),
+    _unary(
+        "i0e",
+        k.i0e,
+        lambda A, out, x: (A.sub(A.i1e(x), A.mul(A.sign(x), out)),),
+        latex="\\operatorname{i0e}",
+        kink=lambda x: (x,),
+        convention="i0e'(0) = 0, the mean of the one-sided 1 and -1 (PyTorch's i1e(x) - sgn(x)*i0e(x))",
+        doc="exp(-abs(x))*i0(x), without overflow",
+    ),
+    _unary(
+        "i1e",
+        k.i1e,
+        lambda A, out, x: (_scaled_bessel_derivative(A, out, x, A.i0e(x), A.ive(x, 2.0)),),
+        latex="\\operatorname{i1e}",
+        kink=lambda x: (x,),
+        convention="i1e'(0) = 1/2 from both sides; the second derivative jumps there (1 to -1) and is taken as 0",
+        doc="exp(-abs(x))*i1(x), without overflow",
+    ),
+    _of_order(
+        "ive",
+        k.ive,
+        lambda A, out, x, n: (_scaled_bessel_derivative(A, out, x, A.ive(x, n - 1.0), A.ive(x, n + 1.0)),),
+        "n",
+        "\\operatorname{ive}",
+        "ive(n, x) = exp(-abs(x))*iv(n, x), without overflow (i1e's derivatives use it)",
+        BESSEL_ORDER,
+    )._replace(
+        kink=lambda x, n=None: (x,) if n is None or abs(n) <= 1 else (),
+        convention="at x = 0 sign(0) = 0 is taken in ive' = (ive(n-1, x) + ive(n+1, x))/2 - sign(x)*ive(n, x): "
+        "for n = 0 the mean of the one-sided slopes 1 and -1, for n = 1 of the jump of the second derivative",
+    ),
     _of_order(
         "iv",
         k.iv,
@@ -1572,7 +1612,7 @@ GROUPS: dict[str, list[str]] = {
     "rounding and remainders": "round floor ceil trunc frac fmod remainder".split(),
     "special functions": (
         "erf erfc erfcx erfinv ndtr ndtri log_ndtr gamma lgamma digamma polygamma gammainc gammaincc entr "
-        "j0 j1 jn y0 y1 spherical_jn i0 i1 iv".split()
+        "j0 j1 jn y0 y1 spherical_jn i0 i1 iv i0e i1e ive".split()
     ),
     "arrays": (
         "sum mean amax amin prod matmul outer transpose reshape stack concat softmax logsumexp "

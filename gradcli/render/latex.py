@@ -135,6 +135,7 @@ NOTATIONS: dict[str, Callable[[Op, list[Text]], Text]] = {
     "polygamma": _of_order("^{{({})}}"),
     "jn": _of_order("_{{{}}}"),
     "iv": _of_order("_{{{}}}"),
+    "ive": _of_order("_{{{}}}"),
     "erfcx_derivative": _of_order("^{{({})}}"),
     "spherical_jn": _of_order("_{{{}}}"),
     "rsqrt": _over_root,
