@@ -268,7 +268,13 @@ def erfcx_derivative(x, n):
 
 
 def iv(x, n):
-    return special.iv(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
+    """kernels.iv on arrays: from ive near 0, where SciPy's iv is 0 or nan."""
+    if not k.is_order(n, negative=True):
+        return np.full_like(x, np.nan, dtype=np.float64)
+    magnitude = np.abs(x)
+    with np.errstate(all="ignore"):
+        near_zero = special.ive(n, x) * np.exp(np.minimum(magnitude, k.IV_NEAR_ZERO))
+        return np.where(magnitude < k.IV_NEAR_ZERO, near_zero, special.iv(n, x))
 
 
 def ive(x, n):

@@ -392,8 +392,15 @@ def erfcx_derivative(x: float, n: float) -> float:
     return erfcx_recurrence(x, int(n), float(special.erfcx(x)))
 
 
+IV_NEAR_ZERO = 1.0  # below this iv is ive*exp(|x|): SciPy's iv is 0 or nan for tiny x (iv(1, 1e-300) = 0)
+
+
 def iv(x: float, n: float) -> float:
-    return float(special.iv(n, x)) if is_order(n, negative=True) else NAN
+    if not is_order(n, negative=True):
+        return NAN
+    if abs(x) < IV_NEAR_ZERO:
+        return float(special.ive(n, x)) * math.exp(abs(x))
+    return float(special.iv(n, x))
 
 
 def ive(x: float, n: float) -> float:
