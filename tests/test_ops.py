@@ -226,6 +226,9 @@ class Atan2(sympy.Function):
             return sympy.Float(mp.atan2(mp.mpf(str(y)), mp.mpf(str(x))), precision=prec)
 
 
+T = sympy.Symbol("t", real=True)
+
+
 def mp_erfcx_derivative(u, n: int):
     """The n-th derivative of exp(u**2)*erfc(u) by f_(k+1) = 2u*f_k + 2k*f_(k-1), at mpmath's precision."""
     previous = mp.exp(u**2) * mp.erfc(u)
@@ -455,7 +458,7 @@ ORACLES: dict[str, Oracle] = {
     "erfcx": Oracle(lambda u: mp.exp(u**2) * mp.erfc(u), lambda u: sympy.exp(u**2) * sympy.erfc(u)),
     "erfcx_derivative": Oracle(
         lambda u, n: mp_erfcx_derivative(u, int(n)),
-        lambda u, n: sympy.diff(sympy.exp(u**2) * sympy.erfc(u), u, int(n)),
+        lambda u, n: sympy.diff(sympy.exp(T**2) * sympy.erfc(T), T, int(n)).subs(T, u),  # u may be a number
         params=(1.0, 2.0, 0.0, 3.0),
     ),
     "entr": Oracle(lambda u: -u * mp.log(u) if u else mp.mpf(0), lambda u: -u * sympy.log(u)),
