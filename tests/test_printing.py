@@ -139,10 +139,10 @@ def test_every_latex_field_is_printed(op):
 
 
 def test_only_ops_with_a_notation_of_their_own_are_printed_by_name():
-    assert set(NOTATIONS) == {"div", "pow", "powc", "exp", "sqrt", "abs", "transpose", "rsqrt", "cbrt", "exp2"} | {
-        "polygamma",  # psi^{(n)}(x), J_n(x), j_n(x): the order as a mark on the name
-        "jn",
-        "spherical_jn",
+    assert set(NOTATIONS) == {
+        *"div pow powc exp sqrt abs transpose rsqrt cbrt exp2 reciprocal".split(),
+        # psi^{(n)}(x), J_n(x), j_n(x), I_n(x), erfcx^{(n)}(x): the order as a mark on the name
+        *"polygamma jn spherical_jn iv ive erfcx_derivative".split(),
     }
     assert set(NOTATIONS) <= set(OPS)
 

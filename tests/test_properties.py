@@ -207,12 +207,13 @@ def positive(u, which):
 
 
 def wrapped(wrapper: Wrapper | None, u, which):
-    """A tree for ``u`` kept where the op's Domain asks: positive, or scale*tanh(u)."""
+    """A tree for ``u`` kept where the op's Domain asks: positive, or shift + scale*tanh(u)."""
     if wrapper is None:
         return u
     if wrapper.positive:
         return ("bin", "+", one(wrapper.shift), positive(u, which)) if wrapper.shift else positive(u, which)
-    return ("bin", "*", one(wrapper.scale), ("un", "tanh", u))
+    scaled = ("bin", "*", one(wrapper.scale), ("un", "tanh", u))
+    return ("bin", "+", one(wrapper.shift), scaled) if wrapper.shift else scaled
 
 
 def op_builders(op: Op) -> dict[str, object]:

@@ -181,7 +181,8 @@ def wrapped_text(wrapper: Wrapper | None, a: str) -> str:
         return a
     if wrapper.positive:
         return f"({wrapper.shift!r} + 1 + ({a})**2)" if wrapper.shift else f"(1 + ({a})**2)"
-    return f"({wrapper.scale!r}*tanh({a}))"
+    shift = f"{wrapper.shift!r} + " if wrapper.shift else ""
+    return f"({shift}{wrapper.scale!r}*tanh({a}))"
 
 
 def wrapped_value(wrapper: Wrapper | None, a):
@@ -192,8 +193,8 @@ def wrapped_value(wrapper: Wrapper | None, a):
         shift = sympy.Rational(wrapper.shift) if isinstance(a, sympy.Basic) else mp.mpf(wrapper.shift)
         return shift + 1 + a**2
     if isinstance(a, sympy.Basic):
-        return sympy.Rational(wrapper.scale) * sympy.tanh(a)
-    return mp.mpf(wrapper.scale) * mp.tanh(a)
+        return sympy.Rational(wrapper.shift) + sympy.Rational(wrapper.scale) * sympy.tanh(a)
+    return mp.mpf(wrapper.shift) + mp.mpf(wrapper.scale) * mp.tanh(a)
 
 
 def generated_spec(op: Op, spell, param: float | None = None) -> Spec:

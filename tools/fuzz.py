@@ -81,10 +81,16 @@ FALLBACK_FUNCTIONS = {
         "polygamma j0 j1 jn y0 y1 spherical_jn gammainc gammaincc trunc".split(),
         1,
     ),
-    **dict.fromkeys("hypot atan2 logaddexp fmod remainder".split(), 2),
+    **dict.fromkeys(  # the peers' functions (fnlib2)
+        "logit reciprocal frac deg2rad rad2deg ndtr ndtri log_ndtr erfcx erfcx_derivative entr i0 i1 iv i0e i1e "
+        "ive".split(),
+        1,
+    ),
+    **dict.fromkeys("hypot atan2 logaddexp fmod remainder logaddexp2 xlog1py copysign".split(), 2),
     **dict.fromkeys("stack concat".split(), -1),  # any number of arguments
     "clamp": 3,
     "where": 3,
+    "lerp": 3,
 }
 _FUNCTIONS: dict[str, int] = {}
 

@@ -92,9 +92,19 @@ def softplus(x):
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
-def xlogy(x, y):
-    x, y = np.broadcast_arrays(x, y)
-    return np.where((x == 0) & (y == y), 0.0, x * np.log(y))
+def _x_times(log_name: str):
+    """kernels.xlogy and kernels.xlog1py on arrays: x * log(y) (NumPy's ``log_name``), 0 where x == 0."""
+
+    def kernel(x, y):
+        x, y = np.broadcast_arrays(x, y)
+        return np.where((x == 0) & (y == y), 0.0, x * getattr(np, log_name)(y))
+
+    kernel.__name__ = f"x{log_name}y"
+    return kernel
+
+
+xlogy = _x_times("log")
+xlog1py = _x_times("log1p")
 
 
 def _pick(x, y, keep_first):
@@ -221,6 +231,16 @@ def _special(name: str):
 
 
 erfinv = _special("erfinv")
+logit = _special("logit")
+ndtr = _special("ndtr")
+ndtri = _special("ndtri")
+log_ndtr = _special("log_ndtr")
+erfcx = _special("erfcx")
+entr = _special("entr")
+i0 = _special("i0")
+i1 = _special("i1")
+i0e = _special("i0e")
+i1e = _special("i1e")
 digamma = _special("psi")
 j0 = _special("j0")
 j1 = _special("j1")
@@ -234,6 +254,31 @@ def polygamma(x, n):
 
 def jn(x, n):
     return special.jv(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
+
+
+def erfcx_derivative(x, n):
+    """kernels.erfcx_derivative on arrays: hyperu from ERFCX_FAR on, the recurrence below."""
+    if not k.is_order(n):
+        return np.full_like(x, np.nan, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        far = k.erfcx_far(np.minimum(x * x, k.FLOAT_MAX), int(n))
+        near = k.erfcx_recurrence(x, int(n), special.erfcx(x))
+    return np.where(x >= k.ERFCX_FAR, far, near)
+
+
+def iv(x, n):
+    """kernels.iv on arrays: from ive near 0, where SciPy's iv is 0 or nan."""
+    if not k.is_order(n, negative=True):
+        return np.full_like(x, np.nan, dtype=np.float64)
+    magnitude = np.abs(x)
+    with np.errstate(all="ignore"):
+        near_zero = special.ive(n, x) * np.exp(np.minimum(magnitude, k.IV_NEAR_ZERO))
+        return np.where(magnitude < k.IV_NEAR_ZERO, near_zero, special.iv(n, x))
+
+
+def ive(x, n):
+    return special.ive(n, x) if k.is_order(n, negative=True) else np.full_like(x, np.nan, dtype=np.float64)
 
 
 def spherical_jn(x, n):
@@ -332,6 +377,15 @@ def _still_selected(ufunc, method: str, result, masks: list) -> Any:
     if ufunc is np.add and all(m is not None for m in masks):
         return selected(result, masks[0] | masks[1])
     return result
+
+
+def frac(x):
+    return np.subtract(x, np.trunc(x))
+
+
+def lerp(a, b, w):
+    """kernels.lerp on arrays: from b's side where |w| >= 1/2, as torch.lerp."""
+    return np.where(np.abs(w) < 0.5, a + np.multiply(w, np.subtract(b, a)), b - np.subtract(b, a) * np.subtract(1.0, w))
 
 
 def round_half_even(x):

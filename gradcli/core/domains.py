@@ -140,6 +140,13 @@ NON_NEGATIVE = Interval(0.0, math.inf)
 ORDER = Interval(0.0, math.inf, whole=True)  # polygamma's n: 0, 1, 2, ...
 SAMPLED_ORDER = Interval(0.0, 3.0, whole=True)
 
+NONZERO_ARGUMENT = Domain("a nonzero argument", (NONZERO,))
+PROBABILITY = Domain("an argument in (0, 1)", (Interval(0.0, 1.0, closed=False),))
+LOG1P_OF_SECOND_ARGUMENT = Domain(
+    "a second argument > -1, or a first argument 0",
+    joint=lambda x, y: y > -1 or x == 0,
+    box=(REAL, Interval(-1.0, math.inf, closed=False)),
+)
 OPEN_UNIT_ARGUMENT = Domain("an argument in (-1, 1)", (Interval(-1.0, 1.0, closed=False),))
 AT_LEAST_ONE = Domain("an argument >= 1", (Interval(1.0, math.inf),))
 ABOVE_MINUS_ONE = Domain("an argument > -1", (Interval(-1.0, math.inf, closed=False),))
@@ -153,6 +160,7 @@ POLYGAMMA = Domain(
 )
 BESSEL_ORDER = Domain("a whole order n", (REAL, Interval(whole=True)), box=(REAL, SAMPLED_ORDER))
 SPHERICAL_BESSEL_ORDER = Domain("a non-negative whole order n", (REAL, ORDER), box=(POSITIVE, SAMPLED_ORDER))
+DERIVATIVE_ORDER = Domain("a non-negative whole order n", (REAL, ORDER), box=(REAL, SAMPLED_ORDER))
 INCOMPLETE_GAMMA = Domain("a positive a and a non-negative x", (NON_NEGATIVE, POSITIVE))
 
 # Samples clear of y = 0, where atan2(y, x) jumps for x < 0 (from pi to -pi); it is defined there all the same.

@@ -8,11 +8,13 @@ say where the non-finite value first appeared.
 from __future__ import annotations
 
 import math
+import sys
 
 from gradcli.core.lazy_scipy import special
 
 INF = math.inf
 NAN = math.nan
+FLOAT_MAX = sys.float_info.max
 
 
 def add(x: float, y: float) -> float:
@@ -167,6 +169,10 @@ def exp2(x: float) -> float:
     return power(2.0, x)
 
 
+def reciprocal(x: float) -> float:
+    return div(1.0, x)
+
+
 def rsqrt(x: float) -> float:
     return div(1.0, sqrt(x))
 
@@ -212,6 +218,18 @@ def logaddexp(a: float, b: float) -> float:
     if a == b:
         return a + _LN2
     return maximum(a, b) + math.log1p(exp(-abs(a - b)))
+
+
+def logaddexp2(a: float, b: float) -> float:
+    """log2(2**a + 2**b) without overflow: exact at a = b (as numpy.logaddexp2)."""
+    if a == b:
+        return a + 1.0
+    return maximum(a, b) + math.log1p(exp2(-abs(a - b))) / _LN2
+
+
+def lerp(a: float, b: float, w: float) -> float:
+    """a + w*(b - a), from b's side where |w| >= 1/2 (exact at w = 1), as torch.lerp."""
+    return a + w * (b - a) if abs(w) < 0.5 else b - (b - a) * (1.0 - w)
 
 
 SQRT_HALF = math.sqrt(0.5)
@@ -320,6 +338,16 @@ def _special(name: str):
 
 
 erfinv = _special("erfinv")
+logit = _special("logit")
+ndtr = _special("ndtr")
+ndtri = _special("ndtri")
+log_ndtr = _special("log_ndtr")
+erfcx = _special("erfcx")
+entr = _special("entr")
+i0 = _special("i0")
+i1 = _special("i1")
+i0e = _special("i0e")
+i1e = _special("i1e")
 digamma = _special("psi")
 j0 = _special("j0")
 j1 = _special("j1")
@@ -333,6 +361,50 @@ def polygamma(x: float, n: float) -> float:
 
 def jn(x: float, n: float) -> float:
     return float(special.jv(n, x)) if is_order(n, negative=True) else NAN
+
+
+SQRT_PI = math.sqrt(math.pi)
+ERFCX_FAR = 10.0  # from here on erfcx's derivatives come from hyperu: 2x*erfcx(x) - 2/sqrt(pi) cancels
+
+
+def erfcx_recurrence(x, n: int, f):
+    """The n-th derivative of erfcx from f = erfcx(x), by f' = 2x*f - 2/sqrt(pi) and f_(k+1) = 2x*f_k + 2k*f_(k-1):
+    numbers or arrays; exact in sign for x < 0 (the terms agree), and losing about log10(2x**2) digits for x > 0."""
+    if n == 0:
+        return f
+    previous, current = f, 2.0 * x * f - 2.0 / SQRT_PI
+    for order in range(1, n):
+        previous, current = current, 2.0 * x * current + 2.0 * order * previous
+    return current
+
+
+def erfcx_far(square, n: int):
+    """The n-th derivative of erfcx for x > 0 as (-1)**n n! U((n+1)/2, 1/2, x**2)/sqrt(pi), U = scipy's hyperu, given
+    ``square`` = x**2 held at the largest float (hyperu of inf is nan; the derivative there is 0): no cancellation."""
+    return (-1.0) ** n * math.factorial(n) * special.hyperu((n + 1) / 2, 0.5, square) / SQRT_PI
+
+
+def erfcx_derivative(x: float, n: float) -> float:
+    if not is_order(n):
+        return NAN
+    if x >= ERFCX_FAR:
+        return float(erfcx_far(min(x * x, FLOAT_MAX), int(n)))
+    return erfcx_recurrence(x, int(n), float(special.erfcx(x)))
+
+
+IV_NEAR_ZERO = 1.0  # below this iv is ive*exp(|x|): SciPy's iv is 0 or nan for tiny x (iv(1, 1e-300) = 0)
+
+
+def iv(x: float, n: float) -> float:
+    if not is_order(n, negative=True):
+        return NAN
+    if abs(x) < IV_NEAR_ZERO:
+        return float(special.ive(n, x)) * math.exp(abs(x))
+    return float(special.iv(n, x))
+
+
+def ive(x: float, n: float) -> float:
+    return float(special.ive(n, x)) if is_order(n, negative=True) else NAN
 
 
 SMALL_SPHERICAL = 1e-20  # below this, j_n(x) = x**n/(2n+1)!! to the last bit (the next term is x**2/(4n+6) smaller)
@@ -400,11 +472,20 @@ def clamp(x: float, lo: float, hi: float) -> float:
     return minimum(maximum(x, lo), hi)
 
 
-def xlogy(x: float, y: float) -> float:
-    """x * log(y), defined as 0 where x == 0 (as scipy.special.xlogy)."""
-    if x == 0 and y == y:
-        return 0.0
-    return x * log(y)
+def _x_times(log_of):
+    """x * log_of(y), defined as 0 where x == 0 (and y is not nan), as scipy.special's xlogy and xlog1py."""
+
+    def kernel(x: float, y: float) -> float:
+        if x == 0 and y == y:
+            return 0.0
+        return x * log_of(y)
+
+    kernel.__name__ = f"x{log_of.__name__}y"
+    return kernel
+
+
+xlogy = _x_times(log)
+xlog1py = _x_times(log1p)
 
 
 def identity(x: float) -> float:
@@ -425,6 +506,13 @@ def _whole(rounding):
 
 
 trunc = _whole(math.trunc)
+
+
+def frac(x: float) -> float:
+    """x - trunc(x), exact, with the sign of x (as torch.frac); nan for infinite x."""
+    return x - trunc(x)
+
+
 round_half_even = _whole(round)  # Python's round: halves to the even neighbour, as numpy.round
 floor = _whole(math.floor)
 ceil = _whole(math.ceil)

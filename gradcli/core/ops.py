@@ -29,10 +29,13 @@ from gradcli.core.domains import (
     AT_LEAST_ONE,
     BESSEL_ORDER,
     CONSTANT_POWER_BASE,
+    DERIVATIVE_ORDER,
     FIRST_NONZERO,
     INCOMPLETE_GAMMA,
+    LOG1P_OF_SECOND_ARGUMENT,
     LOG_OF_SECOND_ARGUMENT,
     NON_NEGATIVE_ARGUMENT,
+    NONZERO_ARGUMENT,
     NONZERO_DIVISOR,
     NONZERO_PARAMETER,
     NOT_A_POLE,
@@ -40,6 +43,7 @@ from gradcli.core.domains import (
     POLYGAMMA,
     POSITIVE_ARGUMENT,
     POWER_BASE,
+    PROBABILITY,
     SPHERICAL_BESSEL_ORDER,
     UNIT_ARGUMENT,
     Domain,
@@ -186,6 +190,11 @@ def _of_order(name: str, fwd, rule, keyword: str, latex: str, doc: str, valid: D
               callable_as=(name,), doc=doc, **_on(valid))  # fmt: skip
 
 
+def _times_ln2(A, x):
+    """x*log(2): the exponent of 2**x as a power of e."""
+    return A.mul(x, A.log(A.const(2.0)))
+
+
 def _erf_derivative(A, x):
     """2/sqrt(pi)*exp(-x**2)."""
     return A.div(A.mul(A.const(2.0), A.exp(A.neg(A.powc(x, 2.0)))), A.sqrt(A.const(math.pi)))
@@ -194,6 +203,18 @@ def _erf_derivative(A, x):
 def _normal_density(A, x):
     """exp(-x**2/2)/sqrt(2*pi)."""
     return A.div(A.exp(A.neg(A.div(A.powc(x, 2.0), A.const(2.0)))), A.sqrt(A.mul(A.const(2.0), A.const(math.pi))))
+
+
+def _log_ndtr_partials(A, out, x):
+    """phi(x)/Phi(x) = sqrt(2/pi)/erfcx(-x/sqrt(2)): neither underflows far in the lower tail."""
+    scaled = A.erfcx(A.neg(A.div(x, A.sqrt(A.const(2.0)))))
+    return (A.div(A.sqrt(A.div(A.const(2.0), A.const(math.pi))), scaled),)
+
+
+def _scaled_bessel_derivative(A, out, x, lower, upper):
+    """The derivative of out = exp(-abs(x))*I_n(x), given lower and upper, the scaled I_(n-1) and I_(n+1):
+    (lower + upper)/2 - sign(x)*out, with I_n' = (I_(n-1) + I_(n+1))/2 (finite at x = 0 at every order)."""
+    return A.sub(A.div(A.add(lower, upper), A.const(2.0)), A.mul(A.sign(x), out))
 
 
 def _gelu_partials(A, out, x):
@@ -717,6 +738,73 @@ _OP_LIST: list[Op] = [
         valid=LOG_OF_SECOND_ARGUMENT,
     ),
     Op(
+        "xlog1py",
+        2,
+        k.xlog1py,
+        lambda A, out, x, y: (A.log1p(y), A.div(x, A.add(A.one, y))),
+        latex="\\operatorname{xlog1py}",
+        callable_as=("xlog1py",),
+        doc="x * log1p(y) for y > -1, and 0 where x = 0",
+        **_on(LOG1P_OF_SECOND_ARGUMENT),
+    ),
+    Op(
+        "logaddexp2",
+        2,
+        k.logaddexp2,
+        lambda A, out, a, b: (A.sigmoid(_times_ln2(A, A.sub(a, b))), A.sigmoid(_times_ln2(A, A.sub(b, a)))),
+        latex="\\operatorname{logaddexp2}",
+        callable_as=("logaddexp2",),
+        doc="log2(2**x + 2**y), without overflow",
+    ),
+    _unary(
+        "logit",
+        k.logit,
+        lambda A, out, x: (A.div(A.one, A.mul(x, A.sub(A.one, x))),),
+        latex="\\operatorname{logit}",
+        doc="log(x/(1 - x)), the inverse of sigmoid",
+        **_on(PROBABILITY),
+    ),
+    _unary(
+        "reciprocal",
+        k.reciprocal,
+        lambda A, out, x: (A.neg(A.powc(out, 2.0)),),
+        doc="1/x",
+        **_on(NONZERO_ARGUMENT),
+    ),
+    _unary(
+        "deg2rad",
+        math.radians,
+        lambda A, out, x: (A.div(A.const(math.pi), A.const(180.0)),),
+        doc="x degrees in radians: x*pi/180",
+    ),
+    _unary(
+        "rad2deg",
+        math.degrees,
+        lambda A, out, x: (A.div(A.const(180.0), A.const(math.pi)),),
+        doc="x radians in degrees: x*180/pi",
+    ),
+    Op(
+        "copysign",
+        2,
+        math.copysign,
+        lambda A, out, x, y: (A.mul(A.sign(x), A.copysign(A.one, y)), A.zero),
+        latex="\\operatorname{copysign}",
+        kink=lambda x, y: (x, y),
+        convention="d/dx = sign(x)*copysign(1, y), torch's result/x, and 0 at x = 0 as torch; "
+        "d/dy = 0, also at y = 0 (the jump)",
+        callable_as=("copysign",),
+        doc="abs(x) with the sign of y (of its sign bit: copysign(1, -0.0) is -1)",
+    ),
+    Op(
+        "lerp",
+        3,
+        k.lerp,
+        lambda A, out, a, b, w: (A.sub(A.one, w), w, A.sub(b, a)),
+        latex="\\operatorname{lerp}",
+        callable_as=("lerp",),
+        doc="lerp(x, y, z) = x + z*(y - x): from x at z = 0 to y at z = 1 (exact there, as torch.lerp)",
+    ),
+    Op(
         "stop_gradient",
         1,
         k.identity,
@@ -800,6 +888,18 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "j0": ak.j0,
     "j1": ak.j1,
     "jn": ak.jn,
+    "ndtr": ak.ndtr,
+    "ndtri": ak.ndtri,
+    "log_ndtr": ak.log_ndtr,
+    "erfcx": ak.erfcx,
+    "erfcx_derivative": ak.erfcx_derivative,
+    "entr": ak.entr,
+    "i0": ak.i0,
+    "i1": ak.i1,
+    "iv": ak.iv,
+    "i0e": ak.i0e,
+    "i1e": ak.i1e,
+    "ive": ak.ive,
     "y0": ak.y0,
     "y1": ak.y1,
     "spherical_jn": ak.spherical_jn,
@@ -816,6 +916,15 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "min": ak.minimum,
     "clamp": ak.clamp,
     "xlogy": ak.xlogy,
+    "xlog1py": ak.xlog1py,
+    "logaddexp2": _numpy("logaddexp2"),
+    "logit": ak.logit,
+    "reciprocal": _numpy("reciprocal"),
+    "deg2rad": _numpy("deg2rad"),
+    "rad2deg": _numpy("rad2deg"),
+    "copysign": _numpy("copysign"),
+    "lerp": ak.lerp,
+    "frac": ak.frac,
     "stop_gradient": k.identity,
     "round": ak.round_half_even,
     "floor": _numpy("floor"),
@@ -1230,6 +1339,103 @@ _OP_LIST += [
     _jump("trunc", k.trunc, "trunc'(x) is taken as 0, also at the jumps (whole x)", "x rounded toward 0")._replace(
         kink=lambda x: (k.whole_distance(x),)
     ),
+    _unary("ndtr", k.ndtr, lambda A, out, x: (_normal_density(A, x),), latex="\\Phi", doc="the standard normal CDF"),
+    _unary(
+        "ndtri",
+        k.ndtri,
+        lambda A, out, x: (A.div(A.one, _normal_density(A, out)),),
+        latex="\\Phi^{-1}",
+        doc="the inverse of ndtr: the standard normal quantile",
+        **_on(PROBABILITY),
+    ),
+    _unary(
+        "log_ndtr",
+        k.log_ndtr,
+        _log_ndtr_partials,
+        latex="\\ln\\Phi",
+        doc="log(ndtr(x)), exact far in the lower tail (log_ndtr(-40) = -804.6)",
+    ),
+    _unary(
+        "erfcx",
+        k.erfcx,
+        lambda A, out, x: (A.erfcx_derivative(x, 1.0),),
+        latex="\\operatorname{erfcx}",
+        doc="exp(x**2)*erfc(x), the scaled complementary error function (no underflow for large x)",
+    ),
+    _of_order(
+        "erfcx_derivative",
+        k.erfcx_derivative,
+        lambda A, out, x, n: (A.erfcx_derivative(x, n + 1.0),),
+        "n",
+        "\\operatorname{erfcx}",
+        "erfcx_derivative(n, x): the n-th derivative of erfcx, accurate for large x, where its textbook form "
+        "2x*erfcx(x) - 2/sqrt(pi) cancels (erfcx's derivatives use it)",
+        DERIVATIVE_ORDER,
+    ),
+    _unary(
+        "entr",
+        k.entr,
+        lambda A, out, x: (A.neg(A.add(A.log(x), A.one)),),
+        latex="\\operatorname{entr}",
+        doc="-x*log(x), 0 at 0 and -inf for x < 0 (as scipy.special.entr)",
+        **_on(NON_NEGATIVE_ARGUMENT),
+    ),
+    _unary("i0", k.i0, lambda A, out, x: (A.i1(x),), latex="I_0", doc="the modified Bessel function of order 0"),
+    _unary(
+        "i1",
+        k.i1,
+        lambda A, out, x: (A.div(A.add(A.i0(x), A.iv(x, 2.0)), A.const(2.0)),),
+        latex="I_1",
+        doc="the modified Bessel function of order 1",
+    ),
+    _unary(
+        "i0e",
+        k.i0e,
+        lambda A, out, x: (A.sub(A.i1e(x), A.mul(A.sign(x), out)),),
+        latex="\\operatorname{i0e}",
+        kink=lambda x: (x,),
+        convention="i0e'(0) = 0, the mean of the one-sided 1 and -1 (PyTorch's i1e(x) - sgn(x)*i0e(x))",
+        doc="exp(-abs(x))*i0(x), without overflow",
+    ),
+    _unary(
+        "i1e",
+        k.i1e,
+        lambda A, out, x: (_scaled_bessel_derivative(A, out, x, A.i0e(x), A.ive(x, 2.0)),),
+        latex="\\operatorname{i1e}",
+        kink=lambda x: (x,),
+        convention="i1e'(0) = 1/2 from both sides; the second derivative jumps there (1 to -1) and is taken as 0",
+        doc="exp(-abs(x))*i1(x), without overflow",
+    ),
+    _of_order(
+        "ive",
+        k.ive,
+        lambda A, out, x, n: (_scaled_bessel_derivative(A, out, x, A.ive(x, n - 1.0), A.ive(x, n + 1.0)),),
+        "n",
+        "\\operatorname{ive}",
+        "ive(n, x) = exp(-abs(x))*iv(n, x), without overflow (i1e's derivatives use it)",
+        BESSEL_ORDER,
+    )._replace(
+        kink=lambda x, n=None: (x,) if n is None or abs(n) <= 1 else (),
+        convention="at x = 0 sign(0) = 0 is taken in ive' = (ive(n-1, x) + ive(n+1, x))/2 - sign(x)*ive(n, x): "
+        "for n = 0 the mean of the one-sided slopes 1 and -1, for n = 1 of the jump of the second derivative",
+    ),
+    _of_order(
+        "iv",
+        k.iv,
+        lambda A, out, x, n: (A.div(A.add(A.iv(x, n - 1.0), A.iv(x, n + 1.0)), A.const(2.0)),),
+        "n",
+        "I",
+        "iv(n, x): the modified Bessel function of whole order n (i1's derivatives use it)",
+        BESSEL_ORDER,
+    ),
+    _unary(
+        "frac",
+        k.frac,
+        lambda A, out, x: (A.one,),
+        kink=lambda x: (k.whole_distance(x),),
+        convention="frac'(x) = 1, also at the jumps (whole x), as torch.frac",
+        doc="x - trunc(x): the fractional part, with the sign of x",
+    ),
     Op(
         "fmod",
         2,
@@ -1392,23 +1598,27 @@ COMPOSITES: dict[str, Composite] = {
 #: The functions by kind, for help and the README (each op, by its name, in one group).
 GROUPS: dict[str, list[str]] = {
     "powers, exponentials and logarithms": (
-        "pow sqrt rsqrt cbrt square exp exp2 expm1 log log2 log10 log1p xlogy logaddexp hypot".split()
+        "pow sqrt rsqrt cbrt square reciprocal exp exp2 expm1 log log2 log10 log1p xlogy xlog1py logaddexp "
+        "logaddexp2 logit hypot".split()
     ),
-    "trigonometric and hyperbolic": "sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh sinc".split(),
+    "trigonometric and hyperbolic": (
+        "sin cos tan asin acos atan atan2 sinh cosh tanh asinh acosh atanh sinc deg2rad rad2deg".split()
+    ),
     "activations": (
         "sigmoid log_sigmoid softplus relu relu6 leaky_relu elu selu celu gelu gelu_tanh silu mish "
         "hardtanh hardsigmoid hardswish softsign".split()
     ),
-    "pieces, comparisons and selection": "abs sign step max min clamp equal where stop_gradient".split(),
-    "rounding and remainders": "round floor ceil trunc fmod remainder".split(),
+    "pieces, comparisons and selection": "abs sign copysign step max min clamp lerp equal where stop_gradient".split(),
+    "rounding and remainders": "round floor ceil trunc frac fmod remainder".split(),
     "special functions": (
-        "erf erfc erfinv gamma lgamma digamma polygamma gammainc gammaincc j0 j1 jn y0 y1 spherical_jn".split()
+        "erf erfc erfcx erfinv ndtr ndtri log_ndtr gamma lgamma digamma polygamma gammainc gammaincc entr "
+        "j0 j1 jn y0 y1 spherical_jn i0 i1 iv i0e i1e ive".split()
     ),
     "arrays": (
         "sum mean amax amin prod matmul outer transpose reshape stack concat softmax logsumexp "
         "log_softmax layer_norm cross_entropy mse".split()
     ),
     "written by derivatives (they read back)": (
-        "others_product count broadcast_like broadcast_to sum_to reshape_like scatter".split()
+        "others_product count broadcast_like broadcast_to sum_to reshape_like scatter erfcx_derivative".split()
     ),
 }

@@ -134,8 +134,12 @@ def _over_root(op: Op, operands: list[Text]) -> Text:
 NOTATIONS: dict[str, Callable[[Op, list[Text]], Text]] = {
     "polygamma": _of_order("^{{({})}}"),
     "jn": _of_order("_{{{}}}"),
+    "iv": _of_order("_{{{}}}"),
+    "ive": _of_order("_{{{}}}"),
+    "erfcx_derivative": _of_order("^{{({})}}"),
     "spherical_jn": _of_order("_{{{}}}"),
     "rsqrt": _over_root,
+    "reciprocal": lambda op, operands: (f"\\frac{{1}}{{{operands[0][0]}}}", PREC_ATOM),
     "cbrt": lambda op, operands: (f"\\sqrt[3]{{{operands[0][0]}}}", PREC_ATOM),
     "exp2": lambda op, operands: (f"2^{{{operands[0][0]}}}", PREC_POW),
     "div": _fraction,
