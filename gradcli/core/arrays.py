@@ -222,30 +222,14 @@ def softsign(x):
     return x / (1.0 + np.abs(x))
 
 
-def _special(name: str):
+def special_function(name: str):
+    """scipy.special's ufunc ``name`` as a kernel of arrays (SciPy loads with the first call)."""
+
     def kernel(*args):
         return getattr(special, name)(*args)
 
     kernel.__name__ = name
     return kernel
-
-
-erfinv = _special("erfinv")
-logit = _special("logit")
-ndtr = _special("ndtr")
-ndtri = _special("ndtri")
-log_ndtr = _special("log_ndtr")
-erfcx = _special("erfcx")
-entr = _special("entr")
-i0 = _special("i0")
-i1 = _special("i1")
-i0e = _special("i0e")
-i1e = _special("i1e")
-digamma = _special("psi")
-j0 = _special("j0")
-j1 = _special("j1")
-y0 = _special("y0")
-y1 = _special("y1")
 
 
 def polygamma(x, n):

@@ -334,6 +334,7 @@ def _special(name: str):
         return float(getattr(special, name)(x))
 
     kernel.__name__ = name
+    kernel.scipy_name = name  # its NumPy kernel is the same ufunc (see ops._array_kernel)
     return kernel
 
 

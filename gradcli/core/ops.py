@@ -880,28 +880,13 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "softsign": ak.softsign,
     "log_sigmoid": ak.log_sigmoid,
     "erfc": ak.erfc,
-    "erfinv": ak.erfinv,
     "lgamma": ak.lgamma,
     "gamma": ak.gamma,
-    "digamma": ak.digamma,
     "polygamma": ak.polygamma,
-    "j0": ak.j0,
-    "j1": ak.j1,
     "jn": ak.jn,
-    "ndtr": ak.ndtr,
-    "ndtri": ak.ndtri,
-    "log_ndtr": ak.log_ndtr,
-    "erfcx": ak.erfcx,
     "erfcx_derivative": ak.erfcx_derivative,
-    "entr": ak.entr,
-    "i0": ak.i0,
-    "i1": ak.i1,
     "iv": ak.iv,
-    "i0e": ak.i0e,
-    "i1e": ak.i1e,
     "ive": ak.ive,
-    "y0": ak.y0,
-    "y1": ak.y1,
     "spherical_jn": ak.spherical_jn,
     "gammainc": ak.gammainc,
     "gammaincc": ak.gammaincc,
@@ -918,7 +903,6 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "xlogy": ak.xlogy,
     "xlog1py": ak.xlog1py,
     "logaddexp2": _numpy("logaddexp2"),
-    "logit": ak.logit,
     "reciprocal": _numpy("reciprocal"),
     "deg2rad": _numpy("deg2rad"),
     "rad2deg": _numpy("rad2deg"),
@@ -1512,7 +1496,15 @@ _OP_LIST += [
     ),
     *_STRUCTURAL_OPS,
 ]
-_OP_LIST = [op._replace(array=_ARRAY_KERNELS[op.name]) if op.name in _ARRAY_KERNELS else op for op in _OP_LIST]
+
+
+def _array_kernel(op: Op) -> Callable[..., Any] | None:
+    """The op's NumPy kernel: from the table above, or SciPy's ufunc where its float kernel calls one."""
+    scipy_name = getattr(op.forward, "scipy_name", None)
+    return _ARRAY_KERNELS.get(op.name) or (ak.special_function(scipy_name) if scipy_name else None)
+
+
+_OP_LIST = [op._replace(array=_array_kernel(op)) for op in _OP_LIST]
 
 OPS: dict[str, Op] = {op.name: op for op in _OP_LIST}
 
