@@ -131,6 +131,22 @@ def sqrt(x):
     return np.sqrt(x)
 
 
+def hypot(x, y):
+    """Python's ``math.hypot`` on every element (a loop in C over Python floats): NumPy's, the C
+    library's, differs from it in the last bit, and a program of numbers runs Python's."""
+    return np.asarray(np.frompyfunc(math.hypot, 2, 1)(x, y), dtype=np.float64)
+
+
+def asinh(x):
+    """:func:`gradcli.core.kernels.asinh`'s steps on arrays, so both agree to the last bit."""
+    a = np.abs(x)
+    r = np.log1p(a + x * x / (1.0 + np.sqrt(1.0 + x * x)))
+    middle = a > 2.0
+    r = np.where(middle, np.log(2.0 * a + 1.0 / (np.sqrt(x * x + 1.0) + a)), r)
+    r = np.where((a > 2.0**28) | ~np.isfinite(x), np.log(a) + math.log(2.0), r)
+    return np.copysign(r, x)
+
+
 def _each(kernel):
     """A float kernel applied element by element (for what NumPy has no ufunc of: erf, lgamma, ...)."""
 

@@ -12,6 +12,8 @@ import sys
 
 from gradcli.core.lazy_scipy import special
 
+_LN2 = math.log(2.0)
+
 INF = math.inf
 NAN = math.nan
 FLOAT_MAX = sys.float_info.max
@@ -146,7 +148,20 @@ def log_sigmoid(x: float) -> float:
     return -softplus(-x)
 
 
-asinh = math.asinh
+def asinh(x: float) -> float:
+    """The inverse hyperbolic sine by the C library's steps (fdlibm's), written out so that
+    NumPy's kernel (:func:`gradcli.core.arrays.asinh`) takes the same ones: NumPy's own arcsinh
+    differs from the C library's in the last bit at one point in ten."""
+    a = abs(x)
+    if a > 2.0**28 or not math.isfinite(x):
+        r = math.log(a) + _LN2
+    elif a > 2.0:
+        r = math.log(2.0 * a + 1.0 / (math.sqrt(x * x + 1.0) + a))
+    else:
+        r = math.log1p(a + x * x / (1.0 + math.sqrt(1.0 + x * x)))
+    return math.copysign(r, x)
+
+
 acosh = _total(math.acosh)
 
 
@@ -210,7 +225,7 @@ def sinc(x: float) -> float:
     return (-s if n % 2 else s) / (math.pi * x)
 
 
-_LN2 = math.log(2.0)
+_LOG2E = 1.4426950408889634  # 1/ln 2, the constant NumPy's logaddexp2 multiplies by
 
 
 def logaddexp(a: float, b: float) -> float:
@@ -224,7 +239,7 @@ def logaddexp2(a: float, b: float) -> float:
     """log2(2**a + 2**b) without overflow: exact at a = b (as numpy.logaddexp2)."""
     if a == b:
         return a + 1.0
-    return maximum(a, b) + math.log1p(exp2(-abs(a - b))) / _LN2
+    return maximum(a, b) + math.log1p(exp2(-abs(a - b))) * _LOG2E
 
 
 def lerp(a: float, b: float, w: float) -> float:

@@ -9,9 +9,23 @@ NumPy: nothing is an array before NumPy is loaded.
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
 from types import ModuleType
 from typing import Any
+
+#: NumPy's dispatched SIMD variants of exp, sin, tanh and the like (AVX2 and AVX-512) differ from
+#: the C library's functions in the last bit, and a program of numbers at one point runs the C
+#: library's (Python's ``math``). With these variants off, NumPy calls the same functions, so a
+#: program over a range of points (:mod:`gradcli.ad.batch`) gives every point the bits it has on
+#: its own. Names of both NumPy eras; a name NumPy does not dispatch is ignored with an ImportWarning.
+C_LIBRARY_MATH = (
+    "X86_V3 X86_V4 AVX512_ICL AVX512_SPR AVX2 FMA3 AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX "
+    "AVX512_CNL"
+)
+if "numpy" not in sys.modules and not {"NPY_ENABLE_CPU_FEATURES", "NPY_DISABLE_CPU_FEATURES"} & set(os.environ):
+    os.environ["NPY_DISABLE_CPU_FEATURES"] = C_LIBRARY_MATH
 
 #: Whether loading NumPy also silences its floating-point warnings (the command line's choice:
 #: nan and inf are values there, reported at their node).
@@ -34,7 +48,8 @@ def load() -> ModuleType:
     if module is None or "ndarray" not in np.__dict__:
         from gradcli.core.limits import room_for_libraries
 
-        with room_for_libraries():
+        with room_for_libraries(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ImportWarning)
             import numpy as module
         if QUIET:
             module.seterr(all="ignore")

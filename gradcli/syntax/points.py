@@ -9,7 +9,7 @@ import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from gradcli.core import arrays
 from gradcli.core.errors import GradcliError, InputProblem, PointProblem, ShapeProblem, clipped
@@ -183,3 +183,69 @@ def _spelled_out(items: list, reason: str, spec: str) -> list:
             elif item.__class__ not in (int, float):
                 raise InputProblem(reason, "at_file", clipped(spec))
     return items
+
+
+# ---------------------------------------------------------------- ranges: --over x=-4:4
+
+
+MAX_POINTS = 10_000_000  # points of one range (with one node, 80 MB of float64)
+
+
+class Range(NamedTuple):
+    """The values an input takes over a range: ``start:stop`` (``points`` values, evenly spaced,
+    both ends included) or ``start:stop:step`` (from start, every step, up to stop)."""
+
+    name: str
+    start: float
+    stop: float
+    step: float | None = None
+
+    def values(self, points: int) -> Any:
+        """The points of the range: a float64 array. A step gives ``start + i*step``, not a running
+        sum, so that ``0:1:0.1`` ends at 1 and not at 0.9999999999999999."""
+        if self.step is None:
+            return np.linspace(self.start, self.stop, points)
+        return self.start + np.arange(self.size(points)) * self.step
+
+    def size(self, points: int) -> int:
+        """How many points the range has: ``points``, unless it has a step of its own."""
+        if self.step is None:
+            return points
+        return int(math.floor((self.stop - self.start) / self.step * (1 + 1e-12) + 1e-9)) + 1
+
+
+def parse_ranges(items: Iterable[str], parameter: str = "over") -> dict[str, Range]:
+    """``["x=-4:4,y=0:1:0.1"]`` -> a :class:`Range` per name; the ends may be expressions (``-pi:pi``)."""
+    ranges: dict[str, Range] = {}
+    for item in items:
+        for part in _NEXT_ASSIGNMENT.split(item):
+            match = _ASSIGNMENT.fullmatch(part)
+            if match is None or match.group(2).count(":") not in (1, 2):
+                examples = ("x=-4:4", "x=0:1:0.1")
+                raise PointProblem("expected NAME=START:STOP or NAME=START:STOP:STEP", parameter,
+                                   repr(clipped(part.strip())), examples, "for example")  # fmt: skip
+            name = match.group(1)
+            if name in ranges:
+                raise InputProblem(f"{name} is given more than once", parameter, clipped(part.strip()))
+            ranges[name] = _range(name, match.group(2), parameter)
+    return ranges
+
+
+def _range(name: str, text: str, parameter: str) -> Range:
+    shown = clipped(f"{name}={text.strip()}")
+    try:
+        ends = [number_value(piece.strip(), name, parameter) if piece.strip() else None for piece in text.split(":")]
+    except InputProblem:
+        ends = [None]
+    if any(end is None or is_array(end) or not math.isfinite(end) for end in ends):
+        raise InputProblem("each end (and the step) must be a finite number, such as -4, 4 or pi/2", parameter, shown)
+    start, stop, *step = ends
+    if not start < stop:
+        raise InputProblem("the range must run from a smaller number to a larger one", parameter, shown)
+    if step and not step[0] > 0:
+        raise InputProblem("the step must be a positive number", parameter, shown)
+    found = Range(name, start, stop, step[0] if step else None)
+    if found.size(0) > MAX_POINTS:
+        reason = f"{found.size(0):,} points; the limit is {MAX_POINTS:,}: take a larger step"
+        raise InputProblem(reason, parameter, shown)
+    return found

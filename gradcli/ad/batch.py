@@ -1,0 +1,133 @@
+"""Many points at once: a program, its gradient and its second derivative over a batch of points.
+
+A program of numbers runs every node once over all the points: each input becomes a
+float64 array with one element per point (inputs held fixed are repeated), the NumPy
+kernels run elementwise, and the reverse sweep of :mod:`gradcli.ad.reverse` sends each
+point's gradient back independently, since no elementwise op mixes points. The rules are
+the op table's, applied in the same order as at one point, so each point's numbers equal
+``evaluate`` at that point to the last bit (``tests/test_batch.py`` holds them to it).
+
+A program that builds arrays (``sum``, ``@``, indexing) would mix the batch axis with its
+own axes, so it is evaluated point by point instead, its parsed program reused; the
+results take the same form, a leading axis of points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from gradcli.ad.evaluation import resolve_point
+from gradcli.ad.forward_mode import jvp_sweep
+from gradcli.ad.reverse import array_adjoints
+from gradcli.ad.symbolic import gradient_program
+from gradcli.core import limits
+from gradcli.core.algebra import ARRAYS
+from gradcli.core.errors import InputProblem
+from gradcli.core.gcpause import paused_gc
+from gradcli.core.graph import Program
+from gradcli.core.lazy_numpy import is_array, np
+from gradcli.core.limits import MAX_ELEMENTS
+from gradcli.core.values import array_ops, array_values, forward_values
+
+
+class Batch(NamedTuple):
+    """A program evaluated at ``size`` points: every node's value and adjoint, points first."""
+
+    program: Program
+    inputs: dict[str, Any]  # each input's value at every point: an array of shape (size, ...)
+    values: list[Any]  # per node: shape (size, ...) or, for a constant, a plain number
+    grads: list[Any]  # per node, d output / d node at every point (0.0 where nothing reaches it)
+    vectorised: bool  # False: the program builds arrays, and each point was evaluated on its own
+
+    @property
+    def size(self) -> int:
+        return len(next(iter(self.inputs.values()))) if self.inputs else 1
+
+    @property
+    def value(self) -> Any:
+        return np.broadcast_to(self.values[self.program.output], (self.size,))
+
+    def gradient(self, name: str) -> Any:
+        """d output / d ``name`` at every point."""
+        return np.broadcast_to(self.grads[self.program.inputs[name]], (self.size,))
+
+
+def batch_point(program: Program, over: Mapping[str, Sequence[float]], at: Mapping[str, Any] | None) -> dict:
+    """Every input's values at the points: those in ``over`` as given (all of one length), the
+    others held at their value in ``at`` (or the program's default)."""
+    sizes = {len(values) for values in over.values()}
+    if len(sizes) > 1:
+        raise InputProblem("the inputs that vary must have one value per point, the same number each")
+    size = sizes.pop() if sizes else 1
+    held = {name: value for name, value in (at or {}).items() if name not in over}
+    point = resolve_point(program, {**held, **{name: 0.0 for name in over}})
+    for name in over:
+        if is_array(point[name]):
+            raise InputProblem(f"{name} is an array in this program: only a number input can vary over a range")
+    batch = {}
+    for name, value in point.items():
+        if name in over:
+            batch[name] = np.array(over[name], dtype=np.float64)
+        else:
+            batch[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), (size, *np.shape(value)))
+    return batch
+
+
+def evaluate_over(program: Program, over: Mapping[str, Sequence[float]], at: Mapping[str, Any] | None = None) -> Batch:
+    """``program`` at every point of ``over`` (input name -> one value per point), the other inputs
+    held at ``at``: values and gradients, vectorised for a program of numbers."""
+    inputs = batch_point(program, over, at)
+    size = len(next(iter(inputs.values()))) if inputs else 1
+    if size * program.size > MAX_ELEMENTS:
+        raise InputProblem(
+            f"{size:,} points of a {program.size:,}-node program would hold {size * program.size:,} numbers; "
+            f"the limit is {MAX_ELEMENTS:,}: take fewer points"
+        )
+    scalar_inputs = all(np.ndim(v) == 1 for v in inputs.values())
+    with paused_gc():
+        if scalar_inputs and not array_ops(program):
+            return _vectorised(program, inputs)
+        return _point_by_point(program, inputs, size)
+
+
+def _vectorised(program: Program, inputs: dict[str, Any]) -> Batch:
+    values = array_values(program, inputs)
+    output = values[program.output]
+    seed = np.ones(np.shape(next(iter(inputs.values())))) if inputs else 1.0
+    grads = array_adjoints(program, values, seed=seed) if is_array(output) else [0.0] * program.size
+    return Batch(program, inputs, values, grads, True)
+
+
+def _point_by_point(program: Program, inputs: dict[str, Any], size: int) -> Batch:
+    limits.check_work(size * program.size * 3, "take fewer points")
+    rows_values, rows_grads = [], []
+    for i in range(size):
+        point = {name: value[i] for name, value in inputs.items()}
+        point = {name: float(v) if np.ndim(v) == 0 else v for name, v in point.items()}
+        values = forward_values(program, point)
+        if is_array(values[program.output]):
+            raise InputProblem("the output is an array: a curve needs one number per point; take sum(...) or y[0]")
+        rows_values.append(values)
+        rows_grads.append(array_adjoints(program, values))
+    values = [_stacked([row[node] for row in rows_values]) for node in program.nodes]
+    grads = [_stacked([row[node] for row in rows_grads]) for node in program.nodes]
+    return Batch(program, inputs, values, grads, False)
+
+
+def _stacked(per_point: list[Any]) -> Any:
+    return np.stack([np.asarray(v, dtype=np.float64) for v in per_point])
+
+
+def second_over(batch: Batch, name: str) -> Any:
+    """d²f/d``name``² at every point of ``batch``: forward-over-reverse, as ``eval --order 2``."""
+    program = batch.program
+    gradient = gradient_program(program)
+    node = program.inputs[name]
+    if batch.vectorised:
+        with paused_gc(), np.errstate(all="ignore"):
+            values = array_values(gradient, batch.inputs)
+            tangent = jvp_sweep(ARRAYS, gradient, values, {node: np.ones(batch.size)})
+        column = tangent.get(gradient.outputs[list(program.inputs).index(name)], 0.0)
+        return np.broadcast_to(column, (batch.size,)).copy()
+    raise InputProblem("second derivatives over a range work on programs of numbers only, for now")

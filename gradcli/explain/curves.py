@@ -1,0 +1,305 @@
+"""What a chart of a program over a range shows: f, f′ and f″ along one input, or f and its
+gradient over two, with the features a learner looks for named and placed.
+
+:func:`curves` evaluates the program at every point of a range (:mod:`gradcli.ad.batch`) and
+finds, on each curve, its interior maxima and minima (refined between grid points), the kinks
+the gradient passes through (where a kink distance of the op table changes sign, refined by
+bisection), and the stretches where a value is nan or infinite, with the node where it first
+appears. :func:`field` does the same over a grid of two inputs, with the path of gradient
+descent when asked. Renderers draw these; they compute nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from gradcli.ad.batch import Batch, evaluate_over, second_over
+from gradcli.ad.descent import Descent
+from gradcli.ad.evaluation import kinks_on_path
+from gradcli.core.graph import Program
+from gradcli.core.lazy_numpy import np
+from gradcli.explain.texts import expression, node_texts
+
+PRIME = {1: "′", 2: "″"}
+MAX_MARKS = 24  # kinks, and extremes per curve, placed on a chart; the rest are counted
+_ZOOM_POINTS = 33
+_ZOOMS = 8
+_BISECTIONS = 64
+
+
+class Extreme(NamedTuple):
+    kind: str  # "max" or "min"
+    x: float
+    value: float
+
+
+class Curve(NamedTuple):
+    """One curve of a chart: ``label`` is f, f′ or f″; ``values`` one number per point (nan in a gap)."""
+
+    label: str
+    values: Any
+    extremes: list[Extreme]
+    more_extremes: int  # interior extremes found beyond those kept
+
+
+class KinkMark(NamedTuple):
+    x: float
+    node: str  # the node's expression, ``relu(x)``
+    convention: str
+
+
+class Gap(NamedTuple):
+    """A stretch of points where a curve is not finite, and why."""
+
+    curve: str
+    start: float
+    stop: float
+    numbers: tuple[str, ...]  # which of "nan", "inf", "-inf" occur
+    node: str  # where the first of them appears, ``log(x)``
+    reason: str  # the op's domain, ``x > 0``; empty when it has none
+
+
+class Curves(NamedTuple):
+    """f and its derivatives along input ``name``, the other inputs held at ``held``."""
+
+    program: Program
+    name: str
+    x: Any
+    curves: list[Curve]
+    kinks: list[KinkMark]
+    more_kinks: int
+    gaps: list[Gap]
+    held: dict[str, Any]
+    vectorised: bool
+
+
+class Field(NamedTuple):
+    """f over a grid of two inputs (``values[j, i]`` at ``x[i]``, ``y[j]``), its gradient, and a
+    descent path when one was asked for."""
+
+    program: Program
+    names: tuple[str, str]
+    x: Any
+    y: Any
+    values: Any
+    gradient: tuple[Any, Any]
+    gaps: list[Gap]
+    held: dict[str, Any]
+    descent: Descent | None
+
+
+def derivative_label(order: int) -> str:
+    return "f" + PRIME.get(order, "")
+
+
+def curves(program: Program, name: str, x: Any, at: Mapping[str, Any] | None = None, order: int = 1) -> Curves:
+    """f, f′ (and f″ with ``order`` 2) of ``program`` along input ``name`` at the points ``x``."""
+    held = {k: v for k, v in (at or {}).items() if k != name}
+    batch = evaluate_over(program, {name: x}, held)
+    columns = [batch.value, batch.gradient(name)]
+    if order >= 2:
+        columns.append(second_over(batch, name))
+    found = [_curve(program, name, batch, held, k, column) for k, column in enumerate(columns)]
+    kinks = _kinks(program, name, batch, held)
+    gaps = [gap for k, column in enumerate(columns) for gap in _gaps(batch, k, column, name)]
+    held_values = {k: v for k, v in batch.inputs.items() if k != name}
+    held_values = {k: float(v[0]) if np.ndim(v) == 1 else np.asarray(v[0]) for k, v in held_values.items()}
+    return Curves(program, name, batch.inputs[name], found, kinks[:MAX_MARKS], max(0, len(kinks) - MAX_MARKS),
+                  gaps, held_values, batch.vectorised)  # fmt: skip
+
+
+def field(
+    program: Program,
+    names: tuple[str, str],
+    x: Any,
+    y: Any,
+    at: Mapping[str, Any] | None = None,
+    descent: Descent | None = None,
+) -> Field:
+    """f and its gradient over the grid ``x`` by ``y`` of inputs ``names``."""
+    gx, gy = np.meshgrid(x, y)
+    held = {k: v for k, v in (at or {}).items() if k not in names}
+    batch = evaluate_over(program, {names[0]: gx.ravel(), names[1]: gy.ravel()}, held)
+    shape = gx.shape
+    values = np.asarray(batch.value).reshape(shape)
+    gradient = tuple(np.asarray(batch.gradient(n)).reshape(shape) for n in names)
+    gaps = _gaps(batch, 0, batch.value, None)
+    held_values = {k: float(v[0]) for k, v in batch.inputs.items() if k not in names and np.ndim(v) == 1}
+    return Field(program, names, np.asarray(x), np.asarray(y), values, gradient, gaps, held_values, descent)
+
+
+# ---------------------------------------------------------------- extremes
+
+
+def _curve(program: Program, name: str, batch: Batch, held: dict, order: int, values: Any) -> Curve:
+    """A curve with its interior extremes, each refined by zooming in on the grid around it."""
+    values = np.asarray(values, dtype=np.float64)
+    at = _interior_extremes(values)
+    kept = _most_prominent(values, at)
+    x = batch.inputs[name]
+    extremes = []
+    for i, kind in kept:
+        where, value = _refine(program, name, held, order, x[i - 1], x[i + 1], kind, x[i], values[i])
+        extremes.append(Extreme(kind, where, value))
+    extremes.sort(key=lambda e: e.x)
+    return Curve(derivative_label(order), values, extremes, len(at) - len(kept))
+
+
+def _interior_extremes(v: Any) -> list[tuple[int, str]]:
+    """Grid points strictly above (below) both neighbours, all three finite; on a plateau, its middle."""
+    found = []
+    n = len(v)
+    i = 1
+    while i < n - 1:
+        j = i
+        while j + 1 < n - 1 and v[j + 1] == v[i]:
+            j += 1  # a plateau from i to j
+        left, right, here = v[i - 1], v[j + 1], v[i]
+        if np.isfinite(left) and np.isfinite(right) and np.isfinite(here):
+            if here > left and here > right:
+                found.append(((i + j) // 2, "max"))
+            elif here < left and here < right:
+                found.append(((i + j) // 2, "min"))
+        i = j + 1
+    return found
+
+
+def _most_prominent(v: Any, at: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """All extremes when few; else the highest maxima and lowest minima, :data:`MAX_MARKS` at most."""
+    if len(at) <= MAX_MARKS:
+        return at
+    ranked = sorted(at, key=lambda e: -v[e[0]] if e[1] == "max" else v[e[0]])
+    return sorted(ranked[:MAX_MARKS])
+
+
+def _refine(
+    program: Program, name: str, held: dict, order: int, lo: float, hi: float, kind: str, x: float, value: float
+) -> tuple[float, float]:
+    """The extreme of the curve between ``lo`` and ``hi``: the grid around the best point, made finer
+    :data:`_ZOOMS` times. A point keeps its place unless a finer one is strictly better."""
+    better = np.greater if kind == "max" else np.less
+    for _ in range(_ZOOMS):
+        grid = np.linspace(lo, hi, _ZOOM_POINTS)
+        column = np.asarray(_column(program, name, held, order, grid), dtype=np.float64)
+        column = np.where(np.isfinite(column), column, -np.inf if kind == "max" else np.inf)
+        best = int(np.argmax(column) if kind == "max" else np.argmin(column))
+        if better(column[best], value):
+            x, value = float(grid[best]), float(column[best])
+        step = (hi - lo) / (_ZOOM_POINTS - 1)
+        lo, hi = x - step, x + step
+    return x, value
+
+
+def _column(program: Program, name: str, held: dict, order: int, points: Any) -> Any:
+    batch = evaluate_over(program, {name: points}, held)
+    if order == 0:
+        return batch.value
+    if order == 1:
+        return batch.gradient(name)
+    return second_over(batch, name)
+
+
+# ---------------------------------------------------------------- kinks
+
+
+def _kinks(program: Program, name: str, batch: Batch, held: dict) -> list[KinkMark]:
+    """Where the gradient along ``name`` passes a kink: a grid point on one, or a change of sign of a
+    kink distance between two points, bisected until it is a point (a jump of the distance itself,
+    as x - round(x) makes at halves, is no kink and is dropped)."""
+    g = program.graph
+    texts = node_texts(program)
+    x = batch.inputs[name]
+    marks = []
+    for node in kinks_on_path(program, name):
+        op = g.ops[node]
+        for d in range(len(_distances(batch, node))):
+            distance = np.broadcast_to(_distances(batch, node)[d], x.shape)
+            on = np.flatnonzero(distance == 0)
+            crossing = np.flatnonzero(np.sign(distance[:-1]) * np.sign(distance[1:]) < 0)
+            located = [float(x[i]) for i in on] + _bisected(program, name, held, node, d, x, distance, crossing)
+            marks += [KinkMark(at, expression(g, node, texts), op.convention) for at in located]
+    marks.sort(key=lambda m: m.x)
+    return marks
+
+
+def _distances(batch: Batch, node: int) -> tuple[Any, ...]:
+    g = batch.program.graph
+    op = g.ops[node]
+    args = [batch.values[a] for a in g.args[node]]
+    with np.errstate(all="ignore"):
+        return op.kink(*args, g.params[node]) if op.has_param else op.kink(*args)
+
+
+def _bisected(program, name, held, node, d, x, distance, crossing) -> list[float]:
+    if not len(crossing):
+        return []
+    lo, hi = x[crossing].astype(np.float64), x[crossing + 1].astype(np.float64)
+    d_lo = distance[crossing]
+    for _ in range(_BISECTIONS):
+        mid = lo + (hi - lo) / 2
+        d_mid = np.broadcast_to(_distances(evaluate_over(program, {name: mid}, held), node)[d], mid.shape)
+        left = np.sign(d_mid) == np.sign(d_lo)
+        lo, hi, d_lo = np.where(left, mid, lo), np.where(left, hi, mid), np.where(left, d_mid, d_lo)
+    d_hi = np.broadcast_to(_distances(evaluate_over(program, {name: hi}, held), node)[d], hi.shape)
+    scale = np.maximum(np.abs(distance[crossing]), np.abs(distance[crossing + 1]))
+    closes = np.minimum(np.abs(d_lo), np.abs(d_hi)) <= 1e-6 * scale
+    return [float(h if abs(dh) <= abs(dl) else l) for l, h, dl, dh, c in zip(lo, hi, d_lo, d_hi, closes) if c]
+
+
+# ---------------------------------------------------------------- gaps
+
+
+def _gaps(batch: Batch, order: int, column: Any, name: str | None) -> list[Gap]:
+    """The runs of points where ``column`` is not finite, each with the node its first point
+    blames: the first node whose value is not finite there, else the first whose gradient is not."""
+    column = np.asarray(column)
+    bad = ~np.isfinite(column)
+    if not bad.any():
+        return []
+    program = batch.program
+    blamed = _first_bad_nodes(batch, bad)
+    x = batch.inputs[name] if name is not None else np.arange(len(column))
+    gaps = []
+    for start, stop in _runs(bad):
+        node = blamed[start]
+        numbers = tuple(n for n, hit in (("nan", np.isnan(column[start:stop]).any()),
+                                         ("inf", (column[start:stop] == np.inf).any()),
+                                         ("-inf", (column[start:stop] == -np.inf).any())) if hit)  # fmt: skip
+        op = program.graph.ops[node] if node >= 0 else None
+        text = expression(program.graph, node, node_texts(program)) if node >= 0 else derivative_label(order)
+        reason = op.domain if op is not None and op.domain else ""
+        gaps.append(Gap(derivative_label(order), float(x[start]), float(x[stop - 1]), numbers, text, reason))
+    return gaps
+
+
+def _runs(mask: Any) -> list[tuple[int, int]]:
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def _first_bad_nodes(batch: Batch, bad: Any) -> Any:
+    """Per point, the first node whose value is not finite while its arguments are, else the last
+    node (first in the reverse sweep) whose gradient is not finite; -1 where neither is."""
+    program = batch.program
+    g = program.graph
+    blamed = np.full(bad.shape, -1)
+    open_ = bad.copy()
+    finite = [np.broadcast_to(np.isfinite(np.asarray(v)), bad.shape + np.shape(v)[1:]) for v in batch.values]
+    finite = [f.reshape(len(bad), -1).all(axis=1) if f.ndim > 1 else f for f in finite]
+    for node in program.nodes:
+        args_ok = np.logical_and.reduce([finite[a] for a in g.args[node]]) if g.args[node] else True
+        born = open_ & ~finite[node] & args_ok
+        blamed[born] = node
+        open_ &= ~born
+    for node in reversed(program.nodes):
+        if not open_.any():
+            break
+        if g.ops[node].name == "const":
+            continue
+        grad = np.broadcast_to(np.asarray(batch.grads[node]), bad.shape + np.shape(batch.grads[node])[1:])
+        ok = np.isfinite(grad).reshape(len(bad), -1).all(axis=1) if grad.ndim > 1 else np.isfinite(grad)
+        born = open_ & ~ok
+        blamed[born] = node
+        open_ &= ~born
+    return blamed
