@@ -8,6 +8,14 @@ The library under the CLI::
     (49.0, {'x': 42.0})
     >>> [(row.label, row.grad) for row in gradcli.build_trace(ev) if row.role != "constant"]
     [('x', 42.0), ('a', 14.0), ('b', 14.0), ('c', 1.0)]
+
+Over a range, every point at once (a notebook shows a chart; its ``data`` holds the arrays)::
+
+    >>> chart = gradcli.plot("sigmoid(x)", {"x": (-4, 4)})
+    >>> [(e.kind, e.value) for e in chart.data.curves[1].extremes]
+    [('max', 0.25)]
+    >>> gradcli.evaluate_over("x**2", {"x": [1, 2, 3]}).gradient("x").tolist()
+    [2.0, 4.0, 6.0]
 """
 
 from __future__ import annotations
@@ -20,6 +28,11 @@ _API = {
     "evaluate": "gradcli.ad.evaluation",
     "Evaluation": "gradcli.ad.evaluation",
     "build_trace": "gradcli.explain.trace",
+    "evaluate_over": "gradcli.ad.batch",
+    "Batch": "gradcli.ad.batch",
+    "descend": "gradcli.ad.descent",
+    "plot": "gradcli.render.range_figures",
+    "Chart": "gradcli.render.range_figures",
     "Program": "gradcli.core.graph",
     "Graph": "gradcli.core.graph",
     "GradcliError": "gradcli.core.errors",

@@ -45,7 +45,7 @@ def test_test_tools_are_only_in_the_test_extra():
     needed = {re.split(r"[<>=\[ ]", d)[0] for d in project["dependencies"]}
     testing = {re.split(r"[<>=\[ ]", d)[0] for d in project["optional-dependencies"]["test"]}
     # Graphviz's dot runs as a program, not through a binding
-    assert needed == {"typer", "lark", "numpy", "rich", "scipy"}
+    assert needed == {"typer", "lark", "numpy", "rich", "scipy", "matplotlib"}
     assert {"pytest", "hypothesis", "sympy", "playwright", "ruff"} <= testing and not needed & testing
 
 

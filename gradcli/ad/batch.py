@@ -23,34 +23,35 @@ from gradcli.ad.reverse import array_adjoints
 from gradcli.ad.symbolic import gradient_program
 from gradcli.core import limits
 from gradcli.core.algebra import ARRAYS
-from gradcli.core.errors import InputProblem
+from gradcli.core.errors import InputProblem, UnknownInput
 from gradcli.core.gcpause import paused_gc
-from gradcli.core.graph import Program
+from gradcli.core.graph import MultipleOutputs, Program
 from gradcli.core.lazy_numpy import is_array, np
-from gradcli.core.limits import MAX_ELEMENTS
 from gradcli.core.values import array_ops, array_values, forward_values
+from gradcli.syntax.parser import parse
+
+CHUNK = 1 << 15  # points evaluated together: each node's array (256 kB) stays in the cache for the sweep
 
 
 class Batch(NamedTuple):
-    """A program evaluated at ``size`` points: every node's value and adjoint, points first."""
+    """A program evaluated at many points: f and each input's partial at every point, and, for a
+    batch of one chunk (:data:`CHUNK` points, as any chart has), every node's value and adjoint."""
 
     program: Program
     inputs: dict[str, Any]  # each input's value at every point: an array of shape (size, ...)
-    values: list[Any]  # per node: shape (size, ...) or, for a constant, a plain number
-    grads: list[Any]  # per node, d output / d node at every point (0.0 where nothing reaches it)
+    value: Any  # f at every point
+    gradients: dict[str, Any]  # d f / d input at every point
+    values: list[Any] | None  # per node: shape (size, ...), or a plain number for a constant
+    grads: list[Any] | None  # per node, d f / d node (0.0 where nothing reaches it)
     vectorised: bool  # False: the program builds arrays, and each point was evaluated on its own
 
     @property
     def size(self) -> int:
-        return len(next(iter(self.inputs.values()))) if self.inputs else 1
-
-    @property
-    def value(self) -> Any:
-        return np.broadcast_to(self.values[self.program.output], (self.size,))
+        return len(self.value)
 
     def gradient(self, name: str) -> Any:
-        """d output / d ``name`` at every point."""
-        return np.broadcast_to(self.grads[self.program.inputs[name]], (self.size,))
+        """d f / d ``name`` at every point."""
+        return self.gradients[name]
 
 
 def batch_point(program: Program, over: Mapping[str, Sequence[float]], at: Mapping[str, Any] | None) -> dict:
@@ -60,6 +61,9 @@ def batch_point(program: Program, over: Mapping[str, Sequence[float]], at: Mappi
     if len(sizes) > 1:
         raise InputProblem("the inputs that vary must have one value per point, the same number each")
     size = sizes.pop() if sizes else 1
+    for name in over:
+        if name not in program.inputs:
+            raise UnknownInput(name, program.inputs, "over", name in program.bound)
     held = {name: value for name, value in (at or {}).items() if name not in over}
     point = resolve_point(program, {**held, **{name: 0.0 for name in over}})
     for name in over:
@@ -68,35 +72,64 @@ def batch_point(program: Program, over: Mapping[str, Sequence[float]], at: Mappi
     batch = {}
     for name, value in point.items():
         if name in over:
-            batch[name] = np.array(over[name], dtype=np.float64)
+            batch[name] = np.asarray(over[name], dtype=np.float64).view()  # the caller's array, not copied
         else:
             batch[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), (size, *np.shape(value)))
     return batch
 
 
-def evaluate_over(program: Program, over: Mapping[str, Sequence[float]], at: Mapping[str, Any] | None = None) -> Batch:
+def evaluate_over(
+    program: Program | str, over: Mapping[str, Sequence[float]], at: Mapping[str, Any] | None = None
+) -> Batch:
     """``program`` at every point of ``over`` (input name -> one value per point), the other inputs
     held at ``at``: values and gradients, vectorised for a program of numbers."""
+    if isinstance(program, str):
+        program = parse(program)
+    if len(program.outputs) > 1:
+        raise MultipleOutputs(program)
     inputs = batch_point(program, over, at)
     size = len(next(iter(inputs.values()))) if inputs else 1
-    if size * program.size > MAX_ELEMENTS:
-        raise InputProblem(
-            f"{size:,} points of a {program.size:,}-node program would hold {size * program.size:,} numbers; "
-            f"the limit is {MAX_ELEMENTS:,}: take fewer points"
-        )
+    limits.check_points(size * program.size, "take fewer points")
     scalar_inputs = all(np.ndim(v) == 1 for v in inputs.values())
     with paused_gc():
         if scalar_inputs and not array_ops(program):
-            return _vectorised(program, inputs)
+            return _vectorised(program, inputs, size)
         return _point_by_point(program, inputs, size)
 
 
-def _vectorised(program: Program, inputs: dict[str, Any]) -> Batch:
+def _vectorised(program: Program, inputs: dict[str, Any], size: int) -> Batch:
+    """The sweeps over :data:`CHUNK` points at a time: each node's array small enough to stay in
+    the cache, and memory that grows with the chunk, not with the number of points."""
+    if size <= CHUNK:
+        values, grads = _sweeps(program, inputs)
+        gradients = {name: _as_summed(grads[node], size) for name, node in program.inputs.items()}
+        return Batch(program, inputs, np.broadcast_to(values[program.output], (size,)), gradients, values, grads, True)
+    value = np.empty(size)
+    gradients = {name: np.empty(size) for name in program.inputs}
+    for start in range(0, size, CHUNK):
+        part = slice(start, min(start + CHUNK, size))
+        values, grads = _sweeps(program, {name: v[part] for name, v in inputs.items()})
+        value[part] = values[program.output]
+        for name, node in program.inputs.items():
+            _as_summed(grads[node], part.stop - start, gradients[name][part])
+    return Batch(program, inputs, value, gradients, None, None, True)
+
+
+def _sweeps(program: Program, inputs: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """Forward and reverse sweep over arrays of points."""
     values = array_values(program, inputs)
     output = values[program.output]
-    seed = np.ones(np.shape(next(iter(inputs.values())))) if inputs else 1.0
-    grads = array_adjoints(program, values, seed=seed) if is_array(output) else [0.0] * program.size
-    return Batch(program, inputs, values, grads, True)
+    grads = array_adjoints(program, values, inputs_only=True) if is_array(output) else [0.0] * program.size
+    return values, grads
+
+
+def _as_summed(gradient: Any, size: int, out: Any = None) -> Any:
+    """An input's adjoint as the float sweep has it: summed onto 0.0, which makes -0.0 into 0.0
+    (a sweep that may send nothing, through ``where``, starts from nothing, but 0.0 + -0.0 is the
+    only case where adding 0.0 changes a number, and there it is 0 either way)."""
+    if out is None:
+        out = np.empty(size)
+    return np.add(np.broadcast_to(gradient, (size,)), 0.0, out=out)
 
 
 def _point_by_point(program: Program, inputs: dict[str, Any], size: int) -> Batch:
@@ -112,7 +145,8 @@ def _point_by_point(program: Program, inputs: dict[str, Any], size: int) -> Batc
         rows_grads.append(array_adjoints(program, values))
     values = [_stacked([row[node] for row in rows_values]) for node in program.nodes]
     grads = [_stacked([row[node] for row in rows_grads]) for node in program.nodes]
-    return Batch(program, inputs, values, grads, False)
+    gradients = {name: grads[node] for name, node in program.inputs.items()}
+    return Batch(program, inputs, values[program.output], gradients, values, grads, False)
 
 
 def _stacked(per_point: list[Any]) -> Any:

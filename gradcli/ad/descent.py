@@ -53,13 +53,13 @@ def descend(
     program: Program,
     start: Mapping[str, float],
     learning_rate: float,
-    steps: int,
+    iterations: int,
     optimizer: str = "sgd",
     at: Mapping[str, Any] | None = None,
 ) -> Descent:
-    """``steps`` steps of ``optimizer`` from ``start`` (the inputs to move, by name), the other
+    """``iterations`` steps of ``optimizer`` from ``start`` (the inputs to move, by name), the other
     inputs held at ``at``."""
-    _check(program, start, learning_rate, steps, optimizer)
+    _check(program, start, learning_rate, iterations, optimizer)
     names = tuple(start)
     point = dict(resolve_point(program, {**(at or {}), **start}))
     if any(is_array(point[name]) for name in names):
@@ -71,7 +71,7 @@ def descend(
     stopped = None
     arrays = has_arrays(program, point)
     with paused_gc(), np.errstate(all="ignore") if arrays else nullcontext():
-        for step in range(steps + 1):
+        for step in range(iterations + 1):
             point.update(zip(names, x))
             node_values = forward_values(program, point)
             value = node_values[program.output]
@@ -81,7 +81,7 @@ def descend(
             if not math.isfinite(value):
                 stopped = f"f is {value} after {step} steps"
                 break
-            if step == steps:
+            if step == iterations:
                 break
             grads = (array_adjoints if arrays else adjoints)(program, node_values)
             gradient = [float(grads[node]) for node in nodes]
@@ -91,19 +91,19 @@ def descend(
             x = update(x, gradient)
             points.append(list(x))
     return Descent(names, optimizer, learning_rate, np.array(points, dtype=np.float64),
-                   np.array(values, dtype=np.float64), steps, stopped)  # fmt: skip
+                   np.array(values, dtype=np.float64), iterations, stopped)  # fmt: skip
 
 
-def _check(program: Program, start: Mapping[str, float], learning_rate: float, steps: int, optimizer: str) -> None:
+def _check(program: Program, start: Mapping[str, float], learning_rate: float, iterations: int, optimizer: str) -> None:
     if optimizer not in OPTIMIZERS:
         raise InputProblem(f"{optimizer!r} is not an optimizer; choose {', '.join(OPTIMIZERS)}", "optimizer")
     if not 0 < learning_rate < math.inf:
         raise InputProblem(f"{learning_rate}: the learning rate must be a positive number", "learning_rate")
-    if not 0 <= steps <= MAX_STEPS:
-        raise InputProblem(f"{steps}: the steps must be a whole number from 0 to {MAX_STEPS:,}", "steps")
+    if not 0 <= iterations <= MAX_STEPS:
+        raise InputProblem(f"{iterations}: take from 0 to {MAX_STEPS:,} steps", "iterations")
     if not start:
         raise InputProblem("name the inputs to descend with their starting values", "start")
-    limits.check_work(2 * (steps + 1) * program.size, "take fewer steps")
+    limits.check_work(2 * (iterations + 1) * program.size, "take fewer steps")
 
 
 def _sgd(lr: float):

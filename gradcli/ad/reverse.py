@@ -27,11 +27,15 @@ from gradcli.core.lazy_numpy import np
 from gradcli.core.ops import Op
 
 
-def vjp_sweep(A: Any, graph: Graph, output: int, seed: Any, values: Sequence[Any]) -> dict[int, Any]:
+def vjp_sweep(
+    A: Any, graph: Graph, output: int, seed: Any, values: Sequence[Any], varying: set[int] | None = None
+) -> dict[int, Any]:
     """The adjoint of every node the gradient from ``output`` reaches, in the algebra ``A``.
 
     ``values[node]`` is the node's value in ``A`` (floats, or for nodes the node itself).
-    A node absent from the answer has adjoint exactly 0: nothing was sent to it.
+    A node absent from the answer has adjoint exactly 0: nothing was sent to it. With
+    ``varying`` (the nodes that depend on an input), nothing is sent to the other nodes:
+    numbers written in the program need no gradient, and over many points each costs a pass.
     """
     adjoint = {output: seed}
     for node in gradient_order(graph, output):
@@ -39,7 +43,8 @@ def vjp_sweep(A: Any, graph: Graph, output: int, seed: Any, values: Sequence[Any
         if cotangent is None:
             continue
         args = graph.args[node]
-        sent = graph.ops[node].vjp(A, cotangent, values[node], [values[a] for a in args], graph.params[node])
+        wanted = None if varying is None else tuple(a in varying for a in args)
+        sent = graph.ops[node].vjp(A, cotangent, values[node], [values[a] for a in args], graph.params[node], wanted)
         for arg, contribution in zip(args, sent):
             if contribution is not None:
                 adjoint[arg] = contribution if arg not in adjoint else A.add(adjoint[arg], contribution)
@@ -159,6 +164,17 @@ def selects(program: Program) -> bool:
     return any(op.name in ("where", "index") for op in program.graph.ops[: program.size])
 
 
+@per_program
+def varying_nodes(program: Program) -> set[int]:
+    """The nodes whose value depends on an input (the others are numbers written in the program)."""
+    g = program.graph
+    varying: set[int] = set()
+    for node in program.nodes:
+        if (not g.args[node] and g.ops[node].name != "const") or any(a in varying for a in g.args[node]):
+            varying.add(node)
+    return varying
+
+
 def silent_nodes(program: Program, values: Sequence[Any], output: int | None = None) -> set[int]:
     """The nodes the output depends on that the reverse sweep sends nothing: a branch ``where``
     does not take, and what only it uses (their gradient is 0, not 0 times their partials)."""
@@ -210,12 +226,15 @@ def adjoints(program: Program, values: Sequence[float], output: int | None = Non
     return adj
 
 
-def array_adjoints(program: Program, values: Sequence[Any], output: int | None = None, seed: Any = 1.0) -> list[Any]:
+def array_adjoints(
+    program: Program, values: Sequence[Any], output: int | None = None, seed: Any = 1.0, inputs_only: bool = False
+) -> list[Any]:
     """:func:`adjoints` of a program with arrays: :func:`vjp_sweep` with NumPy, each adjoint shaped as its node.
 
     ``seed`` is the output's cotangent: 1 for a number, an array of the output's shape otherwise.
+    ``inputs_only``: the nodes that do not depend on an input get 0 (nothing is computed for them).
     """
     output = program.output if output is None else output
     with np.errstate(all="ignore"):
-        sent = vjp_sweep(ARRAYS, program.graph, output, seed, values)
+        sent = vjp_sweep(ARRAYS, program.graph, output, seed, values, varying_nodes(program) if inputs_only else None)
     return [arrays.shaped_like(sent.get(node, 0.0), values[node]) for node in program.nodes]

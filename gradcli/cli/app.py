@@ -72,6 +72,9 @@ def eval_command(
         str | None, "--hvp", help="Hessian-vector product along this direction, one number per input: --hvp x=1,y=0."
     ) = None,
     of: options.of("With several outputs: report this one (name or position).") = None,
+    over: options.over("A row per point: --over x=0:1:0.1 (START:STOP:STEP, or START:STOP with --points).") = (),
+    points: options.points("With --over START:STOP: how many points (default 11).") = None,
+    csv_output: options.flag("--csv", "With --over: print CSV, every number in full.") = False,
 ) -> None:
     """Evaluate PROGRAM: its value, the gradient with respect to every input, and a backward trace."""
     from gradcli.ad.evaluation import evaluate
@@ -82,6 +85,10 @@ def eval_command(
     from gradcli.syntax.points import parse_point
 
     _check_order(order)
+    if over or csv_output or points is not None:
+        given = {"--order 2": order == 2, "--hvp": hvp is not None, "--mode": mode is not None,
+                 "--backward-order": backward_order, "--constants": constants}  # fmt: skip
+        return _eval_over(program, file, at, at_file, of, over, points, csv_output, json_output, given)
     direction = parse_point([hvp], "direction") if hvp is not None else None
     parsed = _program(program, file)
     point = parse_point(at, files=at_file)
@@ -96,6 +103,42 @@ def eval_command(
         emit(eval_report(evaluate(parsed, point), second, json_output, backward_order, constants, max_rows))
     else:
         raise InputProblem(f"--mode {mode}: choose reverse or forward (auto is for programs with several outputs)")
+
+
+def _eval_over(program, file, at, at_file, of, over, points, csv_output, json_output, given) -> None:
+    """``eval --over``: value and gradient at every point of a range, as a table, CSV or JSON."""
+    from gradcli.ad.batch import evaluate_over
+    from gradcli.ad.outputs import chosen_output
+    from gradcli.render.range_report import table_csv, table_json, table_text
+    from gradcli.syntax.points import parse_point, parse_ranges, range_points
+
+    if not over:
+        raise InputProblem("--csv and --points go with --over (a range of points)")
+    ignored = [name for name, on in given.items() if on]
+    if ignored:
+        raise InputProblem(f"--over gives a value and gradient per point: leave out {', '.join(ignored)}")
+    if csv_output and json_output:
+        raise InputProblem("--csv and --json: choose one")
+    ranges = parse_ranges(over)
+    parsed = _program(program, file)
+    point = parse_point(at, files=at_file)
+    parsed = chosen_output(parsed, point, of)
+    batch = evaluate_over(parsed, range_points(ranges, points), point)
+    varying = list(ranges)
+    if json_output:
+        emit(table_json(batch, varying))
+    elif csv_output:
+        emit(table_csv(batch, varying))
+    else:
+        emit(table_text(batch, varying, _terminal_width()))
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    from gradcli.render.layout import MIN_WIDTH
+
+    return max(shutil.get_terminal_size((80, 24)).columns, MIN_WIDTH)
 
 
 def names_listed(items: list[str]) -> tuple[str, ...]:
@@ -267,6 +310,54 @@ def jacobian_command(
     emit(outputs_report(jacobian(parsed, parse_point(at, files=at_file), mode, both=not skip_other), [], json_output))
 
 
+@command("plot")
+def plot_command(
+    program: options.program() = None,
+    over: options.over("The range: --over x=-4:4 (curves), --over x=-2:2,y=-1:3 (a field).") = (),
+    at: options.at("Values of the other inputs: --at y=2.") = (),
+    at_file: options.AtFile = (),
+    file: options.File = None,
+    order: options.order("2 adds f'' (curves of one input).") = 1,
+    points: options.points("Points along each input (default 401 for curves, 121 a side for a field).") = None,
+    output: options.output("Write the chart to FILE: .svg, .png or .pdf.") = None,
+    descend_from: options.value(
+        str | None, "--descend-from", help="Draw gradient descent from this point: --descend-from x=-1.5,y=2."
+    ) = None,
+    lr: options.value(float, "--lr", help="The descent's learning rate.") = 0.001,
+    steps: options.value(int, "--steps", help="The descent's steps.") = 1000,
+    optimizer: options.value(str, "--optimizer", help="sgd, momentum (0.9) or adam.") = "sgd",
+    of: options.of("With several outputs: plot this one (name or position).") = None,
+) -> None:
+    """Curves of f, f' (and f'') over a range of one input; f and its gradient over two."""
+    from gradcli.ad.outputs import chosen_output
+    from gradcli.render.output_files import Output, write_outputs, writes_to_stdout
+    from gradcli.render.range_figures import chart_bytes, plot
+    from gradcli.render.range_report import chart_notes, chart_text
+    from gradcli.syntax.points import parse_point, parse_ranges
+
+    if not over:
+        raise InputProblem("give the range to plot over: --over x=-4:4, or two inputs: --over x=-2:2,y=-1:3")
+    _check_order(order)
+    if output is not None:
+        from gradcli.render.figures import format_of
+
+        format_of(output)
+    ranges = parse_ranges(over)
+    parsed = _program(program, file)
+    point = parse_point(at, files=at_file)
+    parsed = chosen_output(parsed, point, of)
+    start = parse_point([descend_from], "descend_from") if descend_from is not None else None
+    chart = plot(parsed, ranges, point, order, points, start, lr, steps, optimizer)
+    if output is None:
+        return emit(chart_text(chart.data, _terminal_width()))
+    data = chart_bytes(chart, output)
+    limits.stop_clock()
+    written = write_outputs([Output("-o", output, data)])
+    if not writes_to_stdout(output):
+        emit(chart_notes(chart.data, _terminal_width()))
+    report(*written)
+
+
 @command("graph")
 def graph_command(
     program: options.program() = None,
@@ -328,7 +419,7 @@ def app_for(argv: list[str]) -> typer.Typer:
 
 
 NO_COMMAND = (
-    'no command: give one of eval, diff, compare, jacobian, graph, e.g. gradcli eval "(3*x + 2)**2" --at x=1 '
+    'no command: give one of eval, diff, compare, jacobian, graph, plot, e.g. gradcli eval "(3*x + 2)**2" --at x=1 '
     "(see 'gradcli --help')"
 )
 

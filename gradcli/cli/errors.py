@@ -30,6 +30,13 @@ from gradcli.core.errors import (
 OPTIONS = {  # library parameter (or name) -> command-line option (or command)
     "at": "--at",
     "at_file": "--at-file",
+    "descend_from": "--descend-from",
+    "learning_rate": "--lr",
+    "optimizer": "--optimizer",
+    "over": "--over",
+    "points": "--points",
+    "start": "--descend-from",
+    "iterations": "--steps",
     "direction": "--hvp",
     "expand": "--expand",
     "expect": "--expect",
@@ -49,7 +56,8 @@ OPTIONS = {  # library parameter (or name) -> command-line option (or command)
     "rankdir": "--rankdir",
     "wrt": "--wrt",
 }
-PAIRED = {"at", "direction", "expect"}  # options written NAME=VALUE: a name alone is shown as NAME=...
+# Options written NAME=VALUE: a name alone is shown as NAME=...
+PAIRED = {"at", "direction", "expect", "over", "descend_from"}
 _NAMED = re.compile(ARGUMENT_MARK + r"([\w.]+)" + ARGUMENT_MARK)
 
 Command = TypeVar("Command", bound=Callable)

@@ -82,6 +82,7 @@ EXAMPLES: dict[str, list[str]] = {
         'gradcli compare "x**3*sin(x)" --at x=1.5',
         'gradcli jacobian "[x0**2 + x1, x0*x1]" --at x0=2,x1=3',
         'gradcli graph "x*y + x**2" --at x=2,y=3 -o graph.svg',
+        'gradcli plot "sigmoid(x)" --over x=-4:4',
     ],
     "eval": [
         'gradcli eval "(3*x + 2)**2" --at x=1',
@@ -96,6 +97,8 @@ EXAMPLES: dict[str, list[str]] = {
         'gradcli eval "[x0**2 + x1, x0*x1]" --at x0=2,x1=3      # the Jacobian',
         'gradcli eval "sum(x**3)" --at "x=[1,2,3]"               # arrays',
         "gradcli eval -f examples/arrays/xor_network.grad",
+        'gradcli eval "x**2*y" --over x=0:1:0.25 --at y=2     # a row per point',
+        'gradcli eval "sigmoid(x)" --over x=-4:4 --points 9 --csv',
     ],
     "diff": [
         'gradcli diff "(3*x + 2)**2"                  # prints 6*(3*x + 2)',
@@ -128,6 +131,14 @@ EXAMPLES: dict[str, list[str]] = {
         "gradcli graph -f examples/13_two_layer_net.grad --rankdir TB -o net.pdf",
         "gradcli graph -f examples/03_backward_trace.grad --html steps.html",
         "gradcli graph -f examples/03_backward_trace.grad --frames slides",
+    ],
+    "plot": [
+        'gradcli plot "sigmoid(x)" --over x=-4:4          # f and f-prime, in text',
+        'gradcli plot "sigmoid(x)" --over x=-4:4 --order 2 -o sigmoid.svg',
+        'gradcli plot "relu(x - 1)*y" --over x=-2:3 --at y=2 -o relu.png',
+        'gradcli plot "log(x)" --over x=-1:3               # a gap, and why',
+        "gradcli plot -f examples/plots/rosenbrock.grad --over x=-2:2,y=-1:3",
+        'gradcli plot "x**2 + 3*y**2" --over x=-2:2,y=-2:2 --descend-from x=-2,y=1',
     ],
 }
 
@@ -163,6 +174,15 @@ NOTES: dict[str, str] = {
         "modes run, so their pass counts and times are shown side by side (--skip-other: only "
         "the chosen one)."
     ),
+    "plot": (
+        "One input: f and f' (f'' too with --order 2) over the range, with interior extremes "
+        "annotated, kinks marked and gaps where a value is nan or infinite, each with the node "
+        "where it first appears. Two inputs: f in shades (the terminal) or filled contours (a "
+        "file), with the gradient's direction as arrows; --descend-from draws the path of gradient "
+        "descent (--optimizer sgd, momentum or adam) and f along it. Other inputs are held at "
+        "their --at values. -o writes SVG, PNG or PDF; the notes still go to stdout. Every point "
+        "equals 'gradcli eval' at that point, to the last bit."
+    ),
     "graph": (
         "Nodes show their value and gradient; inputs are ellipses, the output has a double "
         "border, constants are plain text, nodes that do not reach the output are grey and "
@@ -179,6 +199,7 @@ SUMMARIES: dict[str, str] = {
     "compare": "Symbolic, numerical, forward and reverse derivatives.",
     "jacobian": "The Jacobian of the outputs; each mode's cost.",
     "graph": "Draw PROGRAM's computation graph with Graphviz.",
+    "plot": "Curves of f and f' over a range; f and its gradient over two inputs.",
 }
 
 

@@ -34,6 +34,16 @@ AtFile = Annotated[
 ]
 
 
+def over(help: str) -> type:
+    """``--over x=-4:4``, repeatable: a range of points."""
+    return Annotated[list[str], typer.Option("--over", help=help)]
+
+
+def points(help: str) -> type:
+    """``--points N``: how many points a range without a step has."""
+    return Annotated[int | None, typer.Option("--points", help=help)]
+
+
 def json(help: str) -> type:
     """``--json``: strict JSON instead of tables."""
     return Annotated[bool, typer.Option("--json", help=help)]

@@ -84,6 +84,8 @@ class ArrayAlgebra(FloatAlgebra):
         mask = (np.asarray(condition) != 0) == taken
         if not mask.any():
             return None
+        if np.ndim(gradient) < mask.ndim:  # an incoming gradient of 1 for every point of a batch
+            gradient = np.broadcast_to(gradient, np.broadcast_shapes(np.shape(gradient), mask.shape))
         return arrays.unbroadcast(arrays.selected(gradient, mask), like)
 
     @staticmethod

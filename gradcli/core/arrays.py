@@ -84,8 +84,16 @@ def times(x, y):
 
 
 def sigmoid(x):
-    z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+    """1/(1 + exp(-x)) for x >= 0, exp(x)/(1 + exp(x)) below: the scalar kernel's two forms, as
+    a numerator of 1 or z over 1 + z, with z = exp(-|x|)."""
+    if not is_array(x):
+        return k.sigmoid(float(x))
+    z = np.abs(x)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    numerator = np.maximum(z, x >= 0)  # 1 where x >= 0 (there z <= 1), else z; nan stays nan
+    z += 1.0
+    return np.divide(numerator, z, out=numerator)
 
 
 def softplus(x):
@@ -129,6 +137,16 @@ def clamp(x, lo, hi):
 
 def sqrt(x):
     return np.sqrt(x)
+
+
+def power(x, y):
+    """:func:`gradcli.core.kernels.power` on arrays: x*x for the exponent 2, x itself for 1 (pow's
+    exact answers, without its cost), NumPy's pow (the C library's) otherwise."""
+    if np.ndim(y) == 0:
+        if y == 2.0:
+            return np.multiply(x, x)
+        return x if y == 1.0 else np.power(x, y)
+    return np.where(y == 2.0, np.multiply(x, x), np.power(x, y))
 
 
 def hypot(x, y):

@@ -33,6 +33,7 @@ MEMORY_VARIABLE = "GRADCLI_MEMORY_LIMIT"
 MAX_SECOND_DERIVATIVES = 50_000  # symbolic entries d2f/da db within the base time budget
 MAX_ELEMENTS = 2**26  # numbers in one array value (512 MB of float64)
 MAX_NODE_STEPS = 15_000_000  # node evaluations within the base time budget (a few million a second)
+MAX_NODE_POINTS = 400_000_000  # nodes times points of a vectorised batch (NumPy: 50 to 200 million a second)
 
 
 class LimitExceeded(GradcliError):
@@ -186,6 +187,11 @@ def check_second_derivatives(inputs: int, advice: str, outputs: int = 1) -> None
 def check_work(node_steps: int, advice: str) -> None:
     """Refuse, before any work, more node evaluations than the time budget allows."""
     _refuse_beyond(node_steps, MAX_NODE_STEPS, "node evaluations", advice)
+
+
+def check_points(node_points: int, advice: str) -> None:
+    """Refuse, before any work, a batch of more nodes times points than the time budget allows."""
+    _refuse_beyond(node_points, MAX_NODE_POINTS, "node evaluations over the points", advice)
 
 
 def _refuse_beyond(count: int, base: int, what: str, advice: str) -> None:

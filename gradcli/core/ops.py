@@ -118,21 +118,31 @@ class Op(NamedTuple):
         partials = self.partials
         return lambda out, *args: partials(A, out, *args, param)
 
-    def vjp(self, A: Any, cotangent: Any, out: Any, args: Sequence[Any], param: Any = None) -> tuple[Any, ...]:
+    def vjp(
+        self,
+        A: Any,
+        cotangent: Any,
+        out: Any,
+        args: Sequence[Any],
+        param: Any = None,
+        wanted: Sequence[bool] | None = None,
+    ) -> tuple[Any, ...]:
         """What the reverse sweep sends each argument: ``partial * cotangent``, or None for nothing.
 
         An argument whose partial is structurally zero (a constant 0 node) is sent nothing;
         on floats no partial is, since ``0 * inf`` must stay nan. A cotangent that is structurally
-        zero (a derivative graph's constant 0) sends nothing at all.
+        zero (a derivative graph's constant 0) sends nothing at all, nor does an argument that
+        ``wanted`` leaves out.
         """
         if A.is_structural_zero(cotangent):
             return (None,) * len(args)
         if self.vjp_rule is not None:
             return self.vjp_rule(A, cotangent, out, args, param)
         return tuple(
-            None if A.is_structural_zero(p) else A.unbroadcast(A.mul(p, cotangent), arg)
-            for p, arg in zip(self.local_partials(A, out, args, param), args)
-        )
+            None if (wanted is not None and not wanted[k]) or A.is_structural_zero(p)
+            else A.unbroadcast(A.mul(p, cotangent), arg)
+            for k, (p, arg) in enumerate(zip(self.local_partials(A, out, args, param), args))
+        )  # fmt: skip
 
     def jvp(self, A: Any, out: Any, args: Sequence[Any], tangents: Sequence[Any], param: Any = None) -> Any:
         """The tangent of the output: the sum of ``partial * tangent`` over the moving arguments.
@@ -833,8 +843,8 @@ _ARRAY_KERNELS: dict[str, Callable[..., Any]] = {
     "mul": _numpy("multiply"),
     "div": _numpy("divide"),
     "neg": _numpy("negative"),
-    "pow": _numpy("power"),
-    "powc": _numpy("power"),
+    "pow": ak.power,
+    "powc": ak.power,
     "exp": _numpy("exp"),
     "log": _numpy("log"),
     "log2": _numpy("log2"),

@@ -19,6 +19,7 @@ from gradcli.ad.descent import Descent
 from gradcli.ad.evaluation import kinks_on_path
 from gradcli.core.graph import Program
 from gradcli.core.lazy_numpy import np
+from gradcli.explain.diagnostics import explain_bad_grad, explain_bad_value
 from gradcli.explain.texts import expression, node_texts
 
 PRIME = {1: "′", 2: "″"}
@@ -57,7 +58,7 @@ class Gap(NamedTuple):
     stop: float
     numbers: tuple[str, ...]  # which of "nan", "inf", "-inf" occur
     node: str  # where the first of them appears, ``log(x)``
-    reason: str  # the op's domain, ``x > 0``; empty when it has none
+    why: str  # how it appears at the gap's first point, as ``eval`` says it there
 
 
 class Curves(NamedTuple):
@@ -94,15 +95,20 @@ def derivative_label(order: int) -> str:
 
 
 def curves(program: Program, name: str, x: Any, at: Mapping[str, Any] | None = None, order: int = 1) -> Curves:
-    """f, f′ (and f″ with ``order`` 2) of ``program`` along input ``name`` at the points ``x``."""
+    """f, f′ (and f″ with ``order`` 2) of ``program`` along input ``name`` at the points ``x``.
+    Where f is not finite its derivatives are not drawn either (nan): ``log(x)`` has no slope at -1."""
     held = {k: v for k, v in (at or {}).items() if k != name}
     batch = evaluate_over(program, {name: x}, held)
     columns = [batch.value, batch.gradient(name)]
     if order >= 2:
         columns.append(second_over(batch, name))
+    defined = np.isfinite(np.asarray(columns[0]))
+    gaps = _gaps(batch, 0, columns[0], name, ~defined)
+    for k, column in enumerate(columns[1:], 1):
+        gaps += _gaps(batch, k, column, name, ~np.isfinite(np.asarray(column)) & defined)
+    columns[1:] = [np.where(defined, column, np.nan) for column in columns[1:]]
     found = [_curve(program, name, batch, held, k, column) for k, column in enumerate(columns)]
     kinks = _kinks(program, name, batch, held)
-    gaps = [gap for k, column in enumerate(columns) for gap in _gaps(batch, k, column, name)]
     held_values = {k: v for k, v in batch.inputs.items() if k != name}
     held_values = {k: float(v[0]) if np.ndim(v) == 1 else np.asarray(v[0]) for k, v in held_values.items()}
     return Curves(program, name, batch.inputs[name], found, kinks[:MAX_MARKS], max(0, len(kinks) - MAX_MARKS),
@@ -124,7 +130,7 @@ def field(
     shape = gx.shape
     values = np.asarray(batch.value).reshape(shape)
     gradient = tuple(np.asarray(batch.gradient(n)).reshape(shape) for n in names)
-    gaps = _gaps(batch, 0, batch.value, None)
+    gaps = _gaps(batch, 0, batch.value, None, ~np.isfinite(np.asarray(batch.value)))
     held_values = {k: float(v[0]) for k, v in batch.inputs.items() if k not in names and np.ndim(v) == 1}
     return Field(program, names, np.asarray(x), np.asarray(y), values, gradient, gaps, held_values, descent)
 
@@ -141,7 +147,7 @@ def _curve(program: Program, name: str, batch: Batch, held: dict, order: int, va
     extremes = []
     for i, kind in kept:
         where, value = _refine(program, name, held, order, x[i - 1], x[i + 1], kind, x[i], values[i])
-        extremes.append(Extreme(kind, where, value))
+        extremes.append(Extreme(kind, float(where), float(value)))
     extremes.sort(key=lambda e: e.x)
     return Curve(derivative_label(order), values, extremes, len(at) - len(kept))
 
@@ -250,11 +256,10 @@ def _bisected(program, name, held, node, d, x, distance, crossing) -> list[float
 # ---------------------------------------------------------------- gaps
 
 
-def _gaps(batch: Batch, order: int, column: Any, name: str | None) -> list[Gap]:
-    """The runs of points where ``column`` is not finite, each with the node its first point
-    blames: the first node whose value is not finite there, else the first whose gradient is not."""
+def _gaps(batch: Batch, order: int, column: Any, name: str | None, bad: Any) -> list[Gap]:
+    """The runs of ``bad`` points (where ``column`` is not finite), each with the node its first
+    point blames: the first node whose value is not finite there, else the first whose gradient is not."""
     column = np.asarray(column)
-    bad = ~np.isfinite(column)
     if not bad.any():
         return []
     program = batch.program
@@ -262,15 +267,32 @@ def _gaps(batch: Batch, order: int, column: Any, name: str | None) -> list[Gap]:
     x = batch.inputs[name] if name is not None else np.arange(len(column))
     gaps = []
     for start, stop in _runs(bad):
-        node = blamed[start]
+        node = int(blamed[start])
         numbers = tuple(n for n, hit in (("nan", np.isnan(column[start:stop]).any()),
                                          ("inf", (column[start:stop] == np.inf).any()),
                                          ("-inf", (column[start:stop] == -np.inf).any())) if hit)  # fmt: skip
-        op = program.graph.ops[node] if node >= 0 else None
         text = expression(program.graph, node, node_texts(program)) if node >= 0 else derivative_label(order)
-        reason = op.domain if op is not None and op.domain else ""
-        gaps.append(Gap(derivative_label(order), float(x[start]), float(x[stop - 1]), numbers, text, reason))
+        gaps.append(Gap(derivative_label(order), float(x[start]), float(x[stop - 1]), numbers, text,
+                        _why(batch, node, start)))  # fmt: skip
     return gaps
+
+
+def _why(batch: Batch, node: int, i: int) -> str:
+    """The diagnostic ``eval`` gives at point ``i`` for a value or gradient first bad at ``node``."""
+    if node < 0:
+        return ""
+    values = [_at(v, i) for v in batch.values]
+    if not np.all(np.isfinite(np.asarray(values[node]))):
+        return explain_bad_value(batch.program, node, values)
+    if any(np.ndim(v) for v in values):
+        return ""  # a program with arrays: the node is named, its sentence needs the whole sweep
+    return explain_bad_grad(batch.program, node, values, [_at(g, i) for g in batch.grads])
+
+
+def _at(value: Any, i: int) -> Any:
+    if np.ndim(value) == 0:
+        return float(value)
+    return float(value[i]) if np.ndim(value) == 1 else np.asarray(value[i])
 
 
 def _runs(mask: Any) -> list[tuple[int, int]]:

@@ -9,6 +9,7 @@ escaped by Matplotlib's writer), ids are salted with a fixed string, and no date
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from gradcli.core.errors import InputProblem
@@ -56,7 +57,7 @@ def format_of(path: str, default: str = "svg") -> str:
     if path == "-":
         return default
     if suffix not in FORMATS:
-        raise InputProblem(f"{path}: a chart is written as .svg, .png or .pdf", "output")
+        raise InputProblem("a chart is written as .svg, .png or .pdf", "output", path)
     return suffix
 
 
@@ -75,6 +76,7 @@ def plain(text: str) -> str:
 
 
 def one_line(text: str, limit: int = 90) -> str:
-    """A program as a title: its lines joined, cut with an ellipsis beyond ``limit`` characters."""
-    joined = " ".join(text.split())
+    """A program as a title: its comments left out, its lines joined, cut with an ellipsis beyond
+    ``limit`` characters."""
+    joined = " ".join(re.sub(r"#[^\n]*", " ", text).split())
     return joined if len(joined) <= limit else joined[: limit - 1] + "…"

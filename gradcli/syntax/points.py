@@ -7,7 +7,8 @@ import json
 import math
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -188,7 +189,7 @@ def _spelled_out(items: list, reason: str, spec: str) -> list:
 # ---------------------------------------------------------------- ranges: --over x=-4:4
 
 
-MAX_POINTS = 10_000_000  # points of one range (with one node, 80 MB of float64)
+MAX_POINTS = 1_000_000  # points of one range (with two inputs, of the whole grid)
 
 
 class Range(NamedTuple):
@@ -201,17 +202,31 @@ class Range(NamedTuple):
     step: float | None = None
 
     def values(self, points: int) -> Any:
-        """The points of the range: a float64 array. A step gives ``start + i*step``, not a running
-        sum, so that ``0:1:0.1`` ends at 1 and not at 0.9999999999999999."""
+        """The points of the range: a float64 array, ``start + i*step``. Where the start and the step
+        are short decimals, each point is rounded to their decimals: ``0:1:0.1`` gives 0.3, not
+        0.30000000000000004, and ends at 1."""
+        count = self.size(points)
+        step = self.step if self.step is not None else (self.stop - self.start) / (count - 1)
+        values = self.start + np.arange(count) * step
         if self.step is None:
-            return np.linspace(self.start, self.stop, points)
-        return self.start + np.arange(self.size(points)) * self.step
+            values[-1] = self.stop
+        decimals = (_decimals(self.start), _decimals(step))
+        return values if None in decimals else np.round(values, max(decimals))
 
     def size(self, points: int) -> int:
         """How many points the range has: ``points``, unless it has a step of its own."""
         if self.step is None:
             return points
         return int(math.floor((self.stop - self.start) / self.step * (1 + 1e-12) + 1e-9)) + 1
+
+
+def _decimals(value: float) -> int | None:
+    """How many decimals ``value`` has when written short (``0.25``: 2, ``1e-08``: 8); None when it
+    has no short form (``pi``)."""
+    text = f"{value:.12g}"
+    if float(text) != value:
+        return None
+    return max(0, -int(Decimal(text).as_tuple().exponent))
 
 
 def parse_ranges(items: Iterable[str], parameter: str = "over") -> dict[str, Range]:
@@ -249,3 +264,16 @@ def _range(name: str, text: str, parameter: str) -> Range:
         reason = f"{found.size(0):,} points; the limit is {MAX_POINTS:,}: take a larger step"
         raise InputProblem(reason, parameter, shown)
     return found
+
+
+def range_points(ranges: Mapping[str, Range], points: int | None = None, default: int = 11) -> dict[str, Any]:
+    """Each range's values at every point: one range as it is; several make a grid of every
+    combination, flattened (the first varies fastest). ``points`` for ranges without a step."""
+    if points is not None and not 2 <= points <= MAX_POINTS:
+        raise InputProblem(f"{points}: choose from 2 to {MAX_POINTS:,} points", "points")
+    axes = [r.values(points or default) for r in ranges.values()]
+    total = math.prod(len(a) for a in axes)
+    if total > MAX_POINTS:
+        raise InputProblem(f"{total:,} points in all; the limit is {MAX_POINTS:,}: take fewer", "points")
+    grids = np.meshgrid(*axes) if len(axes) > 1 else axes
+    return {name: grid.ravel() for name, grid in zip(ranges, grids)}
