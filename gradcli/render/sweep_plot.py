@@ -15,7 +15,7 @@ from typing import Any
 
 from gradcli.check.sweep import ERROR_FLOOR, Sweep, SweepRow, plotted_error, theory_steps
 from gradcli.core.numbers import format_number, json_number
-from gradcli.render.figures import one_line, plain
+from gradcli.render.figures import new_figure, one_line, plain
 
 FORWARD, CENTRAL, BOTH = "f", "c", "*"  # plot symbols; the best step of each is upper case
 FORWARD_FORMULA = "(f(x+h) - f(x))/h"
@@ -304,10 +304,10 @@ def sweep_figure(sweeps: Sequence[Sweep], title: str) -> Any:
     small dots) and central (solid, squares) error curves, a gap where an error is nan, the
     best step of each method ringed and labelled, dotted lines at the textbook steps
     sqrt(eps) and eps^(1/3), and a legend under each panel. ``title`` (the program) heads
-    it on one line. Each curve's artists carry an id (``gid``): ``forward-NAME``,
-    ``central-NAME``, ``best-forward-NAME``, ``best-central-NAME``, ``theory-NAME``."""
-    from gradcli.render.figures import new_figure
-
+    it on one line, all text literal (:func:`~gradcli.render.figures.plain`). The artists carry
+    ids (``gid``, the ids of their groups in SVG): ``forward-NAME`` and ``central-NAME`` (the
+    curves), ``best-forward-NAME``, ``best-central-NAME`` (the rings), ``theory-forward-NAME``,
+    ``theory-central-NAME`` (the textbook steps) and ``legend-NAME``."""
     figure = new_figure(_WIDTH, 0.6 + len(sweeps) * _PANEL if sweeps else 2.0)
     figure.suptitle(plain(one_line(title)))
     if not sweeps:
@@ -322,8 +322,9 @@ def _axes(s: Sweep, ax: Any) -> None:
     (x0, x1), (y0, y1) = _ranges(s)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlim(10.0 ** (x0 - 0.25), 10.0 ** (x1 + 0.25))
-    ax.set_ylim(10.0 ** (y0 - 0.8), 10.0 ** (y1 + 0.25))  # room under the lowest point for its label
+    ax.set_xlim(10.0 ** (x0 - 0.35), 10.0 ** (x1 + 0.35))  # room for the rings at either end
+    # room under the lowest point for the label below its ring: about a tenth of the panel's height
+    ax.set_ylim(10.0 ** (y0 - 0.12 * (y1 - y0 + 1)), 10.0 ** (y1 + 0.25))
     ax.set_xlabel("step h")
     ax.set_ylabel("relative error vs reverse mode")
     ax.set_title(plain(_heading(s)), loc="left", pad=20 if s.kink else 6)
