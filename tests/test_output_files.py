@@ -267,6 +267,34 @@ def test_each_written_file_is_reported_with_its_size(tmp_path):
     assert sweep.stdout  # the table still goes to stdout
 
 
+SWEEP = ("compare", "sin(x)", "--at", "x=1", "--sweep")
+SIGNATURES = {"svg": b"<?xml", "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF"}
+
+
+@pytest.mark.parametrize("fmt", sorted(SIGNATURES))
+def test_the_sweep_chart_is_written_in_the_format_of_its_suffix(tmp_path, fmt):
+    done = run(*SWEEP, "-o", f"sweep.{fmt.upper()}", cwd=tmp_path)
+    assert_wrote(done, f"sweep.{fmt.upper()}")
+    assert (tmp_path / f"sweep.{fmt.upper()}").read_bytes().startswith(SIGNATURES[fmt])
+    assert listing(tmp_path) == [f"sweep.{fmt.upper()}"]
+
+
+def test_the_sweep_chart_refuses_other_suffixes_before_any_work(tmp_path):
+    for name in ("sweep.txt", "sweep", "sweep.svg.gz"):
+        assert_one_line_error(
+            run(*SWEEP, "-o", name, cwd=tmp_path), f"{name}: a chart is written as .svg, .png or .pdf"
+        )
+    assert listing(tmp_path) == []
+
+
+def test_the_sweep_chart_on_stdout_is_svg(tmp_path):
+    for name in ("-", "/dev/stdout"):
+        done = run(*SWEEP, "-o", name, cwd=tmp_path)
+        assert done.returncode == 0 and done.stderr == "" and done.stdout.startswith(b"<?xml"), done.stderr
+        assert b"<svg" in done.stdout and done.stdout.rstrip().endswith(b"</svg>")
+    assert listing(tmp_path) == []
+
+
 def test_human_sizes():
     assert [human_size(n) for n in (0, 999, 1000, 5149, 63_200, 999_949, 999_950, 2_345_678)] == [
         "0 B",

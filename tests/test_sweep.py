@@ -1,6 +1,6 @@
 """The step sweep of ``compare --sweep``: errors checked against mpmath and the theory of
 truncation (forward O(h), central O(h**2)) and cancellation (eps/h); the renderers'
-shapes (plain-text plot, SVG, strict JSON, table)."""
+shapes (plain-text plot, the Matplotlib chart as SVG, PNG and PDF, strict JSON, table)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from support import mpmath_digits, strict_json
 
 from gradcli.check.sweep import DEFAULT_STEPS, ERROR_FLOOR, Sweep, plotted_error, sweep, theory_steps
 from gradcli.core.errors import InputProblem
-from gradcli.render.sweep_plot import sweep_ascii, sweep_json, sweep_report, sweep_svg, sweep_table
+from gradcli.render.figures import figure_bytes
+from gradcli.render.sweep_plot import sweep_ascii, sweep_figure, sweep_json, sweep_report, sweep_table
 
 EPS = sys.float_info.epsilon
 SVG = "{http://www.w3.org/2000/svg}"
@@ -208,56 +209,141 @@ def test_ascii_plot_places_the_best_steps(sin_sweep):
         sweep_ascii(sin_sweep, width=8)
 
 
-# ---------------------------------------------------------------- SVG
+# ---------------------------------------------------------------- the chart (Matplotlib, here as SVG)
+
+TITLE = 'sin(x)*y <"&"> z $a'  # XML's specials and Matplotlib's $ (mathematics) must come out as written
 
 
-def _points(path) -> list[tuple[float, float]]:
-    return [(float(a), float(b)) for a, b in re.findall(r"[ML]([-\d.]+) ([-\d.]+)", path.get("d"))]
+def svg_of(sweeps, title=TITLE) -> str:
+    return figure_bytes(sweep_figure(sweeps, title), "svg").decode("utf-8")
 
 
-def test_svg_parses_with_two_paths_per_input():
+def _points(group) -> list[list[tuple[float, float]]]:
+    """The runs of the curve in a ``<g id=...>`` group: its line's path, split where the pen lifts (M)."""
+    (path,) = group.findall(f"{SVG}path")  # the markers are <use>s of a path in <defs>
+    runs = []
+    for pen, x, y in re.findall(r"([ML]) ([-\d.]+) ([-\d.]+)", path.get("d", "")):
+        if pen == "M":
+            runs.append([])
+        runs[-1].append((float(x), float(y)))
+    return runs
+
+
+def _by_id(root, gid):
+    found = root.findall(f".//{SVG}g[@id='{gid}']")
+    assert len(found) == 1, gid
+    return found[0]
+
+
+def _texts(element) -> list[str]:
+    """Each ``<text>``'s text (Matplotlib's mathematics, e.g. tick labels, as tspans joined)."""
+    return ["".join(piece.strip() for piece in t.itertext()) for t in element.iter(f"{SVG}text")]
+
+
+def _tick_labels(root, axis: str) -> list[str]:
+    """The labels of the x or y ticks: 10^-16 is written as a 10 and a raised −16."""
+    return [
+        label
+        for tick in root.iter(f"{SVG}g")
+        if (tick.get("id") or "").startswith(f"{axis}tick_")
+        for label in _texts(tick)
+    ]
+
+
+def test_svg_parses_with_both_curves_per_input():
     sweeps = sweep("sin(x)*y + sqrt(z)", {"x": 1, "y": 2, "z": 0})
-    text = sweep_svg(sweeps, title='sin(x)*y <"&"> z')
+    text = svg_of(sweeps)
     root = ET.fromstring(text)
     assert root.tag == f"{SVG}svg"
-    groups = root.findall(f"{SVG}g")
-    assert len(groups) == 3
-    for s, g in zip(sweeps, groups):
-        assert g.get("data-input") == s.name
-        paths = g.findall(f"{SVG}path")
-        assert sorted(p.get("class") for p in paths) == ["central", "forward"]
-        for p in paths:
-            finite = [r for r in s.rows if plotted_error(getattr(r, f"{p.get('class')}_error")) is not None]
-            assert len(_points(p)) == len(finite)
-    assert root.find(f"{SVG}title").text == 'sin(x)*y <"&"> z'
-    assert text == sweep_svg(sweeps, title='sin(x)*y <"&"> z')  # deterministic
-    assert "href" not in text and "<script" not in text and "<image" not in text and "url(" not in text
+    for s in sweeps:
+        for method in ("forward", "central"):
+            runs = _points(_by_id(root, f"{method}-{s.name}"))
+            finite = [r for r in s.rows if plotted_error(getattr(r, f"{method}_error")) is not None]
+            assert sum(len(run) for run in runs) == len(finite), (s.name, method)
+            best = getattr(s, f"best_{method}")
+            assert len(root.findall(f".//{SVG}g[@id='best-{method}-{s.name}']")) == (best is not None)
+    texts = _texts(root)
+    assert TITLE in texts  # escaped by the writer, parsed back as written
+    assert "d/dx at x = 1: exact (reverse mode) 1.08060461174" in texts
+    assert "d/dz at z = 0: exact (reverse mode) inf" in texts
+    assert texts.count("step h") == 3 and texts.count("relative error vs reverse mode") == 3
+    assert texts.count("sqrt(eps)") == 3 and texts.count("eps^(1/3)") == 3
+    legend = _texts(_by_id(root, "legend-x"))
+    assert legend == [
+        "forward (f(x+h) - f(x))/h, truncation O(h): best h = 1e-08, error 5.5e-09",
+        "central (f(x+h) - f(x-h))/2h, truncation O(h²): best h = 1e-05, error 2.1e-11",
+        "ringed: the best step of each method",
+    ]
+    assert _texts(_by_id(root, "legend-z"))[-1] == "ringed: the best step of each method; nan errors not drawn"
+    assert "best h = 1e-08" in texts and "best h = 1e-05" in texts  # beside the rings
+    assert text == svg_of(sweeps)  # deterministic
+    assert "<script" not in text and "<image" not in text
+    assert set(re.findall(r'href="(.)', text)) <= {"#"} and set(re.findall(r"url\((.)", text)) <= {"#"}
 
 
 def test_svg_is_log_log(sin_sweep):
-    root = ET.fromstring(sweep_svg([sin_sweep]))
-    for p in root.iter(f"{SVG}path"):
-        method = p.get("class")
-        pts = _points(p)
+    root = ET.fromstring(svg_of([sin_sweep]))
+    steps = [r.step for r in sin_sweep.rows]
+    for method in ("forward", "central"):
+        (pts,) = _points(_by_id(root, f"{method}-x"))  # no gap: every error is finite
         errs = [getattr(r, f"{method}_error") for r in sin_sweep.rows]
-        steps = [r.step for r in sin_sweep.rows]
+        assert len(pts) == len(steps)
         # x grows with log h, evenly spaced for decade steps; y grows downward as the error falls
         xs = [x for x, _ in pts]
         assert xs == sorted(xs, reverse=True)
         gaps = [a - b for a, b in zip(xs, xs[1:])]
-        assert max(gaps) - min(gaps) < 0.02
+        assert max(gaps) - min(gaps) < 1e-4
         slope = (pts[0][1] - pts[3][1]) / (math.log10(errs[0]) - math.log10(errs[3]))
+        assert slope < 0
         for (_, y), e in zip(pts, errs):
-            assert y - pts[0][1] == pytest.approx(slope * (math.log10(e) - math.log10(errs[0])), abs=0.02)
-        assert len(steps) == len(pts)
-    labels = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
-    assert "step h" in labels and "relative error" in labels and "best h = 1e-08" in labels
-    assert len(root.findall(f".//{SVG}circle[@class='best forward']")) == 1
+            assert y - pts[0][1] == pytest.approx(slope * (math.log10(e) - math.log10(errs[0])), abs=1e-4)
+    # decade labels, 10 with a raised exponent (Matplotlib's minus sign is U+2212)
+    for axis in "xy":
+        labels = _tick_labels(root, axis)
+        exponents = [int(m.group(1).replace("−", "-")) for m in map(re.compile(r"10(−?\d+)").fullmatch, labels)]
+        assert len(exponents) == len(labels) >= 3, labels
+        assert len({b - a for a, b in zip(exponents, exponents[1:])}) == 1  # evenly spaced decades
+    assert "10−16" in _tick_labels(root, "x") and "10−8" in _tick_labels(root, "y")
+
+
+def test_svg_draws_gaps_zeros_and_kinks():
+    (log,) = sweep("log(x)", {"x": 0.05})  # x - h < 0 for large h: central is nan there
+    root = ET.fromstring(svg_of([log]))
+    nan_rows = [i for i, r in enumerate(log.rows) if math.isnan(r.central_error)]
+    assert nan_rows and nan_rows[0] == 0
+    runs = _points(_by_id(root, "central-x"))
+    assert [len(run) for run in runs] == [len(log.rows) - len(nan_rows)]  # the curve starts after the gap
+    assert "nan errors not drawn" in _texts(_by_id(root, "legend-x"))[-1]
+    (s,) = sweep("sin(x)", {"x": 1})
+    holed = s._replace(rows=[r._replace(forward_error=math.nan) if i in (5, 6) else r for i, r in enumerate(s.rows)])
+    runs = _points(_by_id(ET.fromstring(svg_of([holed])), "forward-x"))
+    assert [len(run) for run in runs] == [5, len(s.rows) - 7]  # a gap in the middle: the pen lifts
+    (zero,) = sweep("x", {"x": 0})
+    root = ET.fromstring(svg_of([zero]))
+    assert "errors of 0 drawn at 1e-17" in _texts(_by_id(root, "legend-x"))[-1]
+    (flat,) = _points(_by_id(root, "forward-x"))
+    assert len({y for _, y in flat}) == 1  # every error 0: all at the floor
+    (kink,) = sweep("abs(x)", {"x": 0})
+    texts = _texts(ET.fromstring(svg_of([kink])))
+    assert any(t.startswith("on a kink: abs'(0) = 0") for t in texts)
 
 
 def test_svg_without_inputs_is_still_an_image():
-    root = ET.fromstring(sweep_svg([]))
-    assert root.tag == f"{SVG}svg" and not root.findall(f".//{SVG}path")
+    root = ET.fromstring(svg_of([], title="3"))
+    assert root.tag == f"{SVG}svg" and "no inputs to sweep" in _texts(root) and "3" in _texts(root)
+    assert not [g for g in root.iter(f"{SVG}g") if (g.get("id") or "").startswith("axes_")]
+
+
+def test_png_and_pdf(sin_sweep):
+    figure = sweep_figure([sin_sweep], "sin(x)")
+    png, pdf = figure_bytes(figure, "png"), figure_bytes(figure, "pdf")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and pdf.startswith(b"%PDF")
+    assert figure_bytes(sweep_figure([sin_sweep], "sin(x)"), "png") == png  # deterministic too
+
+
+def test_title_is_one_line(sin_sweep):
+    texts = _texts(ET.fromstring(svg_of([sin_sweep], title="a = x*x\n\n  a + 1")))
+    assert "a = x*x a + 1" in texts
 
 
 # ---------------------------------------------------------------- JSON and table

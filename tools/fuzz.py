@@ -727,7 +727,7 @@ class CaseBuilder:
         self.junk()
 
     def compare(self) -> None:
-        """A ``compare`` case: --at, --h, --expect, --json, --sweep with -o, --order, --of."""
+        """A ``compare`` case: --at, --h, --expect, --json, --sweep with -o (svg, png, pdf), --order, --of."""
         self.command = "compare"
         self.place_program(self.gen.program())
         self.at_options(0.85)
@@ -736,8 +736,8 @@ class CaseBuilder:
         if self.chance(0.12):
             self.add("--sweep")
             if self.chance(0.5):
-                odd = ["-", "nodir/s.svg", "adir", "old.svg", "s\x1b.svg"] if not self.clean else []
-                self.output("-o", ["sweep.svg", "s.svg", *odd])
+                odd = ["-", "nodir/s.svg", "adir", "old.svg", "s\x1b.svg", "s.txt"] if not self.clean else []
+                self.output("-o", ["sweep.svg", "s.png", "s.pdf", *odd])
         else:
             if self.chance(0.2):
                 self.expect()

@@ -206,7 +206,7 @@ def compare_command(
     sweep: options.flag(
         "--sweep", "Error of forward and central differences for steps 1e-1 ... 1e-16, with a plot."
     ) = False,
-    output: options.output("With --sweep: also write the plot as SVG.") = None,
+    output: options.output("With --sweep: also write the plot as SVG, PNG or PDF.") = None,
     order: options.order("2: the Hessian, against central differences of the gradient.") = 1,
     of: options.of("With several outputs: compare this one (name or position).") = None,
     wrt: options.Wrt = (),
@@ -248,6 +248,7 @@ def _check_compare_options(h: float | None, expect: list[str], order: int, outpu
 
 
 def _check_sweep_options(h: float | None, expect: list[str], order: int, output: str | None, json_output: bool):
+    from gradcli.render.figures import format_of
     from gradcli.render.output_files import writes_to_stdout
 
     ignored = [name for name, given in (("--h", h is not None), ("--expect", expect), ("--order", order != 1)) if given]
@@ -255,13 +256,16 @@ def _check_sweep_options(h: float | None, expect: list[str], order: int, output:
         raise InputProblem(f"--sweep tries its own steps on first derivatives: leave out {', '.join(ignored)}")
     if output is not None and writes_to_stdout(output) and json_output:
         raise InputProblem(f"-o {output} and --json both write to standard output: choose one")
+    if output is not None:
+        format_of("-" if writes_to_stdout(output) else output)  # .svg, .png or .pdf: refused before any work
 
 
 def _sweep(program, point: dict, wrt: tuple[str, ...], output: str | None, json_output: bool) -> None:
-    """``compare --sweep``: the truncation/cancellation trade-off, as a table, a plot, JSON or SVG."""
+    """``compare --sweep``: the truncation/cancellation trade-off, as a table, a plot, JSON or a chart file."""
     from gradcli.ad.symbolic import checked_names
     from gradcli.check.sweep import SWEEP_EVALUATIONS, sweep
     from gradcli.render.check_report import sweep_plot, sweep_text
+    from gradcli.render.figures import format_of
     from gradcli.render.output_files import Output, write_outputs, writes_to_stdout
 
     names = checked_names(program, wrt)
@@ -272,9 +276,10 @@ def _sweep(program, point: dict, wrt: tuple[str, ...], output: str | None, json_
     text = "" if output is not None and writes_to_stdout(output) else sweep_text(sweeps, json_output)
     written = []
     if output is not None:
-        svg = sweep_plot(sweeps, program)
+        fmt = format_of("-" if writes_to_stdout(output) else output)  # standard output gets SVG
+        chart = sweep_plot(sweeps, program, fmt)
         limits.stop_clock()
-        written = write_outputs([Output("-o", output, svg)])
+        written = write_outputs([Output("-o", output, chart)])
     emit(text)
     report(*written)
 

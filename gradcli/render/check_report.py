@@ -1,5 +1,5 @@
 """Reports for ``gradcli compare``: a comparison of first or second derivatives, and the
-step sweep, as terminal text or strict JSON (the sweep also as an SVG plot)."""
+step sweep, as terminal text or strict JSON (the sweep also as a chart: SVG, PNG or PDF)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from gradcli.render.array_check_report import array_comparison_report
 from gradcli.render.derivative_report import compare_json, compare_table, output_name
 from gradcli.render.json_report import dumps
 from gradcli.render.second_order_report import compare_second_data, compare_second_table
-from gradcli.render.sweep_plot import sweep_json, sweep_report, sweep_svg
+from gradcli.render.sweep_plot import sweep_figure, sweep_json, sweep_report
 from gradcli.render.terminal import to_terminal
 
 
@@ -41,6 +41,8 @@ def sweep_text(sweeps: Sequence[Sweep], json_output: bool = False) -> str:
     return to_terminal(lambda console: sweep_report(sweeps, console))
 
 
-def sweep_plot(sweeps: Sequence[Sweep], program: Program) -> bytes:
-    """The step sweep as an SVG file, titled with the program on one line."""
-    return sweep_svg(sweeps, title=" ".join(program.source.split())).encode("utf-8")
+def sweep_plot(sweeps: Sequence[Sweep], program: Program, fmt: str = "svg") -> bytes:
+    """The step sweep as a chart file (``fmt``: svg, png or pdf), titled with the program on one line."""
+    from gradcli.render.figures import figure_bytes
+
+    return figure_bytes(sweep_figure(sweeps, program.source), fmt)

@@ -1,4 +1,5 @@
-"""Renderers of a step sweep (:mod:`gradcli.check.sweep`): a rich table, a plain-text plot, SVG and JSON.
+"""Renderers of a step sweep (:mod:`gradcli.check.sweep`): a rich table, a plain-text plot, a
+Matplotlib figure (written as SVG, PNG or PDF by :mod:`gradcli.render.figures`) and JSON.
 
 Every plot is log-log: log10(relative error) against log10(h), h growing to the right, so
 each method draws a V: cancellation (slope -1) on the left, truncation on the right
@@ -11,10 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from gradcli.check.sweep import ERROR_FLOOR, Sweep, SweepRow, plotted_error, theory_steps
 from gradcli.core.numbers import format_number, json_number
+from gradcli.render.figures import new_figure, one_line, plain
 
 FORWARD, CENTRAL, BOTH = "f", "c", "*"  # plot symbols; the best step of each is upper case
 FORWARD_FORMULA = "(f(x+h) - f(x))/h"
@@ -288,150 +289,172 @@ def _legend(s: Sweep) -> list[str]:
     return lines
 
 
-# ---------------------------------------------------------------- SVG
+# ---------------------------------------------------------------- Matplotlib figure
 
-_W, _PANEL = 720, 420  # image width, height of one input's panel
-_LEFT, _RIGHT, _TOP, _BOTTOM = 72, 32, 52, 104  # plot margins inside a panel
 _COLORS = {"forward": "#d95f02", "central": "#1b9e77"}
+_WIDTH, _PANEL = 8.0, 5.2  # figure width, height of one input's panel (inches)
+_MARKERS = {
+    "forward": {"linestyle": (0, (6, 3)), "linewidth": 1.5, "marker": "o", "markersize": 3.5},
+    "central": {"linestyle": "-", "linewidth": 2.5, "marker": "s", "markersize": 5},
+}
 
 
-def _f(value: float) -> str:
-    return f"{value:.2f}"
-
-
-def sweep_svg(sweeps: Sequence[Sweep], title: str | None = None) -> str:
-    """A self-contained SVG: one log-log panel per input, with the forward and central
-    error curves (``<path class="forward">``, ``<path class="central">``), a point per step,
-    the best step of each ringed and labelled, dotted lines at the textbook steps
-    sqrt(eps) and eps^(1/3), axes with decade labels, and a legend. ``title`` (e.g. the
-    program) heads the image. Deterministic; all text escaped; no external resources."""
-    head = 36 if title else 8
-    height = head + max(1, len(sweeps)) * _PANEL
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{height}" viewBox="0 0 {_W} {height}" '
-        'font-family="sans-serif" font-size="12">',
-        f"<title>{escape(title or 'finite-difference step sweep')}</title>",
-        f'<rect width="{_W}" height="{height}" fill="white"/>',
-    ]
-    if title:
-        out.append(f'<text x="{_W / 2:.0f}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>')
+def sweep_figure(sweeps: Sequence[Sweep], title: str) -> Any:
+    """A Matplotlib figure: one log-log panel per input, stacked, with the forward (dashed,
+    small dots) and central (solid, squares) error curves, a gap where an error is nan, the
+    best step of each method ringed and labelled, dotted lines at the textbook steps
+    sqrt(eps) and eps^(1/3), and a legend under each panel. ``title`` (the program) heads
+    it on one line, all text literal (:func:`~gradcli.render.figures.plain`). The artists carry
+    ids (``gid``, the ids of their groups in SVG): ``forward-NAME`` and ``central-NAME`` (the
+    curves), ``best-forward-NAME``, ``best-central-NAME`` (the rings), ``theory-forward-NAME``,
+    ``theory-central-NAME`` (the textbook steps) and ``legend-NAME``."""
+    figure = new_figure(_WIDTH, 0.6 + len(sweeps) * _PANEL if sweeps else 2.0)
+    figure.suptitle(plain(one_line(title)))
     if not sweeps:
-        out.append(f'<text x="{_W / 2:.0f}" y="{head + 40}" text-anchor="middle">no inputs to sweep</text>')
-    for k, s in enumerate(sweeps):
-        out.extend(_panel(s, head + k * _PANEL))
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        figure.text(0.5, 0.45, "no inputs to sweep", ha="center", va="center")
+        return figure
+    for s, ax in zip(sweeps, figure.subplots(len(sweeps), 1, squeeze=False)[:, 0]):
+        _axes(s, ax)
+    return figure
 
 
-def _panel(s: Sweep, top: float) -> list[str]:
+def _axes(s: Sweep, ax: Any) -> None:
     (x0, x1), (y0, y1) = _ranges(s)
-    left, right = _LEFT, _W - _RIGHT
-    upper, lower = top + _TOP, top + _PANEL - _BOTTOM
-
-    def px(h: float) -> float:
-        return left + (math.log10(h) - x0) / (x1 - x0) * (right - left)
-
-    def py(e: float) -> float:
-        return upper + (y1 - math.log10(e)) / (y1 - y0) * (lower - upper)
-
-    out = [f'<g class="sweep" data-input={quoteattr(s.name)}>']
-    out.append(f'<text x="{left}" y="{_f(top + 24)}" font-size="14">{escape(_heading(s))}</text>')
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(10.0 ** (x0 - 0.35), 10.0 ** (x1 + 0.35))  # room for the rings at either end
+    # room under the lowest point for the label below its ring: about a tenth of the panel's height
+    ax.set_ylim(10.0 ** (y0 - 0.12 * (y1 - y0 + 1)), 10.0 ** (y1 + 0.25))
+    ax.set_xlabel("step h")
+    ax.set_ylabel("relative error vs reverse mode")
+    ax.set_title(plain(_heading(s)), loc="left", pad=20 if s.kink else 6)
     if s.kink:
-        out.append(f'<text x="{left}" y="{_f(top + 40)}" fill="#a15c00">{escape("on a kink: " + s.kink)}</text>')
-    # grid and ticks
-    ystep = _tick_step(y1 - y0, lower - upper, 18)
-    for t in range(y0, y1 + 1):
-        y = py(10.0**t)
-        out.append(f'<line x1="{left}" y1="{_f(y)}" x2="{right}" y2="{_f(y)}" stroke="#e4e4e4"/>')
-        if t % ystep == 0:
-            out.append(f'<text x="{left - 6}" y="{_f(y + 4)}" text-anchor="end">1e{t}</text>')
-    xstep = _tick_step(x1 - x0, right - left, 40)
-    for t in range(x0, x1 + 1):
-        x = px(10.0**t)
-        out.append(f'<line x1="{_f(x)}" y1="{_f(upper)}" x2="{_f(x)}" y2="{_f(lower)}" stroke="#e4e4e4"/>')
-        if (x1 - t) % xstep == 0:
-            out.append(f'<text x="{_f(x)}" y="{_f(lower + 16)}" text-anchor="middle">1e{t}</text>')
-    out.append(
-        f'<rect x="{left}" y="{_f(upper)}" width="{right - left}" height="{_f(lower - upper)}" '
-        'fill="none" stroke="#333"/>'
-    )
-    out.append(f'<text x="{_f((left + right) / 2)}" y="{_f(lower + 36)}" text-anchor="middle">step h</text>')
-    mid = (upper + lower) / 2
-    out.append(
-        f'<text x="18" y="{_f(mid)}" text-anchor="middle" transform="rotate(-90 18 {_f(mid)})">'
-        "relative error vs reverse mode</text>"
-    )
-    # the textbook steps
-    for step, label in zip(theory_steps(s.x), ("sqrt(eps)", "eps^(1/3)")):
-        if 10.0**x0 <= step <= 10.0**x1:
-            x = px(step)
-            out.append(
-                f'<line class="theory" x1="{_f(x)}" y1="{_f(upper)}" x2="{_f(x)}" y2="{_f(lower)}" '
-                'stroke="#888" stroke-dasharray="2 3"/>'
-            )
-            out.append(f'<text x="{_f(x + 3)}" y="{_f(upper + 12)}" fill="#666" font-size="10">{label}</text>')
-    # the curves: central first, so forward's smaller dots stay visible where they coincide
+        ax.annotate(
+            plain("on a kink: " + s.kink),
+            (0, 1),
+            xycoords="axes fraction",
+            xytext=(0, 5),
+            textcoords="offset points",
+            va="bottom",
+            color="#a15c00",
+            fontsize=9,
+        )
+    _theory_lines(s, ax, (x0, x1))
+    steps = [r.step for r in s.rows]
+    handles = []
+    # central first, so forward's smaller dots stay visible where they coincide
     for method, best in (("central", s.best_central), ("forward", s.best_forward)):
-        color = _COLORS[method]
-        points = [(r, plotted_error(getattr(r, f"{method}_error"))) for r in s.rows]
-        d, pen = [], "M"
-        for r, e in points:
-            if e is None:
-                pen = "M"  # a gap where the error is nan
-                continue
-            d.append(f"{pen}{_f(px(r.step))} {_f(py(e))}")
-            pen = "L"
-        dash = ' stroke-dasharray="6 3"' if method == "forward" else ""
-        width = "1.5" if method == "forward" else "2.5"
-        out.append(
-            f'<path class="{method}" d="{" ".join(d)}" fill="none" stroke="{color}" stroke-width="{width}"{dash}/>'
+        errors = [plotted_error(getattr(r, f"{method}_error")) for r in s.rows]
+        (line,) = ax.plot(
+            steps,
+            [math.nan if e is None else e for e in errors],
+            color=_COLORS[method],
+            gid=f"{method}-{s.name}",
+            **_MARKERS[method],
         )
-        for r, e in points:
-            if e is None:
-                continue
-            x, y = px(r.step), py(e)
-            if method == "forward":
-                out.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{color}"/>')
-            else:
-                out.append(f'<rect x="{_f(x - 3.5)}" y="{_f(y - 3.5)}" width="7" height="7" fill="{color}"/>')
+        handles.insert(0, line)
         if best is not None:
-            x, y = px(best.step), py(plotted_error(getattr(best, f"{method}_error")))
-            out.append(
-                f'<circle class="best {method}" cx="{_f(x)}" cy="{_f(y)}" r="{9 if method == "central" else 6}" '
-                f'fill="none" stroke="{color}" stroke-width="2"/>'
-            )
+            _ring(ax, s, method, best)
     if not any(plotted_error(e) for r in s.rows for e in (r.forward_error, r.central_error)):
-        out.append(
-            f'<text x="{_f((left + right) / 2)}" y="{_f(mid)}" text-anchor="middle" fill="#666">'
-            "no finite error to draw (the exact derivative or the differences are not finite)</text>"
+        ax.text(
+            0.5,
+            0.5,
+            "no finite error to draw\n(the exact derivative or the differences are not finite)",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="#666666",
         )
-    out.extend(_svg_legend(s, left, lower + 56))
-    out.append("</g>")
-    return out
+    _legend_below(s, ax, handles)
 
 
-def _svg_legend(s: Sweep, x: float, y: float) -> list[str]:
-    """Below the axis title: a line per method with its best step, then notes."""
-    lines = [
-        ("forward", f"forward {FORWARD_FORMULA}, truncation O(h): {_best_text(s.best_forward, 'forward_error')}"),
-        ("central", f"central {CENTRAL_FORMULA}, truncation O(h²): {_best_text(s.best_central, 'central_error')}"),
-    ]
+def _theory_lines(s: Sweep, ax: Any, decades: tuple[int, int]) -> None:
+    """Dotted vertical lines at the textbook steps, labelled at the top of the panel."""
+    for step, label, method in zip(theory_steps(s.x), ("sqrt(eps)", "eps^(1/3)"), METHODS):
+        if 10.0 ** decades[0] <= step <= 10.0 ** decades[1]:
+            ax.axvline(step, color="#888888", linestyle=":", linewidth=1.2, gid=f"theory-{method}-{s.name}")
+            ax.annotate(
+                label,
+                (step, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, -3),
+                textcoords="offset points",
+                ha="left",
+                va="top",
+                color="#666666",
+                fontsize=8,
+                bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+            )
+
+
+def _ring(ax: Any, s: Sweep, method: str, best: SweepRow) -> None:
+    """A ring round the best step of ``method``, its step written beside it: forward's above,
+    central's below, pulled inwards near either end of the axis so that it stays inside."""
+    error = plotted_error(getattr(best, f"{method}_error"))
+    ax.plot(
+        [best.step],
+        [error],
+        linestyle="none",
+        marker="o",
+        markersize=14 if method == "central" else 10,
+        markerfacecolor="none",
+        markeredgecolor=_COLORS[method],
+        markeredgewidth=2,
+        gid=f"best-{method}-{s.name}",
+    )
+    (x0, x1), _ = _ranges(s)
+    where = (math.log10(best.step) - x0) / (x1 - x0)
+    above = method == "forward"
+    ax.annotate(
+        f"best h = {_step(best.step)}",
+        (best.step, error),
+        xytext=(0, 11 if above else -12),
+        textcoords="offset points",
+        ha="left" if where < 0.15 else "right" if where > 0.85 else "center",
+        va="bottom" if above else "top",
+        color=_COLORS[method],
+        fontsize=8,
+        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+    )
+
+
+def _legend_texts(s: Sweep) -> tuple[str, str, str]:
+    """The legend: a line per method with its best step, then notes."""
+    forward = f"forward {FORWARD_FORMULA}, truncation O(h): {_best_text(s.best_forward, 'forward_error')}"
+    central = f"central {CENTRAL_FORMULA}, truncation O(h²): {_best_text(s.best_central, 'central_error')}"
     notes = ["ringed: the best step of each method"]
     if _has_zero(s):
         notes.append(f"errors of 0 drawn at {ERROR_FLOOR:.0e}")
     if _has_undrawn(s):
         notes.append("nan errors not drawn")
-    out = []
-    for i, (method, text) in enumerate(lines):
-        yy = y + 16 * i
-        dash = ' stroke-dasharray="6 3"' if method == "forward" else ""
-        out.append(
-            f'<line x1="{_f(x)}" y1="{_f(yy - 4)}" x2="{_f(x + 24)}" y2="{_f(yy - 4)}" '
-            f'stroke="{_COLORS[method]}" stroke-width="2"{dash}/>'
-        )
-        out.append(f'<text x="{_f(x + 30)}" y="{_f(yy)}">{escape(text)}</text>')
-    out.append(f'<text x="{_f(x)}" y="{_f(y + 32)}" fill="#666">{escape("; ".join(notes))}</text>')
-    return out
+    return forward, central, "; ".join(notes)
+
+
+def _legend_below(s: Sweep, ax: Any, handles: list[Any]) -> None:
+    """The legend under the axis title, outside the plot, so it covers no curve."""
+    from matplotlib.lines import Line2D
+
+    ring = Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker="o",
+        markersize=9,
+        markerfacecolor="none",
+        markeredgecolor="#666666",
+        markeredgewidth=1.5,
+    )
+    legend = ax.legend(
+        [*handles, ring],
+        [plain(text) for text in _legend_texts(s)],
+        loc="upper left",
+        bbox_to_anchor=(0, -0.16),
+        frameon=False,
+        fontsize=9,
+        handlelength=3,
+        borderaxespad=0,
+    )
+    legend.set_gid(f"legend-{s.name}")
 
 
 # ---------------------------------------------------------------- JSON
