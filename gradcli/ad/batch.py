@@ -31,11 +31,13 @@ from gradcli.core.values import array_ops, array_values, forward_values
 from gradcli.syntax.parser import parse
 
 CHUNK = 1 << 15  # points evaluated together: each node's array (256 kB) stays in the cache for the sweep
+CHUNK_NUMBERS = 1 << 23  # nodes times points of one chunk at most (64 MB of values, as much of adjoints)
 
 
 class Batch(NamedTuple):
     """A program evaluated at many points: f and each input's partial at every point, and, for a
-    batch of one chunk (:data:`CHUNK` points, as any chart has), every node's value and adjoint."""
+    batch of one chunk (:data:`CHUNK` points of a program under 256 nodes, as a chart of one has),
+    every node's value and adjoint."""
 
     program: Program
     inputs: dict[str, Any]  # each input's value at every point: an array of shape (size, ...)
@@ -100,14 +102,15 @@ def evaluate_over(
 def _vectorised(program: Program, inputs: dict[str, Any], size: int) -> Batch:
     """The sweeps over :data:`CHUNK` points at a time: each node's array small enough to stay in
     the cache, and memory that grows with the chunk, not with the number of points."""
-    if size <= CHUNK:
+    chunk = max(1, min(CHUNK, CHUNK_NUMBERS // program.size))
+    if size <= chunk:
         values, grads = _sweeps(program, inputs)
         gradients = {name: _as_summed(grads[node], size) for name, node in program.inputs.items()}
         return Batch(program, inputs, np.broadcast_to(values[program.output], (size,)), gradients, values, grads, True)
     value = np.empty(size)
     gradients = {name: np.empty(size) for name in program.inputs}
-    for start in range(0, size, CHUNK):
-        part = slice(start, min(start + CHUNK, size))
+    for start in range(0, size, chunk):
+        part = slice(start, min(start + chunk, size))
         values, grads = _sweeps(program, {name: v[part] for name, v in inputs.items()})
         value[part] = values[program.output]
         for name, node in program.inputs.items():

@@ -144,11 +144,8 @@ def _curve(program: Program, name: str, batch: Batch, held: dict, order: int, va
     at = _interior_extremes(values)
     kept = _most_prominent(values, at)
     x = batch.inputs[name]
-    extremes = []
-    for i, kind in kept:
-        where, value = _refine(program, name, held, order, x[i - 1], x[i + 1], kind, x[i], values[i])
-        extremes.append(Extreme(kind, float(where), float(value)))
-    extremes.sort(key=lambda e: e.x)
+    found = _refined(program, name, held, order, x, values, kept)
+    extremes = sorted((Extreme(kind, float(w), float(v)) for (_, kind), w, v in zip(kept, *found)), key=lambda e: e.x)
     return Curve(derivative_label(order), values, extremes, len(at) - len(kept))
 
 
@@ -179,22 +176,31 @@ def _most_prominent(v: Any, at: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return sorted(ranked[:MAX_MARKS])
 
 
-def _refine(
-    program: Program, name: str, held: dict, order: int, lo: float, hi: float, kind: str, x: float, value: float
-) -> tuple[float, float]:
-    """The extreme of the curve between ``lo`` and ``hi``: the grid around the best point, made finer
-    :data:`_ZOOMS` times. A point keeps its place unless a finer one is strictly better."""
-    better = np.greater if kind == "max" else np.less
+def _refined(
+    program: Program, name: str, held: dict, order: int, x: Any, values: Any, kept: list[tuple[int, str]]
+) -> tuple[Any, Any]:
+    """Where each extreme is and its value: the grid around the best point made finer :data:`_ZOOMS`
+    times, all extremes in one batch per round. A point keeps its place unless a finer one is
+    strictly better."""
+    if not kept:
+        return np.array([]), np.array([])
+    index = np.array([i for i, _ in kept])
+    sign = np.array([1.0 if kind == "max" else -1.0 for _, kind in kept])  # compare -f for minima
+    where, best = x[index].astype(np.float64), sign * values[index]
+    lo, hi = x[index - 1].astype(np.float64), x[index + 1].astype(np.float64)
     for _ in range(_ZOOMS):
-        grid = np.linspace(lo, hi, _ZOOM_POINTS)
-        column = np.asarray(_column(program, name, held, order, grid), dtype=np.float64)
-        column = np.where(np.isfinite(column), column, -np.inf if kind == "max" else np.inf)
-        best = int(np.argmax(column) if kind == "max" else np.argmin(column))
-        if better(column[best], value):
-            x, value = float(grid[best]), float(column[best])
+        grids = np.linspace(lo, hi, _ZOOM_POINTS, axis=1)  # one row per extreme
+        column = np.asarray(_column(program, name, held, order, grids.ravel()), dtype=np.float64)
+        column = sign[:, None] * column.reshape(grids.shape)
+        column = np.where(np.isfinite(column), column, -np.inf)
+        k = np.argmax(column, axis=1)
+        found = column[np.arange(len(k)), k]
+        better = found > best
+        where = np.where(better, grids[np.arange(len(k)), k], where)
+        best = np.where(better, found, best)
         step = (hi - lo) / (_ZOOM_POINTS - 1)
-        lo, hi = x - step, x + step
-    return x, value
+        lo, hi = where - step, where + step
+    return where, sign * best
 
 
 def _column(program: Program, name: str, held: dict, order: int, points: Any) -> Any:
@@ -212,19 +218,23 @@ def _column(program: Program, name: str, held: dict, order: int, points: Any) ->
 def _kinks(program: Program, name: str, batch: Batch, held: dict) -> list[KinkMark]:
     """Where the gradient along ``name`` passes a kink: a grid point on one, or a change of sign of a
     kink distance between two points, bisected until it is a point (a jump of the distance itself,
-    as x - round(x) makes at halves, is no kink and is dropped)."""
+    as x - round(x) makes at halves, is no kink and is dropped). All crossings are bisected together."""
+    if batch.values is None:
+        return []  # a program too large to keep every node's value at every point
     g = program.graph
     texts = node_texts(program)
     x = batch.inputs[name]
-    marks = []
+    marks, crossings = [], []  # crossings: (node, which distance, index of the grid point before it)
     for node in kinks_on_path(program, name):
-        op = g.ops[node]
-        for d in range(len(_distances(batch, node))):
-            distance = np.broadcast_to(_distances(batch, node)[d], x.shape)
-            on = np.flatnonzero(distance == 0)
-            crossing = np.flatnonzero(np.sign(distance[:-1]) * np.sign(distance[1:]) < 0)
-            located = [float(x[i]) for i in on] + _bisected(program, name, held, node, d, x, distance, crossing)
-            marks += [KinkMark(at, expression(g, node, texts), op.convention) for at in located]
+        for d, distance in enumerate(_distances(batch, node)):
+            distance = np.broadcast_to(distance, x.shape)
+            marks += [KinkMark(float(x[i]), expression(g, node, texts), g.ops[node].convention)
+                      for i in np.flatnonzero(distance == 0)]  # fmt: skip
+            change = np.flatnonzero(np.sign(distance[:-1]) * np.sign(distance[1:]) < 0)
+            crossings += [(node, d, int(i), float(distance[i]), float(distance[i + 1])) for i in change]
+    for (node, _, _, _, _), at in zip(crossings, _bisected(program, name, held, x, crossings)):
+        if at is not None:
+            marks.append(KinkMark(at, expression(g, node, texts), g.ops[node].convention))
     marks.sort(key=lambda m: m.x)
     return marks
 
@@ -237,20 +247,40 @@ def _distances(batch: Batch, node: int) -> tuple[Any, ...]:
         return op.kink(*args, g.params[node]) if op.has_param else op.kink(*args)
 
 
-def _bisected(program, name, held, node, d, x, distance, crossing) -> list[float]:
-    if not len(crossing):
+def _bisected(program: Program, name: str, held: dict, x: Any, crossings: list) -> list[float | None]:
+    """Each crossing's point, bisected in one batch for all of them per halving; None where the
+    distance jumps across 0 instead of passing through it."""
+    if not crossings:
         return []
-    lo, hi = x[crossing].astype(np.float64), x[crossing + 1].astype(np.float64)
-    d_lo = distance[crossing]
+    lo = np.array([x[i] for _, _, i, _, _ in crossings], dtype=np.float64)
+    hi = np.array([x[i + 1] for _, _, i, _, _ in crossings], dtype=np.float64)
+    d_lo = np.array([c[3] for c in crossings])
     for _ in range(_BISECTIONS):
         mid = lo + (hi - lo) / 2
-        d_mid = np.broadcast_to(_distances(evaluate_over(program, {name: mid}, held), node)[d], mid.shape)
+        d_mid = _distances_at(program, name, held, crossings, mid)
         left = np.sign(d_mid) == np.sign(d_lo)
         lo, hi, d_lo = np.where(left, mid, lo), np.where(left, hi, mid), np.where(left, d_mid, d_lo)
-    d_hi = np.broadcast_to(_distances(evaluate_over(program, {name: hi}, held), node)[d], hi.shape)
-    scale = np.maximum(np.abs(distance[crossing]), np.abs(distance[crossing + 1]))
+    d_hi = _distances_at(program, name, held, crossings, hi)
+    scale = np.array([max(abs(c[3]), abs(c[4])) for c in crossings])
     closes = np.minimum(np.abs(d_lo), np.abs(d_hi)) <= 1e-6 * scale
-    return [float(h if abs(dh) <= abs(dl) else l) for l, h, dl, dh, c in zip(lo, hi, d_lo, d_hi, closes) if c]
+    at = np.where(np.abs(d_hi) <= np.abs(d_lo), hi, lo)
+    return [float(a) if c else None for a, c in zip(at, closes)]
+
+
+def _distances_at(program: Program, name: str, held: dict, crossings: list, points: Any) -> Any:
+    """Each crossing's kink distance at its own point of ``points`` (one evaluation of all of them)."""
+    batch = evaluate_over(program, {name: points}, held)
+    found = np.empty(len(points))
+    for (node, d), rows in _grouped(crossings).items():
+        found[rows] = np.broadcast_to(_distances(batch, node)[d], points.shape)[rows]
+    return found
+
+
+def _grouped(crossings: list) -> dict[tuple[int, int], Any]:
+    groups: dict[tuple[int, int], list[int]] = {}
+    for row, (node, d, _, _, _) in enumerate(crossings):
+        groups.setdefault((node, d), []).append(row)
+    return {key: np.array(rows) for key, rows in groups.items()}
 
 
 # ---------------------------------------------------------------- gaps
@@ -263,7 +293,7 @@ def _gaps(batch: Batch, order: int, column: Any, name: str | None, bad: Any) -> 
     if not bad.any():
         return []
     program = batch.program
-    blamed = _first_bad_nodes(batch, bad)
+    blamed = _first_bad_nodes(batch, bad) if batch.values is not None else np.full(bad.shape, -1)
     x = batch.inputs[name] if name is not None else np.arange(len(column))
     gaps = []
     for start, stop in _runs(bad):
