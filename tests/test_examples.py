@@ -176,8 +176,8 @@ def run_cli(*args: str, columns: int | None = None) -> subprocess.CompletedProce
 
 @cache
 def report(name: str, *options: str) -> dict:
-    """The --json report of examples/NAME, run at its own point (or with the given options)."""
-    proc = run_cli("-f", str(EXAMPLES / name), "--json", *options)
+    """The --json --trace report of examples/NAME, run at its own point (or with the given options)."""
+    proc = run_cli("-f", str(EXAMPLES / name), "--json", "--trace", *options)
     assert proc.returncode == 0, f"{name}: exit {proc.returncode}\n{proc.stderr}"
     return strict_json(proc.stdout)
 

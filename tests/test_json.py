@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from support import cli, strict_json
+from support import assert_clean_error, cli, strict_json
 
 TOP_KEYS = {"program", "at", "value", "gradient", "output", "nodes", "anomalies", "kinks"}
 NODE_KEYS = {"id", "label", "op", "role", "expression", "inputs", "value", "grad", "local", "incoming"}
@@ -19,7 +19,7 @@ NON_FINITE = {"nan", "inf", "-inf"}
 
 def report(program: str, *ats: str) -> dict:
     """``gradcli eval PROGRAM --json`` with one ``--at`` per entry of ``ats``: strict JSON and a final newline."""
-    done = cli("eval", program, "--json", *[word for at in ats for word in ("--at", at)])
+    done = cli("eval", program, "--json", "--trace", *[word for at in ats for word in ("--at", at)])
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.endswith("\n")
@@ -194,3 +194,40 @@ def test_incoming_amounts_add_up_behind_stop_gradient():
     assert data["gradient"] == {"x": 0.0}  # d/dx sg(sqrt(x))*x = sqrt(0) = 0
     (x,) = [n for n in data["nodes"] if n["op"] == "var"]
     assert all(c["amount"] not in NON_FINITE for c in x["incoming"]), x["incoming"]
+
+
+# ---------------------------------------------------------------- output proportional to the question
+
+
+def test_json_without_trace_gives_each_node_its_value_and_gradient_only():
+    done = cli("eval", "a = x*3; b = a + 1; c = b**2", "--at", "x=2", "--json")
+    data = strict_json(done.stdout)
+    nodes = {n["label"]: n for n in data["nodes"] if "label" in n}
+    assert {k: (n["value"], n["grad"]) for k, n in nodes.items()} == {
+        "x": (2, 42),
+        "a": (6, 14),
+        "b": (7, 14),
+        "c": (49, 1),
+    }
+    assert all(set(n) <= {"id", "op", "inputs", "label", "value", "grad"} for n in data["nodes"])
+    assert [n["id"] for n in data["nodes"]] == list(range(len(data["nodes"])))
+
+
+def test_a_large_program_is_written_node_by_node_and_agrees_with_the_trace():
+    terms = " + ".join(f"sin({k}*x)*y" for k in range(1, 700))  # over 2,000 nodes: compact JSON
+    plain = cli("eval", terms, "--at", "x=0.3,y=2", "--json").stdout
+    traced = strict_json(cli("eval", terms, "--at", "x=0.3,y=2", "--json", "--trace").stdout)
+    data = strict_json(plain)
+    assert "\n" not in plain.rstrip("\n") and len(data["nodes"]) > 2000
+    assert [(n["id"], n["value"], n["grad"]) for n in data["nodes"]] == [
+        (n["id"], n["value"], n["grad"]) for n in traced["nodes"]
+    ]
+    assert {k: data[k] for k in ("value", "gradient", "anomalies", "kinks")} == {
+        k: traced[k] for k in ("value", "gradient", "anomalies", "kinks")
+    }
+
+
+def test_trace_goes_with_json():
+    done = cli("eval", "x", "--at", "x=1", "--trace")
+    assert_clean_error(done)
+    assert "--trace goes with --json" in done.stderr

@@ -94,7 +94,7 @@ def test_where_trace_says_why_nothing_flows():
     assert done.returncode == 0, done.stderr
     assert "nothing → sqrt(x) (the branch not taken)" in done.stdout
     assert "nothing (no gradient reaches it)" in done.stdout
-    data = json_report("eval", "where(x > 0, sqrt(x), 0)", "--at", "x=-1")
+    data = json_report("eval", "where(x > 0, sqrt(x), 0)", "--at", "x=-1", "--trace")
     assert data["gradient"] == {"x": 0}
     assert any(c.get("nothing") for node in data["nodes"] for c in node["incoming"])
 

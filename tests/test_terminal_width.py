@@ -67,7 +67,7 @@ def eval_numbers(data: dict) -> list[str]:
     columns and H v, when asked for."""
     numbers = [_num(data["value"]), *map(_num, data["gradient"].values())]
     for node in data["nodes"]:
-        if node["role"] != "constant":
+        if node["op"] != "const":
             numbers += [_num(node["value"]), _num(node["grad"])]
     if "hessian" in data:
         numbers += matrix_numbers([list(row.values()) for row in data["hessian"].values()])

@@ -60,6 +60,9 @@ def eval_command(
         "--backward-order", "List the trace output first, in the order the backward pass visits nodes."
     ) = False,
     constants: options.flag("--constants", "Show constant nodes in the trace table.") = False,
+    trace: options.flag(
+        "--trace", "With --json: each node's whole trace row (local derivatives, what it sends), not only its gradient."
+    ) = False,
     max_rows: options.value(int, "--max-rows", help="Trace rows to show in the table (0: all).") = 60,
     mode: options.value(
         str | None,
@@ -87,8 +90,10 @@ def eval_command(
     _check_order(order)
     if over or csv_output or points is not None:
         given = {"--order 2": order == 2, "--hvp": hvp is not None, "--mode": mode is not None,
-                 "--backward-order": backward_order, "--constants": constants}  # fmt: skip
+                 "--backward-order": backward_order, "--constants": constants, "--trace": trace}  # fmt: skip
         return _eval_over(program, file, at, at_file, of, over, points, csv_output, json_output, given)
+    if trace and not json_output:
+        raise InputProblem("--trace goes with --json (the table always shows the trace)")
     direction = parse_point([hvp], "direction") if hvp is not None else None
     parsed = _program(program, file)
     point = parse_point(at, files=at_file)
@@ -100,7 +105,7 @@ def eval_command(
     elif (mode or "reverse") == "forward":
         emit(forward_report(forward_mode(parsed, point), second, json_output, max_rows))
     elif (mode or "reverse") == "reverse":
-        emit(eval_report(evaluate(parsed, point), second, json_output, backward_order, constants, max_rows))
+        emit(eval_report(evaluate(parsed, point), second, json_output, backward_order, constants, max_rows, trace))
     else:
         raise InputProblem(f"--mode {mode}: choose reverse or forward (auto is for programs with several outputs)")
 

@@ -17,7 +17,7 @@ from gradcli.ad.second_order import Hessian
 from gradcli.core.graph import Program
 from gradcli.explain.texts import node_texts
 from gradcli.explain.trace import build_trace
-from gradcli.render.json_report import dumps, forward_data, report_data
+from gradcli.render.json_report import dumps, evaluation_json, forward_data
 from gradcli.render.second_order_report import (
     hessian_data,
     hessian_table,
@@ -41,11 +41,14 @@ def eval_report(
     backward_order: bool = False,
     constants: bool = False,
     max_rows: int = 60,
+    trace: bool = False,
 ) -> str:
     """One output's value, gradient and backward trace (``max_rows`` rows, 0: all; the output
-    first with ``backward_order``), then its second-order results."""
+    first with ``backward_order``), then its second-order results. As JSON, per node its value and
+    adjoint, or with ``trace`` its whole trace row."""
     if json_output:
-        return dumps({**report_data(evaluation, build_trace(evaluation)), **second_order_data(second, False)})
+        rows = build_trace(evaluation) if trace else None
+        return evaluation_json(evaluation, rows, second_order_data(second, False))
     program = evaluation.program
     shown, hidden = rows_to_show(program, constants, max_rows)
     trace = build_trace(evaluation, [n for n in shown if n is not None])

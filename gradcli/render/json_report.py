@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from gradcli.ad.evaluation import Anomaly, Evaluation, Kink
@@ -47,8 +47,24 @@ def _node(row: TraceRow) -> dict[str, Any]:
     return node
 
 
-def report_data(ev: Evaluation, rows: Sequence[TraceRow]) -> dict[str, Any]:
-    """Everything ``gradcli eval --json`` prints, as plain data."""
+def report_data(ev: Evaluation, rows: Sequence[TraceRow] | None = None) -> dict[str, Any]:
+    """Everything ``gradcli eval --json`` prints, as plain data: per node its value and adjoint, or
+    with ``rows`` (``--trace``) its whole trace row, local derivatives and incoming gradients."""
+    return {**_head(ev), "nodes": list(_nodes(ev, rows)), **diagnostics_data(ev.anomalies, ev.kinks)}
+
+
+def evaluation_json(ev: Evaluation, rows: Iterable[TraceRow] | None, extra: dict[str, Any]) -> str:
+    """``gradcli eval --json`` as text. A large program's nodes are written one at a time into the
+    text, never held as one object of every node's fields (for 100,000 nodes, a third of a GB)."""
+    if ev.program.size <= PRETTY_LIMIT:
+        return dumps({**report_data(ev, None if rows is None else list(rows)), **extra})
+    compact = {"separators": (",", ":"), "allow_nan": False}
+    tail = {**diagnostics_data(ev.anomalies, ev.kinks), **extra}
+    nodes = ",".join(json.dumps(node, **compact) for node in _nodes(ev, rows))
+    return f'{json.dumps(_head(ev), **compact)[:-1]},"nodes":[{nodes}],{json.dumps(tail, **compact)[1:]}\n'
+
+
+def _head(ev: Evaluation) -> dict[str, Any]:
     program = ev.program
     return {
         "program": program.source,
@@ -56,9 +72,24 @@ def report_data(ev: Evaluation, rows: Sequence[TraceRow]) -> dict[str, Any]:
         "value": json_number(ev.value),
         "gradient": {name: json_number(g) for name, g in ev.gradient.items()},
         "output": program.output,
-        "nodes": [_node(row) for row in rows],
-        **diagnostics_data(ev.anomalies, ev.kinks),
     }
+
+
+def _nodes(ev: Evaluation, rows: Iterable[TraceRow] | None) -> Iterator[dict[str, Any]]:
+    """Each node's JSON: its trace row's, or its id, op, arguments, value and adjoint (and name)."""
+    if rows is not None:
+        yield from map(_node, rows)
+        return
+    program = ev.program
+    g = program.graph
+    names = {**program.labels, **{node: name for name, node in program.inputs.items()}}
+    for node in program.nodes:
+        summary = {"id": node, "op": g.ops[node].name, "inputs": list(g.args[node])}
+        if node in names:
+            summary["label"] = names[node]
+        summary["value"] = json_number(ev.values[node])
+        summary["grad"] = json_number(ev.grads[node])
+        yield summary
 
 
 def diagnostics_data(anomalies: Sequence[Anomaly], kinks: Sequence[Kink]) -> dict[str, Any]:
