@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 from gradcli.ad.derivative_text import derivative_texts
 from gradcli.ad.evaluation import resolve_point
-from gradcli.ad.second_order import Hessian, HessianVectorProduct, hessian, hvp
 from gradcli.ad.symbolic import Derivative, Sizes, derivative, may_have_arrays, second_derivative, sizes
 from gradcli.core.arrays import elements
 from gradcli.core.errors import InputProblem, argument
@@ -111,7 +110,7 @@ def output_derivatives(
     return results
 
 
-SecondOrder = Hessian | HessianVectorProduct
+SecondOrder = Any  # a Hessian or a HessianVectorProduct (gradcli.ad.second_order, imported when asked for)
 
 
 def second_order_per_output(
@@ -120,6 +119,10 @@ def second_order_per_output(
     """(output label, result) for each output: its Hessian when ``hessians``, then its
     Hessian-vector product along ``direction`` when one is given. The label is empty for a
     program with a single output."""
+    if not hessians and direction is None:
+        return []
+    from gradcli.ad.second_order import hessian, hvp
+
     results: list[tuple[str, SecondOrder]] = []
     for k in range(len(program.outputs)):
         single = program.select(k)

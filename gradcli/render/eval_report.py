@@ -10,28 +10,18 @@ from rich.console import Group
 from rich.text import Text
 
 from gradcli.ad.evaluation import Evaluation
-from gradcli.ad.forward_mode import ForwardResult
-from gradcli.ad.jacobian import Jacobian
-from gradcli.ad.outputs import SecondOrder
-from gradcli.ad.second_order import Hessian
 from gradcli.core.graph import Program
 from gradcli.explain.texts import node_texts
 from gradcli.explain.trace import build_trace
-from gradcli.render.json_report import dumps, evaluation_json, forward_data
-from gradcli.render.second_order_report import (
-    hessian_data,
-    hessian_table,
-    hvp_data,
-    hvp_table,
-    jacobian_data,
-    jacobian_parts,
-)
 from gradcli.render.table import render_forward, render_report
 from gradcli.render.terminal import to_terminal
 
+# Second-order results, forward mode, Jacobians and JSON are imported by the reports that have
+# them: the commonest run, one output's table, starts without their modules.
+
 MAX_SECOND_ORDER_TABLES = 8  # Hessians (or H v) of several outputs shown in the terminal; --json has all
 
-SecondResults = list[tuple[str, SecondOrder]]
+SecondResults = list[tuple[str, Any]]  # (output's label, Hessian or HessianVectorProduct)
 
 
 def eval_report(
@@ -47,6 +37,8 @@ def eval_report(
     first with ``backward_order``), then its second-order results. As JSON, per node its value and
     adjoint, or with ``trace`` its whole trace row."""
     if json_output:
+        from gradcli.render.json_report import evaluation_json
+
         rows = build_trace(evaluation) if trace else None
         return evaluation_json(evaluation, rows, second_order_data(second, False))
     program = evaluation.program
@@ -61,18 +53,25 @@ def eval_report(
     return to_terminal(lambda console: render_report(evaluation, rows, texts, console, constants, hidden, extra))
 
 
-def forward_report(result: ForwardResult, second: SecondResults, json_output: bool = False, max_rows: int = 60) -> str:
-    """One output's value and gradient by forward mode, each node's tangents, then second-order results."""
+def forward_report(result: Any, second: SecondResults, json_output: bool = False, max_rows: int = 60) -> str:
+    """One output's value and gradient by forward mode (a ``ForwardResult``), each node's tangents,
+    then second-order results."""
     if json_output:
+        from gradcli.render.json_report import dumps, forward_data
+
         return dumps({**forward_data(result), **second_order_data(second, False)})
     shown, hidden = rows_to_show(result.program, False, max_rows)
     extra = second_order_parts(second)
     return to_terminal(lambda console: render_forward(result, shown, console, hidden, extra))
 
 
-def outputs_report(jacobian: Jacobian, second: SecondResults, json_output: bool = False) -> str:
-    """The outputs' values and the Jacobian, with each mode's cost, then second-order results."""
+def outputs_report(jacobian: Any, second: SecondResults, json_output: bool = False) -> str:
+    """The outputs' values and the Jacobian (a ``Jacobian``), with each mode's cost, then second-order results."""
+    from gradcli.render.second_order_report import jacobian_data, jacobian_parts
+
     if json_output:
+        from gradcli.render.json_report import dumps
+
         return dumps({**jacobian_data(jacobian), **second_order_data(second, several=True)})
     parts = jacobian_parts(jacobian) + second_order_parts(second)
     return to_terminal(lambda console: console.print(Group(*parts)))
@@ -93,6 +92,9 @@ def second_order_parts(second: SecondResults) -> list:
     """A table per Hessian or H v, at most :data:`MAX_SECOND_ORDER_TABLES` (a note stands for the rest)."""
     if not second:
         return []
+    from gradcli.ad.second_order import Hessian
+    from gradcli.render.second_order_report import hessian_table, hvp_table
+
     shown: list[tuple[str | None, Any]] = list(second)
     if len(shown) > MAX_SECOND_ORDER_TABLES:
         left_out = len(shown) - MAX_SECOND_ORDER_TABLES + 1
@@ -112,6 +114,11 @@ def second_order_parts(second: SecondResults) -> list:
 
 def second_order_data(second: SecondResults, several: bool) -> dict[str, Any]:
     """``"hessian"`` and ``"hvp"`` for JSON: one each, or (``several``) a list per output."""
+    if not second:
+        return {}
+    from gradcli.ad.second_order import Hessian
+    from gradcli.render.second_order_report import hessian_data, hvp_data
+
     hessians = [hessian_data(r) for _, r in second if isinstance(r, Hessian)]
     products = [hvp_data(r) for _, r in second if not isinstance(r, Hessian)]
     data: dict[str, Any] = {}

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-import zipfile
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -92,6 +90,8 @@ def read_values(spec: str) -> dict[str, Any]:
         raise InputProblem("not a regular file", "at_file", clipped(spec))
     if path.stat().st_size > MAX_FILE_BYTES:
         raise InputProblem(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB", "at_file", clipped(spec))
+    import zipfile  # only a file of values needs it
+
     try:
         values = _read(path, suffix, name)
     except _FileProblem as problem:
@@ -226,7 +226,8 @@ def _decimals(value: float) -> int | None:
     text = f"{value:.12g}"
     if float(text) != value:
         return None
-    return max(0, -int(Decimal(text).as_tuple().exponent))
+    digits, _, exponent = text.partition("e")
+    return max(0, len(digits.partition(".")[2]) - int(exponent or 0))
 
 
 def parse_ranges(items: Iterable[str], parameter: str = "over") -> dict[str, Range]:
