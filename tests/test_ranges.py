@@ -308,6 +308,9 @@ def test_a_wide_table_continues_below_instead_of_breaking_numbers():
         (["plot", "x*y", "--over", "x=0:1,y=0:1", "--descend-from", "x=1"], "both x and y"),
         (["plot", "x", "--over", "x=0:1", "--points", "1"], "--points"),
         (["plot", "x", "--over", "x=0:1:1e-9"], "limit"),
+        (["eval", "x", "--over", "x=-1e308:1e308"], "too wide"),  # the step overflowed: a ValueError (fuzzer)
+        (["plot", "x", "--over", "x=-1e308:1e308:1e307"], "too wide"),
+        (["eval", "x", "--over", "x=0:1e300:1e-300"], "limit"),  # inf points: an OverflowError (fuzzer)
         (["eval", "x", "--over", "x=0:1", "--order", "2"], "leave out --order 2"),
         (["eval", "x", "--csv", "--at", "x=1"], "--over"),
         (["eval", "[x, 2*x]", "--over", "x=0:1"], "--of"),
