@@ -287,6 +287,24 @@ def test_eval_over_table_and_csv():
     assert csv[4].split(",")[0] == "0.3"  # not 0.30000000000000004: rounded to the step's decimals
 
 
+def test_an_array_input_gets_a_column_per_element_in_the_table_and_the_csv():
+    """Found by tools/fuzz.py: the table raised TypeError and the CSV wrote ``[0.5, 0.5]`` unquoted."""
+    args = ["eval", "sum(w*x)", "--over", "x=0:1", "--points", "3", "--at", "w=[[1,2],[3,4]]"]
+    table = cli(*args)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.split("\n")[0].split() == [
+        "x",
+        "f",
+        *(f"df/dw[{i}][{j}]" for i in (0, 1) for j in (0, 1)),
+        "df/dx",
+    ]
+    done = cli(*args, "--csv")
+    rows = [line.split(",") for line in done.stdout.splitlines()]
+    assert rows[0] == ["x", "f", "df/dw[0][0]", "df/dw[0][1]", "df/dw[1][0]", "df/dw[1][1]", "df/dx"]
+    assert rows[2] == ["0.5", "5.0", "0.5", "0.5", "0.5", "0.5", "10.0"]
+    assert {len(row) for row in rows} == {7}
+
+
 def test_a_wide_table_continues_below_instead_of_breaking_numbers():
     names = [f"p{k}" for k in range(8)]
     text = "*".join(names) + " + x"
