@@ -123,6 +123,27 @@ def _descent(ax: Any, along: Any, f: Field) -> None:
 # ---------------------------------------------------------------- the library's plot()
 
 
+LARGEST_DRAWN = 1e300  # Matplotlib's axes and colour bars fail (ValueError, singular matrix) near the largest float
+
+
+def drawable(data: Curves | Field) -> None:
+    """Refuse values Matplotlib cannot place on an axis (``1e308*x``), naming the first such curve."""
+    if isinstance(data, Curves):
+        named = [(f"{c.label}({data.name})", c.values) for c in data.curves]
+    else:
+        named = [("f", data.values)]
+        if data.descent is not None:
+            named.append(("f along the descent", data.descent.values))
+    for label, values in named:
+        finite = np.abs(np.asarray(values, dtype=np.float64))
+        finite = finite[np.isfinite(finite)]
+        if finite.size and finite.max() > LARGEST_DRAWN:
+            raise InputProblem(
+                f"{label} reaches {finite.max():.4g} here: too large to draw into a file (at most {LARGEST_DRAWN:g}); "
+                "without -o the terminal chart shows it"
+            )
+
+
 class Chart:
     """A chart of a program over a range: ``data`` (a :class:`~gradcli.explain.curves.Curves` or
     :class:`~gradcli.explain.curves.Field`, the arrays behind it), shown by a notebook as SVG."""
@@ -132,6 +153,7 @@ class Chart:
 
     def figure(self) -> Any:
         """The Matplotlib figure (a new one each call)."""
+        drawable(self.data)
         return curves_figure(self.data) if isinstance(self.data, Curves) else field_figure(self.data)
 
     def to_bytes(self, fmt: str = "svg") -> bytes:
