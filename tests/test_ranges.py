@@ -259,6 +259,17 @@ def test_a_field_with_a_descent_path(tmp_path):
         assert f'id="{part}' in svg
 
 
+def test_a_diverging_descent_is_drawn_into_a_file(tmp_path):
+    """Found by tools/fuzz.py: f along a path that diverges spans ~290 decades and ends at inf, and
+    Matplotlib's log axis raised OverflowError in its tick labels; it is drawn as log10 f instead."""
+    args = ["x**2 + y**2", "--over", "x=-4:4,y=-4:4", "--descend-from", "x=1,y=1", "--lr", "1e10", "--steps", "100"]
+    done = cli("plot", *args, "-o", "d.svg", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "stopped: f is inf after 15 steps" in done.stdout
+    svg = (tmp_path / "d.svg").read_text()
+    assert ET.fromstring(svg).tag.endswith("svg") and "log10 f" in svg
+
+
 def test_pdf_and_determinism(tmp_path):
     chart = plot("sin(x)", {"x": (-3, 3)})
     assert chart_bytes(chart, "a.pdf").startswith(b"%PDF")

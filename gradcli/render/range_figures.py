@@ -110,12 +110,15 @@ def _descent(ax: Any, along: Any, f: Field) -> None:
     ax.plot(path[-1:, 0], path[-1:, 1], "*", color="white", markeredgecolor=COLORS["path"], markersize=12,
             gid="descent-end")  # fmt: skip
     steps = np.arange(len(d.values))
-    positive = bool(np.all(d.values > 0))
-    along.plot(steps, d.values, color=COLORS["path"], linewidth=1.6, gid="descent-values")
-    if positive and d.values.max() > 1e3 * d.values.min():
-        along.set_yscale("log")
+    values = np.where(np.isfinite(d.values), d.values, np.nan)  # a diverged path ends at inf: no point to draw
+    finite = values[np.isfinite(values)]
+    positive = finite.size > 0 and bool(np.all(finite > 0))
+    # log10 f on a linear axis, as the terminal chart does: Matplotlib's log axis fails (OverflowError in its
+    # tick labels) over the hundreds of decades of a diverging path
+    log = positive and finite.max() > 1e3 * finite.min()
+    along.plot(steps, np.log10(values) if log else values, color=COLORS["path"], linewidth=1.6, gid="descent-values")
     along.set_xlabel("step")
-    along.set_ylabel("f")
+    along.set_ylabel("log10 f" if log else "f")
     summary = textwrap.fill(descent_summary(d, len(path) - 1), 72)
     along.set_title(plain(f"f along the path ({optimizer_name(d)})\n{summary}"), fontsize=9)
 
