@@ -289,6 +289,15 @@ def test_terminal_charts_fit_the_width(columns):
         assert max(map(len, done.stdout.splitlines())) <= columns, text
 
 
+def test_a_long_program_without_spaces_is_broken_to_fit_the_width():
+    """Found by tools/fuzz.py: the title line left a word longer than the terminal unbroken."""
+    program = "**".join(["1.0001"] * 66 + ["x"])
+    for args in (["x=-pi:pi"], ["x=0:1,y=0:1"]):
+        done = cli("plot", program + ("*y" if "y" in args[0] else ""), "--over", *args, columns=40)
+        assert done.returncode == 0, done.stderr
+        assert max(len(line) for line in done.stdout.splitlines()) <= 40
+
+
 def test_eval_over_table_and_csv():
     done = cli("eval", "x**2*y", "--over", "x=0:1:0.25", "--at", "y=2", columns=80)
     assert done.stdout.splitlines()[0].split() == ["x", "f", "df/dx", "df/dy"]

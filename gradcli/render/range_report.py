@@ -67,7 +67,9 @@ def gap_sentence(gap: Gap, name: str) -> str:
 
 
 def _wrapped(text: str, width: int) -> list[str]:
-    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False, subsequent_indent="  ") or [""]
+    """``text`` in lines of at most ``width`` characters; a word longer than a line (a long program
+    without spaces, ``x**x**...``) is broken rather than left sticking out."""
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False, subsequent_indent="  ") or [""]
 
 
 def chart_text(data: Curves | Field, width: int) -> str:
