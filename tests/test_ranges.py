@@ -298,6 +298,14 @@ def test_a_long_program_without_spaces_is_broken_to_fit_the_width():
         assert max(len(line) for line in done.stdout.splitlines()) <= 40
 
 
+@pytest.mark.parametrize("over", ["x=1e308:1.7e308", "x=-1.7e308:-1e308", "x=1e308:1.7e308,y=0:1"])
+def test_a_range_near_the_largest_float_is_charted_in_the_terminal(over):
+    """Found by tools/fuzz.py: the axis labels' midpoint (x0 + x1)/2 was inf, and tidy() raised OverflowError."""
+    done = cli("plot", "x*y" if "y" in over else "x", "--over", over, columns=80)
+    assert done.returncode == 0, done.stderr
+    assert "1.35e+308" in done.stdout
+
+
 def test_eval_over_table_and_csv():
     done = cli("eval", "x**2*y", "--over", "x=0:1:0.25", "--at", "y=2", columns=80)
     assert done.stdout.splitlines()[0].split() == ["x", "f", "df/dx", "df/dy"]
