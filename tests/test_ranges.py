@@ -356,6 +356,8 @@ def test_a_wide_table_continues_below_instead_of_breaking_numbers():
         (["plot", "x", "--over", "x=0:1:1e-9"], "limit"),
         (["plot", "1e308*x", "--over", "x=-4:4", "-o", "p.svg"], "too large to draw"),  # was ValueError (fuzzer)
         (["plot", "1e308*x*y", "--over", "x=-4:4,y=-4:4", "-o", "p.png"], "too large to draw"),
+        (["plot", "x*0", "--over", "x=1e308:1.7e308", "-o", "p.png"], "x reaches"),  # was ValueError (fuzzer)
+        (["plot", "x*0 + y", "--over", "x=0:1,y=1e308:1.7e308", "-o", "p.pdf"], "y reaches"),
         (["eval", "x", "--over", "x=-1e308:1e308"], "too wide"),  # the step overflowed: a ValueError (fuzzer)
         (["plot", "x", "--over", "x=-1e308:1e308:1e307"], "too wide"),
         (["eval", "x", "--over", "x=0:1e300:1e-300"], "limit"),  # inf points: an OverflowError (fuzzer)

@@ -130,11 +130,12 @@ LARGEST_DRAWN = 1e300  # Matplotlib's axes and colour bars fail (ValueError, sin
 
 
 def drawable(data: Curves | Field) -> None:
-    """Refuse values Matplotlib cannot place on an axis (``1e308*x``), naming the first such curve."""
+    """Refuse values Matplotlib cannot place on an axis (``1e308*x``, ``--over x=1e308:1.7e308``),
+    naming the first such input or curve."""
     if isinstance(data, Curves):
-        named = [(f"{c.label}({data.name})", c.values) for c in data.curves]
+        named = [(data.name, data.x), *((f"{c.label}({data.name})", c.values) for c in data.curves)]
     else:
-        named = [("f", data.values)]
+        named = [(data.names[0], data.x), (data.names[1], data.y), ("f", data.values)]
         if data.descent is not None:
             named.append(("f along the descent", data.descent.values))
     for label, values in named:
