@@ -881,15 +881,20 @@ class CaseBuilder:
     # ---- ranges: plot and eval --over
 
     def range_program(self) -> None:
-        """A program for a range: one from the grammar, or one with nan regions, kinks, arrays, several outputs."""
+        """A program for a range: one from the grammar, or one with nan regions, kinks, arrays, several
+        outputs (a clean case gets one with inputs, and --of when it has several outputs)."""
         r = self.r
         if self.chance(0.55):
             text, names = r.choice(PLOT_PROGRAMS)
-            self.place_program(Prog(text, list(names)))
+            outputs = (["a", "b"] if "a =" in text else ["0", "1"]) if text.endswith("]") else []
+            prog = Prog(text, list(names), outputs)
         else:
-            self.place_program(
-                self.gen.program(r.choice(["tiny", "random", "random", "several"]) if self.clean else None)
-            )
+            kinds = ["tiny", "random", "random", "several"]
+            for _ in range(5 if self.clean else 1):  # a clean case wants a program with inputs to range over
+                prog = self.gen.program(r.choice(kinds) if self.clean else None)
+                if prog.inputs:
+                    break
+        self.place_program(prog)
 
     def range_text(self, name: str) -> str:
         """``NAME=START:STOP[:STEP]``, valid or hostile."""
@@ -956,7 +961,7 @@ class CaseBuilder:
             self.output("-o", PLOT_OUTPUTS + (PLOT_OUTPUTS_ODD if not self.clean and self.chance(0.4) else []))
         if (field and self.chance(0.5)) or (not self.clean and self.chance(0.08)):
             self.descent(over)
-        self.of_option(0.5 if self.prog.outputs else 0.03)
+        self.of_option((0.95 if self.clean else 0.6) if self.prog.outputs else 0.03)
         self.junk(0.06)
 
     def descent(self, over: list[str]) -> None:
@@ -995,7 +1000,7 @@ class CaseBuilder:
         elif k < 0.6 and not self.clean:
             self.add("--csv")
             self.add("--json")
-        self.of_option(0.5 if self.prog.outputs else 0.03)
+        self.of_option((0.95 if self.clean else 0.6) if self.prog.outputs else 0.03)
         if not self.clean and self.chance(0.15):
             stray = [["--order", "2"], ["--hvp", "x=1"], ["--mode", "forward"], ["--max-rows", "3"], ["--constants"]]
             self.add(*self.r.choice(stray))
