@@ -259,6 +259,17 @@ def test_a_field_with_a_descent_path(tmp_path):
         assert f'id="{part}' in svg
 
 
+def test_a_diverging_descent_is_drawn_into_a_file(tmp_path):
+    """Found by tools/fuzz.py: f along a path that diverges spans ~290 decades and ends at inf, and
+    Matplotlib's log axis raised OverflowError in its tick labels; it is drawn as log10 f instead."""
+    args = ["x**2 + y**2", "--over", "x=-4:4,y=-4:4", "--descend-from", "x=1,y=1", "--lr", "1e10", "--steps", "100"]
+    done = cli("plot", *args, "-o", "d.svg", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "stopped: f is inf after 15 steps" in done.stdout
+    svg = (tmp_path / "d.svg").read_text()
+    assert ET.fromstring(svg).tag.endswith("svg") and "log10 f" in svg
+
+
 def test_pdf_and_determinism(tmp_path):
     chart = plot("sin(x)", {"x": (-3, 3)})
     assert chart_bytes(chart, "a.pdf").startswith(b"%PDF")
@@ -278,6 +289,23 @@ def test_terminal_charts_fit_the_width(columns):
         assert max(map(len, done.stdout.splitlines())) <= columns, text
 
 
+def test_a_long_program_without_spaces_is_broken_to_fit_the_width():
+    """Found by tools/fuzz.py: the title line left a word longer than the terminal unbroken."""
+    program = "**".join(["1.0001"] * 66 + ["x"])
+    for args in (["x=-pi:pi"], ["x=0:1,y=0:1"]):
+        done = cli("plot", program + ("*y" if "y" in args[0] else ""), "--over", *args, columns=40)
+        assert done.returncode == 0, done.stderr
+        assert max(len(line) for line in done.stdout.splitlines()) <= 40
+
+
+@pytest.mark.parametrize("over", ["x=1e308:1.7e308", "x=-1.7e308:-1e308", "x=1e308:1.7e308,y=0:1"])
+def test_a_range_near_the_largest_float_is_charted_in_the_terminal(over):
+    """Found by tools/fuzz.py: the axis labels' midpoint (x0 + x1)/2 was inf, and tidy() raised OverflowError."""
+    done = cli("plot", "x*y" if "y" in over else "x", "--over", over, columns=80)
+    assert done.returncode == 0, done.stderr
+    assert "1.35e+308" in done.stdout
+
+
 def test_eval_over_table_and_csv():
     done = cli("eval", "x**2*y", "--over", "x=0:1:0.25", "--at", "y=2", columns=80)
     assert done.stdout.splitlines()[0].split() == ["x", "f", "df/dx", "df/dy"]
@@ -285,6 +313,24 @@ def test_eval_over_table_and_csv():
     csv = cli("eval", "x**2*y", "--over", "x=0:1:0.1", "--at", "y=3", "--csv").stdout.splitlines()
     assert len(csv) == 12 and csv[-1] == "1.0,3.0,6.0,1.0"  # 0:1:0.1 ends at 1, not 0.9999999999999999
     assert csv[4].split(",")[0] == "0.3"  # not 0.30000000000000004: rounded to the step's decimals
+
+
+def test_an_array_input_gets_a_column_per_element_in_the_table_and_the_csv():
+    """Found by tools/fuzz.py: the table raised TypeError and the CSV wrote ``[0.5, 0.5]`` unquoted."""
+    args = ["eval", "sum(w*x)", "--over", "x=0:1", "--points", "3", "--at", "w=[[1,2],[3,4]]"]
+    table = cli(*args)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.split("\n")[0].split() == [
+        "x",
+        "f",
+        *(f"df/dw[{i}][{j}]" for i in (0, 1) for j in (0, 1)),
+        "df/dx",
+    ]
+    done = cli(*args, "--csv")
+    rows = [line.split(",") for line in done.stdout.splitlines()]
+    assert rows[0] == ["x", "f", "df/dw[0][0]", "df/dw[0][1]", "df/dw[1][0]", "df/dw[1][1]", "df/dx"]
+    assert rows[2] == ["0.5", "5.0", "0.5", "0.5", "0.5", "0.5", "10.0"]
+    assert {len(row) for row in rows} == {7}
 
 
 def test_a_wide_table_continues_below_instead_of_breaking_numbers():
@@ -308,6 +354,13 @@ def test_a_wide_table_continues_below_instead_of_breaking_numbers():
         (["plot", "x*y", "--over", "x=0:1,y=0:1", "--descend-from", "x=1"], "both x and y"),
         (["plot", "x", "--over", "x=0:1", "--points", "1"], "--points"),
         (["plot", "x", "--over", "x=0:1:1e-9"], "limit"),
+        (["plot", "1e308*x", "--over", "x=-4:4", "-o", "p.svg"], "too large to draw"),  # was ValueError (fuzzer)
+        (["plot", "1e308*x*y", "--over", "x=-4:4,y=-4:4", "-o", "p.png"], "too large to draw"),
+        (["plot", "x*0", "--over", "x=1e308:1.7e308", "-o", "p.png"], "x reaches"),  # was ValueError (fuzzer)
+        (["plot", "x*0 + y", "--over", "x=0:1,y=1e308:1.7e308", "-o", "p.pdf"], "y reaches"),
+        (["eval", "x", "--over", "x=-1e308:1e308"], "too wide"),  # the step overflowed: a ValueError (fuzzer)
+        (["plot", "x", "--over", "x=-1e308:1e308:1e307"], "too wide"),
+        (["eval", "x", "--over", "x=0:1e300:1e-300"], "limit"),  # inf points: an OverflowError (fuzzer)
         (["eval", "x", "--over", "x=0:1", "--order", "2"], "leave out --order 2"),
         (["eval", "x", "--csv", "--at", "x=1"], "--over"),
         (["eval", "[x, 2*x]", "--over", "x=0:1"], "--of"),

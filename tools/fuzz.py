@@ -1,16 +1,17 @@
 """Grammar-based fuzzer for the whole gradcli command line, with the contract every run must keep.
 
 It generates cases (random programs from the grammar, hostile and mutated text, valid and invalid
-options for eval, diff, compare, jacobian, graph, help and usage errors), runs each one in-process
-in a pool of forked worker processes (``gradcli.cli.app:main`` with a patched ``sys.argv``, standard
+options for eval, diff, compare, jacobian, graph, plot, eval --over, help and usage errors), runs
+each one in-process in a pool of forked worker processes (``gradcli.cli.app:main`` with a patched ``sys.argv``, standard
 input and output redirected at the descriptor level, a fresh temporary directory as the working
 directory, ``COLUMNS`` of 40, 80 or 120, a per-case time limit enforced by the parent and an
 address-space limit set in each worker) and checks each run against the CLI contract: exit 0 with
 output (1 for a failing compare), or exit 2 with one bounded ``error:`` message and nothing else;
 no traceback; no run over the time or memory limit; no raw control characters; well-formed SVG,
-DOT and HTML, strict JSON, UTF-8 on standard output; no file left by a failed run and no temporary
-file left by any. Every violated clause is a failure class; the summary lists each class with its
-shortest reproducers. Run it from the repository root with
+DOT and HTML, strict JSON, CSV with a header and equal field counts, PNG/PDF/SVG files as their
+suffix says, plot and eval --over lines no wider than COLUMNS, UTF-8 on standard output; no file
+left by a failed run and no temporary file left by any. Every violated clause is a failure class;
+the summary lists each class with its shortest reproducers. Run it from the repository root with
 ``.venv/bin/python tools/fuzz.py --cases 100000`` (``--help`` lists the options;
 ``--seed S --case N`` runs and prints one case again); the exit code is 1 when any class is non-empty.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import csv
 import functools
 import gc
 import hashlib
@@ -50,11 +52,12 @@ from multiprocessing import connection
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ("eval", "diff", "compare", "jacobian", "graph")
+COMMANDS = ("eval", "diff", "compare", "jacobian", "graph", "plot")
 WIDTHS = (40, 80, 120)
 MAX_INPUT = 9_900  # characters of argv plus program file or stdin: every case is an input under 10 kB
 MAX_MESSAGE = 2_000  # characters of an exit-2 message
 CHECK_SECONDS = 120.0  # for the fuzzer's checks of one run's output
+READ_LIMIT = 50_000_000  # bytes of stdout, stderr or a file read back (a million points of --json is more)
 FILES_CHECKED = 12  # written files checked per folder (frames: the first, the last, some between)
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 TEMPORARY = re.compile(r"\.gradcli-tmp$")
@@ -538,6 +541,42 @@ STEPS = [
     "1", "10", "1e10", "1e308", "abc", "", "1e999", "1e-7", "0.5",
 ]  # fmt: skip
 FORMULAS = ["2*x", "0", "1", "nan", "1/0", "sin(", "", "cos(x)", "2*(3*x + 2)*3", "y*", "q", "x**2", "-x", "1e999"]
+# plot and eval --over (issue: ranges)
+PLOT_PROGRAMS = [
+    ("sigmoid(x)", ["x"]), ("log(x)", ["x"]), ("sqrt(x)", ["x"]), ("1/x", ["x"]), ("relu(x - 1)*y", ["x", "y"]),
+    ("abs(x)", ["x"]), ("floor(x)*x", ["x"]), ("(x > 0)*x**2", ["x"]), ("where(x < 0, -x, x**2)", ["x"]),
+    ("x**2 + 3*y**2", ["x", "y"]), ("(1 - x)**2 + 100*(y - x**2)**2", ["x", "y"]), ("log(x*y)", ["x", "y"]),
+    ("sqrt(x) + sqrt(-y)", ["x", "y"]), ("tan(x)", ["x"]), ("x**x", ["x"]), ("log(-x) + log(x)", ["x"]),
+    ("sum(w*x)", ["x", "w"]), ("sum(w*x) + y", ["x", "w", "y"]), ("[sin(x), cos(x)]", ["x"]),
+    ("a = x*y; b = sin(x)\n[a, b]", ["x", "y"]), ("exp(x)", ["x"]), ("exp(1000*x)", ["x"]), ("1/(x - y)", ["x", "y"]),
+    ("sign(x)*y", ["x", "y"]), ("max(x, y)", ["x", "y"]), ("clamp(x, -1, 1)", ["x"]), ("x % 1", ["x"]),
+    ("x // 1 + y", ["x", "y"]), ("w = 0.5; w*x", ["x", "w"]), ("acos(x)", ["x"]), ("lgamma(x)", ["x"]),
+    ("x*0", ["x"]), ("2", []), ("nan*x", ["x"]), ("1e308*x*x", ["x"]), ("stop_gradient(x)*x", ["x"]),
+]  # fmt: skip
+RANGES_GOOD = ["-4:4", "-2:2", "0:1:0.1", "-pi:pi", "0.1:3", "-1:1:0.25", "1:2", "-3:3", "0:1", "-1:3", "0:2*pi"]
+RANGES_BAD = [
+    "4:-4", "1:1", "0:1:0", "0:1:-0.1", "0:1:-0", "1:0:0.1", "0:1e6:1e-3", "0:1:1e-300", "0:1:5e-324", "nan:1",
+    "0:nan", "0:1:nan", "0:inf", "-inf:inf", "-inf:0", "0:1:inf", "-1e308:1e308", "1e308:1.7976931348623157e308",
+    "0:1e999", "a:b", "0:1:2:3", ":", "0:", ":1", "", "1", "0..1", "0 : 1", "0:1:", "[1,2]:3", "0:[1,2]", "-pi:pi/",
+    "\x1b[31m0:1", "0:1\n", "0\x00:1", "٣:4", "𝟑:4", "1" * 5000 + ":2", "0:" + "9" * 400, "5e-324:1e-323",
+    "0:1:0.3333333333333333", "-0:0", "0:1e-300", "1e15:1e15+1", "sin(:1", "x:1", "log(-1):1", "0:1e-320:1e-330",
+]  # fmt: skip
+POINTS = ["0", "1", "2", "3", "5", "11", "401", "-1", "-100", "1000000", "99999999999999999999", "1e3", "x", "",
+          "2.5", "100000", "10000000", "+3", " 4", "٣"]  # fmt: skip
+POINTS_GOOD = ["2", "3", "5", "11", "50", "101", "401"]
+PLOT_OUTPUTS = ["p.svg", "p.png", "p.pdf", "P.SVG", "p.Png", "p.PDF"]
+PLOT_OUTPUTS_ODD = [
+    "-", "/dev/stdout", "nodir/p.svg", "adir", "old.svg", "p.txt", "p", "p.svg.bak", ".svg", "p\x1b.svg", "p.jpg",
+    "p.eps", "p.svgz", "p\udcff.png", "p\n.pdf", "-p.svg", " p.png", "p.", "adir/", "\u202ep.svg",
+]  # fmt: skip
+LEARNING_RATES = ["0.001", "0.01", "0.1", "1", "0", "-0.1", "inf", "-inf", "nan", "1e308", "1e10", "abc", "", "1e-320",
+                  "5e-324", "-0", "1e999", "0x10"]  # fmt: skip
+LEARNING_RATES_GOOD = ["0.001", "0.01", "0.1", "0.05"]
+DESCENT_STEPS = ["0", "1", "10", "100", "1000", "2000", "-1", "-100", "100000000", "99999999999999999999", "x",
+                 "1.5", "1000000", "", "1e3"]  # fmt: skip
+DESCENT_STEPS_GOOD = ["1", "10", "100", "1000", "2000"]
+OPTIMIZERS = ["sgd", "momentum", "adam", "SGD", "Adam", "rmsprop", "", "nesterov", "adam ", "\x1b", "sgd,adam"]
+OPTIMIZERS_GOOD = ["sgd", "momentum", "adam"]
 JUNK = [
     ["--foo"], ["--at"], ["--json=1"], ["-x"], ["--order"], ["--"], ["-"], ["--of"], ["-f"], ["--help"], ["-h"],
     ["--version"], ["--no-json"], ["--JSON"], ["--at=x=1"], ["--mode=forward"], ["extra", "args"], ["-o"],
@@ -839,6 +878,134 @@ class CaseBuilder:
             if self.chance(0.5):
                 self.output("--frames", ["frames"])
 
+    # ---- ranges: plot and eval --over
+
+    def range_program(self) -> None:
+        """A program for a range: one from the grammar, or one with nan regions, kinks, arrays, several
+        outputs (a clean case gets one with inputs, and --of when it has several outputs)."""
+        r = self.r
+        if self.chance(0.55):
+            text, names = r.choice(PLOT_PROGRAMS)
+            outputs = (["a", "b"] if "a =" in text else ["0", "1"]) if text.endswith("]") else []
+            prog = Prog(text, list(names), outputs)
+        else:
+            kinds = ["tiny", "random", "random", "several"]
+            for _ in range(5 if self.clean else 1):  # a clean case wants a program with inputs to range over
+                prog = self.gen.program(r.choice(kinds) if self.clean else None)
+                if prog.inputs:
+                    break
+        self.place_program(prog)
+
+    def range_text(self, name: str) -> str:
+        """``NAME=START:STOP[:STEP]``, valid or hostile."""
+        r = self.r
+        if self.clean or self.chance(0.6):
+            return f"{name}={r.choice(RANGES_GOOD)}"
+        if self.chance(0.1):
+            name = r.choice(["q", "pi", "e", "sin", "", "x y", "\x1b[1m", "π", "x" * 300, name.upper()])
+        return f"{name}={r.choice(RANGES_BAD)}"
+
+    def over_option(self, most: int) -> list[str]:
+        """``--over`` for one (or up to ``most``) inputs, valid or hostile; the names ranged over."""
+        r = self.r
+        names = [n for n in self.prog.inputs if n != "w" or "sum(" not in self.prog.text] or ["x"]
+        count = 1 if most == 1 or len(names) == 1 else r.choice([1, 2, 2] if most == 2 else [1, 2])
+        chosen = r.sample(names, min(count, len(names)))
+        if not self.clean:
+            k = r.random()
+            if k < 0.05:
+                chosen = [*chosen, r.choice(["q", "zz", chosen[0]])]  # a name not in the program, or repeated
+            elif k < 0.08:
+                chosen = [*names, "x", "y", "z"][:3]
+            elif k < 0.12:
+                self.add("--over", r.choice(["", "x", "x=", "=0:1", "x=0:1,", ",x=0:1", "x=0:1;y=0:1", "x=[0,1]"]))
+                return ["x"]
+        ranges = [self.range_text(n) for n in chosen]
+        if len(ranges) > 1 and self.chance(0.15):
+            for text in ranges:
+                self.add("--over", text)
+        else:
+            self.add("--over", ",".join(ranges))
+        if self.chance(0.03) and not self.clean:
+            self.add("--over", self.range_text(chosen[0]))
+        return chosen
+
+    def held_options(self, over: list[str]) -> None:
+        """``--at`` for the inputs not ranged over (arrays for ``w`` in ``sum(w*x)``), sometimes for all."""
+        r = self.r
+        held = [n for n in self.prog.inputs if n not in over]
+        if "sum(" in self.prog.text and "w" in self.prog.inputs and "w" not in over:
+            array = r.choice(["[1,2]", "[1,2,3]", "[0.5]", "[]", "[1,[2]]", "[nan,1]"] if not self.clean else ["[1,2]"])
+            self.add("--at", f"w={array}")
+            held = [n for n in held if n != "w"]
+        if held and (self.clean or self.chance(0.8)):
+            self.add("--at", self.point(held))
+        elif not self.clean and self.chance(0.1):
+            self.add("--at", self.point(over))  # a value for a ranged input too
+
+    def points_option(self, p: float) -> None:
+        """``--points N``: 0, 1, 2, huge, negative, not a number."""
+        self.maybe("--points", POINTS, p, POINTS_GOOD)
+
+    def plot(self) -> None:
+        """A ``plot`` case: curves over one input or a field over two, -o, --order, --points, descent, --of."""
+        self.command = "plot"
+        self.range_program()
+        over = self.over_option(2)
+        self.held_options(over)
+        self.points_option(0.35)
+        field = len(over) == 2
+        if not field or not self.clean:
+            self.maybe("--order", ["1", "2", "3", *ORDERS], 0.3, ["1", "2", "3"] if not self.clean else ["1", "2"])
+        if self.chance(0.35):
+            self.output("-o", PLOT_OUTPUTS + (PLOT_OUTPUTS_ODD if not self.clean and self.chance(0.4) else []))
+        if (field and self.chance(0.5)) or (not self.clean and self.chance(0.08)):
+            self.descent(over)
+        self.of_option((0.95 if self.clean else 0.6) if self.prog.outputs else 0.03)
+        self.junk(0.06)
+
+    def descent(self, over: list[str]) -> None:
+        """--descend-from (missing names, extra names, arrays), --lr, --steps, --optimizer."""
+        r = self.r
+        names = over if len(over) == 2 else ["x", "y"]
+        if self.clean or self.chance(0.6):
+            start = ",".join(f"{n}={r.choice(['-1.5', '0.5', '1', '-1', '2', '0'])}" for n in names)
+        else:
+            start = r.choice(
+                [
+                    f"{names[0]}=1", f"{names[0]}=1,{names[1]}=2,q=3", f"{names[0]}=[1,2],{names[1]}=0",
+                    f"{names[0]}=nan,{names[1]}=0", f"{names[0]}=1e308,{names[1]}=-1e308",
+                    f"{names[0]}=inf,{names[1]}=0", "", "x", "=1", f"{names[0]}=1,{names[0]}=2",
+                    f"{names[0]}=100,{names[1]}=100",
+                    self.point(names), f"{names[0]}=\x1b[31m1,{names[1]}=2", "q=1,z=2",
+                ]
+            )  # fmt: skip
+        self.add("--descend-from", start)
+        self.maybe("--lr", LEARNING_RATES, 0.6, LEARNING_RATES_GOOD)
+        self.maybe("--steps", DESCENT_STEPS, 0.6, DESCENT_STEPS_GOOD)
+        self.maybe("--optimizer", OPTIMIZERS, 0.5, OPTIMIZERS_GOOD)
+
+    def eval_over(self) -> None:
+        """An ``eval --over`` case: one range or a grid of two, --points, --csv and --json, --of, stray eval options."""
+        self.command = "eval"
+        self.range_program()
+        over = self.over_option(3 if not self.clean else 2)
+        self.held_options(over)
+        self.points_option(0.4)
+        k = self.r.random()
+        if k < 0.3:
+            self.add("--csv")
+        elif k < 0.55:
+            self.add("--json")
+        elif k < 0.6 and not self.clean:
+            self.add("--csv")
+            self.add("--json")
+        self.of_option((0.95 if self.clean else 0.6) if self.prog.outputs else 0.03)
+        if not self.clean and self.chance(0.15):
+            stray = [["--order", "2"], ["--hvp", "x=1"], ["--mode", "forward"], ["--max-rows", "3"], ["--constants"]]
+            self.add(*self.r.choice(stray))
+        self.junk(0.06)
+
     def output(self, option: str, choices: list[str]) -> None:
         """An output option; pre-existing files and folders the path may name are created first."""
         path = self.r.choice(choices)
@@ -1020,13 +1187,17 @@ def printf(data: bytes) -> str:
     return "printf '" + "".join(out) + "'"
 
 
+# what generate_case draws from, and its weights (``--command`` picks among these names)
+GENERATORS = {"eval": 24, "diff": 13, "compare": 13, "jacobian": 9, "graph": 19, "plot": 14, "eval-over": 9, "misc": 9}
+
+
 def generate_case(r: random.Random, index: int = 0, light: bool = False, commands: Iterable[str] | None = None) -> Case:
     """One random case; ``light`` keeps programs small and Graphviz rare (for the unit test)."""
-    table = {"eval": 28, "diff": 15, "compare": 15, "jacobian": 10, "graph": 22, "misc": 10}
+    table = dict(GENERATORS)
     if commands:
         table = {k: v for k, v in table.items() if k in set(commands)}
     builder = CaseBuilder(r, index, light)
-    getattr(builder, weighted(r, table))()
+    getattr(builder, weighted(r, table).replace("-", "_"))()
     return builder.finish()
 
 
@@ -1228,7 +1399,7 @@ def execute(case: Case, directory: str, capture: str) -> Outcome:
     return outcome
 
 
-def _read(path: str, limit: int = 50_000_000) -> bytes:
+def _read(path: str, limit: int = READ_LIMIT) -> bytes:
     try:
         with open(path, "rb") as file:
             return file.read(limit)
@@ -1392,8 +1563,58 @@ class Checker:
                 if not os.path.lexists(os.path.join(self.directory, path)):
                     self.fail("exit 0 but an output file is missing", f"{path!r}; wrote {sorted(written)!r}")
         json_asked = ("--json", None) in parsed_options(self.case.argv)
-        if json_asked and not self.help_asked() and self.case.command in COMMANDS:
+        cut = len(self.out.stdout) >= READ_LIMIT  # read only in part: a document cut short proves nothing
+        if json_asked and not self.help_asked() and self.case.command in COMMANDS and not cut:
             self.json_output()
+        options = parsed_options(self.case.argv)
+        ranged = self.case.command == "plot" or any(name == "--over" for name, _ in options)
+        if ranged and self.out.code == 0 and not self.help_asked():
+            self.range_outputs(options, json_asked)
+
+    def range_outputs(self, options: list[tuple[str, str | None]], json_asked: bool) -> None:
+        """plot and eval --over: CSV with a header and as many fields in every row, terminal lines no wider
+        than COLUMNS (in characters), and every -o file of the kind its suffix names."""
+        stdout = self.out.stdout.decode("utf-8", "replace")
+        csv_asked = ("--csv", None) in options
+        if csv_asked:
+            if len(self.out.stdout) < READ_LIMIT:
+                self.csv_output(stdout)
+        elif not json_asked and sniff(self.out.stdout) not in ("svg", "png", "pdf"):
+            for number, line in enumerate(stdout.splitlines(), 1):
+                if len(line) > self.case.columns:
+                    self.fail(
+                        f"{self.case.command} --over: a line is wider than COLUMNS",
+                        f"line {number}: {len(line)} characters > {self.case.columns}: {line[:200]!r}",
+                    )
+                    break
+        for path in output_paths(self.case.argv):
+            kind = os.path.splitext(path)[1].lower().lstrip(".")
+            full = os.path.join(self.directory, path)
+            if kind in ("svg", "png", "pdf") and os.path.isfile(full):
+                found = sniff(_read(full, 4096))
+                if found != kind:
+                    self.fail(f"-o FILE.{kind} holds {found}", f"{path!r}: starts {_read(full, 40)!r}")
+
+    def csv_output(self, text: str) -> None:
+        """--csv: a header, then rows with as many fields as the header, every field non-empty."""
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as error:
+            self.fail("--csv: stdout is not CSV", f"{error}: {text[:200]!r}")
+            return
+        if not rows or not rows[0] or any(not name.strip() for name in rows[0]):
+            self.fail("--csv: no header (or an empty column name)", repr(text[:200]))
+            return
+        if len(rows) < 2:
+            self.fail("--csv: a header and no rows", repr(text[:200]))
+        for number, row in enumerate(rows[1:], 2):
+            if len(row) != len(rows[0]):
+                detail = f"row {number} has {len(row)} fields, the header {len(rows[0])}: {row[:8]!r}"
+                self.fail("--csv: rows with a different number of fields than the header", detail)
+                return
+            if any(not value for value in row):
+                self.fail("--csv: an empty field", f"row {number}: {row[:8]!r}")
+                return
 
     def help_asked(self) -> bool:
         """Whether --help or --version was given as an option (not as another option's value)."""
@@ -1572,7 +1793,8 @@ class Checker:
 
 VALUE_OPTIONS = {
     "--at", "-f", "--file", "--of", "--order", "--hvp", "--mode", "--max-rows", "--wrt", "--h", "--expect", "-o",
-    "--output", "--format", "--rankdir", "--highlight", "--html", "--frames", "--max-nodes",
+    "--output", "--format", "--rankdir", "--highlight", "--html", "--frames", "--max-nodes", "--over", "--points",
+    "--descend-from", "--lr", "--steps", "--optimizer", "--at-file",
 }  # fmt: skip
 
 
@@ -2195,7 +2417,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per case (0: none)")
     parser.add_argument("--memory-limit", type=float, default=1024.0, help="MiB of address space per case (0: none)")
     parser.add_argument("--only", action="append", default=[], help="report only classes containing this text")
-    parser.add_argument("--command", action="append", default=[], help="generate only this command (or misc)")
+    parser.add_argument(
+        "--command", action="append", default=[], help="generate only this command (or eval-over, misc)"
+    )
     parser.add_argument("--show", type=int, default=3, help="reproducers shown per class")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--case", type=int, action="append", default=[], help="run only case N of the seed")

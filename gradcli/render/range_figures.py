@@ -110,17 +110,42 @@ def _descent(ax: Any, along: Any, f: Field) -> None:
     ax.plot(path[-1:, 0], path[-1:, 1], "*", color="white", markeredgecolor=COLORS["path"], markersize=12,
             gid="descent-end")  # fmt: skip
     steps = np.arange(len(d.values))
-    positive = bool(np.all(d.values > 0))
-    along.plot(steps, d.values, color=COLORS["path"], linewidth=1.6, gid="descent-values")
-    if positive and d.values.max() > 1e3 * d.values.min():
-        along.set_yscale("log")
+    values = np.where(np.isfinite(d.values), d.values, np.nan)  # a diverged path ends at inf: no point to draw
+    finite = values[np.isfinite(values)]
+    positive = finite.size > 0 and bool(np.all(finite > 0))
+    # log10 f on a linear axis, as the terminal chart does: Matplotlib's log axis fails (OverflowError in its
+    # tick labels) over the hundreds of decades of a diverging path
+    log = positive and finite.max() > 1e3 * finite.min()
+    along.plot(steps, np.log10(values) if log else values, color=COLORS["path"], linewidth=1.6, gid="descent-values")
     along.set_xlabel("step")
-    along.set_ylabel("f")
+    along.set_ylabel("log10 f" if log else "f")
     summary = textwrap.fill(descent_summary(d, len(path) - 1), 72)
     along.set_title(plain(f"f along the path ({optimizer_name(d)})\n{summary}"), fontsize=9)
 
 
 # ---------------------------------------------------------------- the library's plot()
+
+
+LARGEST_DRAWN = 1e300  # Matplotlib's axes and colour bars fail (ValueError, singular matrix) near the largest float
+
+
+def drawable(data: Curves | Field) -> None:
+    """Refuse values Matplotlib cannot place on an axis (``1e308*x``, ``--over x=1e308:1.7e308``),
+    naming the first such input or curve."""
+    if isinstance(data, Curves):
+        named = [(data.name, data.x), *((f"{c.label}({data.name})", c.values) for c in data.curves)]
+    else:
+        named = [(data.names[0], data.x), (data.names[1], data.y), ("f", data.values)]
+        if data.descent is not None:
+            named.append(("f along the descent", data.descent.values))
+    for label, values in named:
+        finite = np.abs(np.asarray(values, dtype=np.float64))
+        finite = finite[np.isfinite(finite)]
+        if finite.size and finite.max() > LARGEST_DRAWN:
+            raise InputProblem(
+                f"{label} reaches {finite.max():.4g} here: too large to draw into a file (at most {LARGEST_DRAWN:g}); "
+                "without -o the terminal chart shows it"
+            )
 
 
 class Chart:
@@ -132,6 +157,7 @@ class Chart:
 
     def figure(self) -> Any:
         """The Matplotlib figure (a new one each call)."""
+        drawable(self.data)
         return curves_figure(self.data) if isinstance(self.data, Curves) else field_figure(self.data)
 
     def to_bytes(self, fmt: str = "svg") -> bytes:

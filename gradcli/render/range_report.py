@@ -67,7 +67,9 @@ def gap_sentence(gap: Gap, name: str) -> str:
 
 
 def _wrapped(text: str, width: int) -> list[str]:
-    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False, subsequent_indent="  ") or [""]
+    """``text`` in lines of at most ``width`` characters; a word longer than a line (a long program
+    without spaces, ``x**x**...``) is broken rather than left sticking out."""
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False, subsequent_indent="  ") or [""]
 
 
 def chart_text(data: Curves | Field, width: int) -> str:
@@ -137,10 +139,18 @@ def descent_summary(d: Descent, taken: int) -> str:
 
 
 def table_columns(batch: Batch, varying: list[str]) -> list[tuple[str, Any]]:
-    """The table's columns: the varying inputs, f, then d f/d input for every input."""
+    """The table's columns: the varying inputs, f, then d f/d input for every input (a column per
+    element for an array input: ``df/dw[0]``, ``df/dw[1]``)."""
     columns = [(name, batch.inputs[name]) for name in varying]
     columns.append(("f", batch.value))
-    columns += [(f"df/d{name}", batch.gradient(name)) for name in batch.program.inputs]
+    for name in batch.program.inputs:
+        gradient = np.asarray(batch.gradient(name))
+        if gradient.ndim <= 1:
+            columns.append((f"df/d{name}", gradient))
+            continue
+        for index in np.ndindex(*gradient.shape[1:]):
+            head = f"df/d{name}" + "".join(f"[{k}]" for k in index)  # no comma: a CSV header field
+            columns.append((head, gradient[(slice(None), *index)]))
     return columns
 
 

@@ -38,7 +38,9 @@ def tidy(value: float, span: float, digits: int = 4) -> str:
     """``value`` as placed on an axis of length ``span``: to a millionth of it, so that the middle
     of -0.1 and 0.1 reads 0, not -6.9e-18."""
     step = span * 1e-6
-    return number(round(value / step) * step if step > 0 and math.isfinite(step) else value, digits)
+    if step > 0 and math.isfinite(step) and math.isfinite(value / step):  # not inf: near the largest float
+        value = round(value / step) * step
+    return number(value, digits)
 
 
 def view_limits(values: Any) -> tuple[float, float] | None:
@@ -154,7 +156,7 @@ def _braille(dots: Any) -> list[list[str]]:
 
 def _x_labels(x0: float, x1: float, columns: int) -> str:
     """The x axis's first, middle and last values, placed under their columns where they fit."""
-    left, middle, right = (tidy(v, x1 - x0) for v in (x0, (x0 + x1) / 2, x1))
+    left, middle, right = (tidy(v, x1 - x0) for v in (x0, x0 + (x1 - x0) / 2, x1))
     line = [" "] * columns
     for text, start in ((left, 0), (right, columns - len(right)), (middle, (columns - len(middle)) // 2)):
         if start >= 0 and all(c == " " for c in line[max(0, start - 1) : start + len(text) + 1]):

@@ -260,6 +260,10 @@ def _range(name: str, text: str, parameter: str) -> Range:
         raise InputProblem("the range must run from a smaller number to a larger one", parameter, shown)
     if step and not step[0] > 0:
         raise InputProblem("the step must be a positive number", parameter, shown)
+    if not math.isfinite(stop - start):  # -1e308:1e308: the length, the step and the count overflow
+        raise InputProblem("the range is too wide: its length is not a finite number", parameter, shown)
+    if step and not math.isfinite((stop - start) / step[0]):  # 0:1e300:1e-300: the count overflows
+        raise InputProblem(f"too many points; the limit is {MAX_POINTS:,}: take a larger step", parameter, shown)
     found = Range(name, start, stop, step[0] if step else None)
     if found.size(0) > MAX_POINTS:
         reason = f"{found.size(0):,} points; the limit is {MAX_POINTS:,}: take a larger step"
