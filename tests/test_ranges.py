@@ -362,6 +362,7 @@ def test_a_wide_table_continues_below_instead_of_breaking_numbers():
         (["plot", "x", "--over", "x=-1e308:1e308:1e307"], "too wide"),
         (["eval", "x", "--over", "x=0:1e300:1e-300"], "limit"),  # inf points: an OverflowError (fuzzer)
         (["eval", "x", "--over", "x=0:1", "--order", "2"], "leave out --order 2"),
+        (["eval", "sum(w*x)", "--over", "x=1:2", "--at", "w=[0.5]", "--points", "1000000"], "time limit"),
         (["eval", "x", "--csv", "--at", "x=1"], "--over"),
         (["eval", "[x, 2*x]", "--over", "x=0:1"], "--of"),
     ],

@@ -31,6 +31,7 @@ from gradcli.core.values import array_ops, array_values, forward_values
 from gradcli.syntax.parser import parse
 
 CHUNK = 1 << 15  # points evaluated together: each node's array (256 kB) stays in the cache for the sweep
+POINT_OVERHEAD = 100  # node evaluations that one point of a program with arrays costs beyond its nodes
 CHUNK_NUMBERS = 1 << 23  # nodes times points of one chunk at most (64 MB of values, as much of adjoints)
 
 
@@ -136,7 +137,8 @@ def _as_summed(gradient: Any, size: int, out: Any = None) -> Any:
 
 
 def _point_by_point(program: Program, inputs: dict[str, Any], size: int) -> Batch:
-    limits.check_work(size * program.size * 3, "take fewer points")
+    # A point of a program with arrays costs its nodes and some hundred NumPy calls' overhead.
+    limits.check_work(size * (program.size + POINT_OVERHEAD) * 3, "take fewer points")
     rows_values, rows_grads = [], []
     for i in range(size):
         point = {name: value[i] for name, value in inputs.items()}
