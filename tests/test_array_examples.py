@@ -21,7 +21,7 @@ def run_json(*args: str) -> dict:
 
 
 def node_values(report: dict) -> dict[str, object]:
-    return {node["label"]: node["value"] for node in report["nodes"]}
+    return {node["label"]: node["value"] for node in report["nodes"] if "label" in node}
 
 
 # file -> (value of the output, gradient per input, values of named nodes), from worked-examples.md

@@ -348,7 +348,7 @@ def test_the_time_limit_stops_a_run_and_names_itself():
 
 def test_the_memory_limit_stops_a_run_and_names_itself():
     program = "v = x\n" + "v = sin(v) + x\n" * 20_000 + "v"
-    done = cli("eval", "-f", "-", "--at", "x=1", "--json", stdin=program, env={"GRADCLI_MEMORY_LIMIT": "80"})
+    done = cli("eval", "-f", "-", "--at", "x=1", "--json", "--trace", stdin=program, env={"GRADCLI_MEMORY_LIMIT": "80"})
     stderr = assert_clean_error(done, "80 MB", "GRADCLI_MEMORY_LIMIT")
     assert "Traceback" not in stderr
 

@@ -144,7 +144,7 @@ def drawable(data: Curves | Field) -> None:
         if finite.size and finite.max() > LARGEST_DRAWN:
             raise InputProblem(
                 f"{label} reaches {finite.max():.4g} here: too large to draw into a file (at most {LARGEST_DRAWN:g}); "
-                "without -o the terminal chart shows it"
+                "without `output` the chart in text shows it"
             )
 
 
