@@ -30,14 +30,14 @@ from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.values import array_ops, array_values, forward_values
 from gradcli.syntax.parser import parse
 
-CHUNK = 1 << 15  # points evaluated together: each node's array (256 kB) stays in the cache for the sweep
+CHUNK = 1 << 16  # points evaluated together: each node's array (512 kB) stays in the cache for the sweep
 POINT_OVERHEAD = 100  # node evaluations that one point of a program with arrays costs beyond its nodes
 CHUNK_NUMBERS = 1 << 23  # nodes times points of one chunk at most (64 MB of values, as much of adjoints)
 
 
 class Batch(NamedTuple):
     """A program evaluated at many points: f and each input's partial at every point, and, for a
-    batch of one chunk (:data:`CHUNK` points of a program under 256 nodes, as a chart of one has),
+    batch of one chunk (:data:`CHUNK` points of a program under 128 nodes; a chart of one has),
     every node's value and adjoint."""
 
     program: Program

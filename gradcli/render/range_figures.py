@@ -27,7 +27,7 @@ CURVE_POINTS = 401  # points of a curve unless asked: the middle of -4:4 falls o
 FIELD_POINTS = 121  # points along each axis of a field
 ARROWS = 19  # arrows along each axis of a field
 MAX_CHART_POINTS = 10_000  # along one input: more than a chart's pixels
-MAX_FIELD_POINTS = 181  # along each input of a field: 181 by 181 points make one batch (CHUNK)
+MAX_FIELD_POINTS = 256  # along each input of a field: 256 by 256 points make one batch (CHUNK)
 
 
 def curves_figure(c: Curves) -> Any:
