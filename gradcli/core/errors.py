@@ -7,7 +7,6 @@ characters shown escaped, never sent raw to a terminal) and :func:`bounded` (a
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 
@@ -127,6 +126,8 @@ class UnknownInput(InputProblem):
         self.name = name
         self.inputs = tuple(inputs)
         self.computed = computed
+        import difflib  # only a misspelt name needs it
+
         close = difflib.get_close_matches(name, self.inputs, n=1)
         self.suggestion = close[0] if close else None
         if computed:

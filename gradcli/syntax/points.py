@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -117,6 +116,8 @@ def _read(path: Path, suffix: str, name: str | None) -> dict[str, Any]:
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
+    import json  # only a file of values needs it
+
     data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant, object_pairs_hook=_no_twice)
     if not isinstance(data, dict):
         raise _FileProblem('expected an object of names to values, such as {"x": [1, 2, 3]}')
