@@ -95,6 +95,9 @@ class Jump(sympy.Function):
     def fdiff(self, argindex=1):
         return sympy.S.Zero
 
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real  # else min(0.5, atan2(0.5, x != 0.5)) is "not comparable"
+
     def _eval_evalf(self, prec):
         return type(self).rounding(self.args[0] + type(self).shift)._eval_evalf(prec)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -104,8 +104,7 @@ class Adaptive:
 # ---------------------------------------------------------------- wrapping
 
 
-@dataclass(frozen=True)
-class Packed:
+class Packed(NamedTuple):
     """Pieces to put on as few lines as fit, each kept whole when it fits a line."""
 
     pieces: Sequence[str | Text]
@@ -242,8 +241,7 @@ def summary(rows: Rows) -> Adaptive:
     return Adaptive(lambda width: text_lines(labelled(rows, width, indent=0, style="bold")))
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """One item of a narrow layout: a heading (``title``, then ``facts`` as "label value" when the
     line has room, else as rows) and labelled rows."""
 
@@ -295,8 +293,7 @@ def records(rows: Sequence[Sequence[str | Text]], width: int, indent: int = INDE
 # ---------------------------------------------------------------- tables
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A column of a wide table, and its label in a block."""
 
     header: str
@@ -323,8 +320,7 @@ def titled(heading: str, table: Table, width: int) -> Group:
     return Group(title(heading, width), table)
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """One compared item: its name, its verdict, and its cells (one per column after the name)."""
 
     name: str
