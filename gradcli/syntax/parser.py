@@ -25,6 +25,8 @@ from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Graph, Program, unused_name
 from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.ops import COMPARISONS, COMPOSITES, CONSTANTS, FUNCTIONS, ONE_ARGUMENT_FORMS, OPS
+from gradcli.syntax.fast_lexer import FastLexer
+from gradcli.syntax.lalr_driver import LalrDriver
 
 GRAMMAR_NAME = "gradcli.lark"
 MAX_WHOLE = 2**31 - 1  # the largest index, axis or dimension a program may write
@@ -442,21 +444,24 @@ class _JoinLinesInParentheses:
     """Python's implicit line joining: a new line inside ( ) or [ ] does not end a statement."""
 
     always_accept = ("_SEP",)
+    opening, closing, joined, separator = ("LPAR", "LSQB"), ("RPAR", "RSQB"), "_SEP", ";"
 
     def process(self, stream):
         depth = 0
+        opening, closing, joined, separator = self.opening, self.closing, self.joined, self.separator
         for token in stream:
             kind = token.type
-            if kind in ("LPAR", "LSQB"):
+            if kind in opening:
                 depth += 1
-            elif kind in ("RPAR", "RSQB"):
+            elif kind in closing:
                 depth -= 1
-            elif kind == "_SEP" and depth > 0 and token != ";":
+            elif kind == joined and depth > 0 and token != separator:
                 continue
             yield token
 
 
 _PARSER: Lark | None = None
+_FAST: tuple[FastLexer, LalrDriver] | None = None
 _BUILDER = _Builder()
 
 
@@ -475,6 +480,26 @@ def _parser() -> Lark:
     return _PARSER
 
 
+def _fast() -> tuple[FastLexer, LalrDriver]:
+    global _FAST
+    if _FAST is None:
+        parser = _parser()
+        _FAST = FastLexer(parser), LalrDriver(parser)
+    return _FAST
+
+
+def _statements(parser: Lark, source: str) -> list:
+    """The start rule's value: our lexer and driver, or (on a syntax error) Lark for its exception."""
+    lexer, driver = _fast()
+    kinds, values, complete = lexer.lex(source)
+    if complete:
+        parsed, statements = driver.parse(kinds, values)
+        if parsed:
+            return statements
+    _BUILDER.reset(source)
+    return parser.parse(source)
+
+
 _LOCK = threading.Lock()  # the builder inside the cached parser holds one parse's state
 
 
@@ -489,7 +514,7 @@ def parse(source: str, list_of_outputs: bool = True) -> Program:
         _BUILDER.reset(source)
         try:
             with paused_gc():
-                statements = parser.parse(source)
+                statements = _statements(parser, source)
         except UnexpectedInput as error:
             raise _syntax_problem(error, source, parser) from None
         if not statements:
