@@ -88,14 +88,14 @@ class _Builder(Transformer):
     def name(self, children: list[Token]) -> int | float:
         token = children[0]
         name = _spelled(token)
-        if name == "None" and name not in self.env:
-            return NO_AXIS
-        if name in self.env:
-            node = self.env[name]
+        node = self.env.get(name)
+        if node is not None:
             if node == self.inputs.get(name):
                 self.read.add(name)
             self.last_read = self.last_named = (node, name)
             return node
+        if name == "None":
+            return NO_AXIS
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in FUNCTIONS:
@@ -120,6 +120,9 @@ class _Builder(Transformer):
             if count == op.arity:  # the common call, sin(x), without the general one's lists
                 if op.name == "pow":
                     return self._power(*arguments)
+                if count == 1:
+                    (x,) = arguments
+                    return self._placed(self.graph.make(op, (x if x.__class__ is int else self._node(x),)), token)
                 node = self._node
                 return self._placed(self.graph.make(op, tuple([node(a) for a in arguments])), token)
         return self._general_call(token, name, arguments)
@@ -287,8 +290,11 @@ class _Builder(Transformer):
 
         def build(self, children: list[int | float]) -> int:
             x, y = children
-            node = self._node
-            return self.graph.make(op, (node(x), node(y)))
+            if x.__class__ is not int:  # a node id already (the common case) needs no call
+                x = self._node(x)
+            if y.__class__ is not int:
+                y = self._node(y)
+            return self.graph.make(op, (x, y))
 
         return build
 
