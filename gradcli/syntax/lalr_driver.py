@@ -2,12 +2,12 @@
 
 Lark's ``feed_token`` looks up and checks more per token than a parse that succeeds needs,
 and calls a wrapper per reduction that mostly passes its child along (``?sum: term``).
-This driver reads Lark's table once into plain dicts of ints and, per rule, the callback
-Lark would run: nothing for a rule that passes its only child, the transformer's method
-for a rule whose filter only picks children, Lark's callback for everything else. So it
-calls the same methods with the same arguments in the same order as Lark. It does not
-report errors: on a token the table has no action for it says so, and the caller lets
-Lark parse the text again for its exact exception.
+This driver reads Lark's table once into rows of ints and, per rule, the callback Lark
+would run: nothing for a rule that passes its only child (a run of them is one step), the
+transformer's method for a rule whose filter only drops tokens, Lark's callback for
+everything else. So it calls the same methods with the same arguments in the same order
+as Lark. It does not report errors: on a token the table has no action for it says so,
+and the caller lets Lark parse the text again for its exact exception.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Reduction(NamedTuple):
     origin: str
     passes: bool  # the value is the only child's, unchanged (no call)
     build: Callable | None  # called with the children, once those at ``drops`` are deleted
-    drops: tuple[int, ...]  # from the last
+    drops: tuple[int, ...]  # the children Lark's filter leaves out, last first
 
 
 class LalrDriver:
