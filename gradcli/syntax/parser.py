@@ -25,6 +25,8 @@ from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Graph, Program, unused_name
 from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.ops import COMPARISONS, COMPOSITES, CONSTANTS, FUNCTIONS, ONE_ARGUMENT_FORMS, OPS
+from gradcli.syntax.fast_lexer import FastLexer
+from gradcli.syntax.lalr_driver import LalrDriver
 
 GRAMMAR_NAME = "gradcli.lark"
 MAX_WHOLE = 2**31 - 1  # the largest index, axis or dimension a program may write
@@ -86,14 +88,14 @@ class _Builder(Transformer):
     def name(self, children: list[Token]) -> int | float:
         token = children[0]
         name = _spelled(token)
-        if name == "None" and name not in self.env:
-            return NO_AXIS
-        if name in self.env:
-            node = self.env[name]
+        node = self.env.get(name)
+        if node is not None:
             if node == self.inputs.get(name):
                 self.read.add(name)
             self.last_read = self.last_named = (node, name)
             return node
+        if name == "None":
+            return NO_AXIS
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in FUNCTIONS:
@@ -118,6 +120,9 @@ class _Builder(Transformer):
             if count == op.arity:  # the common call, sin(x), without the general one's lists
                 if op.name == "pow":
                     return self._power(*arguments)
+                if count == 1:
+                    (x,) = arguments
+                    return self._placed(self.graph.make(op, (x if x.__class__ is int else self._node(x),)), token)
                 node = self._node
                 return self._placed(self.graph.make(op, tuple([node(a) for a in arguments])), token)
         return self._general_call(token, name, arguments)
@@ -285,8 +290,11 @@ class _Builder(Transformer):
 
         def build(self, children: list[int | float]) -> int:
             x, y = children
-            node = self._node
-            return self.graph.make(op, (node(x), node(y)))
+            if x.__class__ is not int:  # a node id already (the common case) needs no call
+                x = self._node(x)
+            if y.__class__ is not int:
+                y = self._node(y)
+            return self.graph.make(op, (x, y))
 
         return build
 
@@ -442,21 +450,24 @@ class _JoinLinesInParentheses:
     """Python's implicit line joining: a new line inside ( ) or [ ] does not end a statement."""
 
     always_accept = ("_SEP",)
+    opening, closing, joined, separator = ("LPAR", "LSQB"), ("RPAR", "RSQB"), "_SEP", ";"
 
     def process(self, stream):
         depth = 0
+        opening, closing, joined, separator = self.opening, self.closing, self.joined, self.separator
         for token in stream:
             kind = token.type
-            if kind in ("LPAR", "LSQB"):
+            if kind in opening:
                 depth += 1
-            elif kind in ("RPAR", "RSQB"):
+            elif kind in closing:
                 depth -= 1
-            elif kind == "_SEP" and depth > 0 and token != ";":
+            elif kind == joined and depth > 0 and token != separator:
                 continue
             yield token
 
 
 _PARSER: Lark | None = None
+_FAST: tuple[FastLexer, LalrDriver] | None = None
 _BUILDER = _Builder()
 
 
@@ -475,6 +486,26 @@ def _parser() -> Lark:
     return _PARSER
 
 
+def _fast() -> tuple[FastLexer, LalrDriver]:
+    global _FAST
+    if _FAST is None:
+        parser = _parser()
+        _FAST = FastLexer(parser), LalrDriver(parser)
+    return _FAST
+
+
+def _statements(parser: Lark, source: str) -> list:
+    """The start rule's value: our lexer and driver, or (on a syntax error) Lark for its exception."""
+    lexer, driver = _fast()
+    kinds, values, complete = lexer.lex(source)
+    if complete:
+        parsed, statements = driver.parse(kinds, values)
+        if parsed:
+            return statements
+    _BUILDER.reset(source)
+    return parser.parse(source)
+
+
 _LOCK = threading.Lock()  # the builder inside the cached parser holds one parse's state
 
 
@@ -489,7 +520,7 @@ def parse(source: str, list_of_outputs: bool = True) -> Program:
         _BUILDER.reset(source)
         try:
             with paused_gc():
-                statements = parser.parse(source)
+                statements = _statements(parser, source)
         except UnexpectedInput as error:
             raise _syntax_problem(error, source, parser) from None
         if not statements:
