@@ -87,3 +87,18 @@ def test_deep_nesting_parses_without_recursion():
     depth = 30_000
     program = parse("y0 = 0.5\n" + "sin(" * depth + "y0" + ")" * depth)
     assert program.size == depth + 1
+
+
+def test_a_lark_whose_internals_differ_parses_by_itself(monkeypatch):
+    """The fast path reads Lark 1.3's tables; where it cannot, Lark's own parser gives the same program."""
+    monkeypatch.setattr(syntax, "_FAST", None)
+    monkeypatch.setattr(syntax, "LalrDriver", lambda parser: (_ for _ in ()).throw(ValueError("another Lark")))
+    assert syntax._fast() is None
+    text = "a = x*3; b = a + 1\nc = b**2 + sin(a)"
+    lark_only = parse(text)
+    monkeypatch.undo()
+    fast = parse(text)
+    assert [op.name for op in lark_only.graph.ops] == [op.name for op in fast.graph.ops]
+    for field in ("positions", "labels", "inputs"):
+        assert getattr(lark_only, field) == getattr(fast, field)
+    assert lark_only.graph.args == fast.graph.args

@@ -467,7 +467,7 @@ class _JoinLinesInParentheses:
 
 
 _PARSER: Lark | None = None
-_FAST: tuple[FastLexer, LalrDriver] | None = None
+_FAST: tuple[FastLexer, LalrDriver] | bool | None = None
 _BUILDER = _Builder()
 
 
@@ -486,23 +486,30 @@ def _parser() -> Lark:
     return _PARSER
 
 
-def _fast() -> tuple[FastLexer, LalrDriver]:
+def _fast() -> tuple[FastLexer, LalrDriver] | None:
+    """Our lexer and driver over Lark's tables; None when this Lark's internals are not the ones
+    they read (another version), and then Lark parses every program itself, only slower."""
     global _FAST
     if _FAST is None:
         parser = _parser()
-        _FAST = FastLexer(parser), LalrDriver(parser)
-    return _FAST
+        try:
+            _FAST = FastLexer(parser), LalrDriver(parser)
+        except (ValueError, AttributeError, TypeError, KeyError, IndexError):
+            _FAST = False
+    return _FAST or None
 
 
 def _statements(parser: Lark, source: str) -> list:
     """The start rule's value: our lexer and driver, or (on a syntax error) Lark for its exception."""
-    lexer, driver = _fast()
-    kinds, values, complete = lexer.lex(source)
-    if complete:
-        parsed, statements = driver.parse(kinds, values)
-        if parsed:
-            return statements
-    _BUILDER.reset(source)
+    fast = _fast()
+    if fast is not None:
+        lexer, driver = fast
+        kinds, values, complete = lexer.lex(source)
+        if complete:
+            parsed, statements = driver.parse(kinds, values)
+            if parsed:
+                return statements
+        _BUILDER.reset(source)
     return parser.parse(source)
 
 
