@@ -10,6 +10,13 @@ import pytest
 from gradcli.syntax import parser as syntax
 from gradcli.syntax.parser import parse
 
+
+@pytest.fixture(autouse=True)
+def fast_path_for_every_length(monkeypatch):
+    """Our lexer and driver serve long programs only; here they parse every program."""
+    monkeypatch.setattr(syntax, "FAST_FROM", 0)
+
+
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.grad"))
 SNIPPETS = [
     "",
@@ -71,6 +78,7 @@ def _program(text: str, monkeypatch, lark_only: bool):
         return type(error).__name__, str(error)
     finally:
         monkeypatch.undo()
+        monkeypatch.setattr(syntax, "FAST_FROM", 0)
     graph = program.graph
     params = [p.tobytes() if isinstance(p, np.ndarray) else p for p in graph.params]
     fields = (program.outputs, program.output_names, program.inputs, program.labels, program.size)
@@ -97,8 +105,19 @@ def test_a_lark_whose_internals_differ_parses_by_itself(monkeypatch):
     text = "a = x*3; b = a + 1\nc = b**2 + sin(a)"
     lark_only = parse(text)
     monkeypatch.undo()
+    monkeypatch.setattr(syntax, "FAST_FROM", 0)
     fast = parse(text)
     assert [op.name for op in lark_only.graph.ops] == [op.name for op in fast.graph.ops]
     for field in ("positions", "labels", "inputs"):
         assert getattr(lark_only, field) == getattr(fast, field)
     assert lark_only.graph.args == fast.graph.args
+
+
+def test_a_short_program_is_parsed_by_lark_alone_and_a_long_one_by_ours(monkeypatch):
+    monkeypatch.setattr(syntax, "FAST_FROM", 8_000)
+    used = []
+    monkeypatch.setattr(syntax, "_fast", lambda: used.append(True) or None)
+    parse("(3*x + 2)**2")
+    assert used == []
+    parse("x = 1\n" + "x = x + 1\n" * 1_000 + "x")
+    assert used == [True]

@@ -499,9 +499,13 @@ def _fast() -> tuple[FastLexer, LalrDriver] | None:
     return _FAST or None
 
 
+FAST_FROM = 8_000  # characters: a shorter program is parsed by Lark alone (our tables cost 4 ms to build)
+
+
 def _statements(parser: Lark, source: str) -> list:
-    """The start rule's value: our lexer and driver, or (on a syntax error) Lark for its exception."""
-    fast = _fast()
+    """The start rule's value: our lexer and driver for a long program, else (and on a syntax error,
+    for its exception) Lark itself."""
+    fast = _fast() if len(source) >= FAST_FROM else None
     if fast is not None:
         lexer, driver = fast
         kinds, values, complete = lexer.lex(source)
