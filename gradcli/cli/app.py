@@ -81,9 +81,7 @@ def eval_command(
 ) -> None:
     """Evaluate PROGRAM: its value, the gradient with respect to every input, and a backward trace."""
     from gradcli.ad.evaluation import evaluate
-    from gradcli.ad.forward_mode import forward_mode
-    from gradcli.ad.jacobian import jacobian, vector_valued
-    from gradcli.ad.outputs import chosen_output, element_outputs, second_order_per_output
+    from gradcli.core.values import has_arrays
     from gradcli.render.eval_report import eval_report, forward_report, outputs_report
     from gradcli.syntax.points import parse_point
 
@@ -97,12 +95,24 @@ def eval_command(
     direction = parse_point([hvp], "direction") if hvp is not None else None
     parsed = _program(program, file)
     point = parse_point(at, files=at_file)
-    parsed = chosen_output(parsed, point, of)
-    by_element = element_outputs(parsed, point) if order == 2 or direction is not None else parsed
-    second = second_order_per_output(by_element, point, order == 2, direction)
-    if len(parsed.outputs) > 1 or vector_valued(parsed, point):
+    second = []
+    if of is not None or order == 2 or direction is not None:  # the commonest run needs none of these
+        from gradcli.ad.outputs import chosen_output, element_outputs, second_order_per_output
+
+        parsed = chosen_output(parsed, point, of)
+        by_element = element_outputs(parsed, point) if order == 2 or direction is not None else parsed
+        second = second_order_per_output(by_element, point, order == 2, direction)
+    if len(parsed.outputs) > 1 or has_arrays(parsed, point):
+        from gradcli.ad.jacobian import jacobian, vector_valued
+
+        several = len(parsed.outputs) > 1 or vector_valued(parsed, point)
+    else:
+        several = False
+    if several:
         emit(outputs_report(jacobian(parsed, point, mode or "auto"), second, json_output))
     elif (mode or "reverse") == "forward":
+        from gradcli.ad.forward_mode import forward_mode
+
         emit(forward_report(forward_mode(parsed, point), second, json_output, max_rows))
     elif (mode or "reverse") == "reverse":
         emit(eval_report(evaluate(parsed, point), second, json_output, backward_order, constants, max_rows, trace))
