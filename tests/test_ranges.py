@@ -392,3 +392,12 @@ def test_text_report_of_a_field_has_its_legend():
     assert "arrows: the gradient's direction" in " ".join(text.split()) and max(map(len, text.splitlines())) <= 70
     batch = evaluate_over(parse("x*y"), {"x": [1.0, 2.0]}, {"y": 3.0})
     assert table_text(batch, ["x"], 80).splitlines()[1].split() == ["1", "3", "3", "1"]
+
+
+def test_a_derivative_has_no_extreme_beside_a_kink_but_f_keeps_its_own():
+    """where(x > 0, sqrt(x), -x): f′ jumps from -1 to sqrt's unbounded slope at 0; the point beside
+    the jump is no maximum. f's minimum 0 at the kink is real."""
+    data = curves(parse("where(x > 0, sqrt(x), -x)"), "x", np.linspace(-1, 1, 401))
+    assert [(e.kind, e.value) for e in data.curves[0].extremes] == [("min", 0.0)]
+    assert data.curves[1].extremes == []
+    assert [k.x for k in data.kinks] == [0.0]

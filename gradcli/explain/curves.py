@@ -109,6 +109,7 @@ def curves(program: Program, name: str, x: Any, at: Mapping[str, Any] | None = N
     columns[1:] = [np.where(defined, column, np.nan) for column in columns[1:]]
     found = [_curve(program, name, batch, held, k, column) for k, column in enumerate(columns)]
     kinks = _kinks(program, name, batch, held)
+    found = [found[0], *(_clear_of(curve, kinks, np.asarray(x, dtype=np.float64)) for curve in found[1:])]
     held_values = {k: v for k, v in batch.inputs.items() if k != name}
     held_values = {k: float(v[0]) if np.ndim(v) == 1 else np.asarray(v[0]) for k, v in held_values.items()}
     return Curves(program, name, batch.inputs[name], found, kinks[:MAX_MARKS], max(0, len(kinks) - MAX_MARKS),
@@ -147,6 +148,17 @@ def _curve(program: Program, name: str, batch: Batch, held: dict, order: int, va
     found = _refined(program, name, held, order, x, values, kept)
     extremes = sorted((Extreme(kind, float(w), float(v)) for (_, kind), w, v in zip(kept, *found)), key=lambda e: e.x)
     return Curve(derivative_label(order), values, extremes, len(at) - len(kept))
+
+
+def _clear_of(curve: Curve, kinks: list[KinkMark], x: Any) -> Curve:
+    """A derivative's curve without the "extremes" next to a kink: a derivative jumps there, so the
+    highest point beside the jump is no maximum (sqrt's slope beside where(x > 0, ...) grows without
+    bound). f's own extremes at a kink (|x| at 0) are real and kept."""
+    if not kinks or len(x) < 2:
+        return curve
+    step = float(np.max(np.diff(x)))
+    kept = [e for e in curve.extremes if min(abs(e.x - k.x) for k in kinks) > step]
+    return curve._replace(extremes=kept)
 
 
 def _interior_extremes(v: Any) -> list[tuple[int, str]]:
