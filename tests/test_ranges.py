@@ -401,3 +401,11 @@ def test_a_derivative_has_no_extreme_beside_a_kink_but_f_keeps_its_own():
     assert [(e.kind, e.value) for e in data.curves[0].extremes] == [("min", 0.0)]
     assert data.curves[1].extremes == []
     assert [k.x for k in data.kinks] == [0.0]
+
+
+def test_a_pole_is_no_extreme():
+    """tan over -3:3: the grid's highest point beside pi/2 runs away as the grid is refined."""
+    data = curves(parse("tan(x)"), "x", np.linspace(-3, 3, 401))
+    assert data.curves[0].extremes == []
+    (low,) = data.curves[1].extremes
+    assert (low.kind, low.value) == ("min", pytest.approx(1.0, abs=1e-12)) and abs(low.x) < 1e-6

@@ -146,7 +146,11 @@ def _curve(program: Program, name: str, batch: Batch, held: dict, order: int, va
     kept = _most_prominent(values, at)
     x = batch.inputs[name]
     found = _refined(program, name, held, order, x, values, kept)
-    extremes = sorted((Extreme(kind, float(w), float(v)) for (_, kind), w, v in zip(kept, *found)), key=lambda e: e.x)
+    finite = values[np.isfinite(values)]
+    spread = float(finite.max() - finite.min()) if finite.size else 0.0
+    # A value that runs away as the grid is refined is a pole's side (tan at pi/2), not an extreme.
+    settled = [(kind, w, v) for (i, kind), w, v in zip(kept, *found) if abs(v - values[i]) <= spread / 2]
+    extremes = sorted((Extreme(kind, float(w), float(v)) for kind, w, v in settled), key=lambda e: e.x)
     return Curve(derivative_label(order), values, extremes, len(at) - len(kept))
 
 
