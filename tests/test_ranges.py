@@ -409,3 +409,13 @@ def test_a_pole_is_no_extreme():
     assert data.curves[0].extremes == []
     (low,) = data.curves[1].extremes
     assert (low.kind, low.value) == ("min", pytest.approx(1.0, abs=1e-12)) and abs(low.x) < 1e-6
+
+
+def test_the_library_takes_program_text_everywhere():
+    """As the README shows: evaluate_over, plot and descend each take the program as text."""
+    import gradcli
+
+    assert gradcli.evaluate_over("x**2*y", {"x": [1, 2, 3]}, {"y": 2}).gradient("x").tolist() == [4.0, 8.0, 12.0]
+    assert [e.value for e in gradcli.plot("sigmoid(x)", {"x": (-4, 4)}).data.curves[1].extremes] == [0.25]
+    path = gradcli.descend("(1 - x)**2 + 100*(y - x**2)**2", {"x": -1.5, "y": 2}, 0.001, 2000)
+    assert path.final == pytest.approx(dict(zip("xy", hand_descent(0.001, 2000, "sgd")[-1])), rel=1e-9)

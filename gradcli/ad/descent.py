@@ -21,6 +21,7 @@ from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Program
 from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.values import forward_values, has_arrays
+from gradcli.syntax.parser import parse
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 MAX_STEPS = 1_000_000
@@ -50,7 +51,7 @@ class Descent(NamedTuple):
 
 
 def descend(
-    program: Program,
+    program: Program | str,
     start: Mapping[str, float],
     learning_rate: float,
     iterations: int,
@@ -59,6 +60,8 @@ def descend(
 ) -> Descent:
     """``iterations`` steps of ``optimizer`` from ``start`` (the inputs to move, by name), the other
     inputs held at ``at``."""
+    if isinstance(program, str):
+        program = parse(program)
     _check(program, start, learning_rate, iterations, optimizer)
     names = tuple(start)
     point = dict(resolve_point(program, {**(at or {}), **start}))
