@@ -14,7 +14,7 @@ results take the same form, a leading axis of points.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from gradcli.ad.evaluation import resolve_point
@@ -55,6 +55,14 @@ class Batch(NamedTuple):
     def gradient(self, name: str) -> Any:
         """d f / d ``name`` at every point."""
         return self.gradients[name]
+
+    def held(self, varying: Collection[str]) -> dict[str, Any]:
+        """The inputs not in ``varying``, each at its one value: a float, or an array."""
+        return {
+            name: float(v[0]) if np.ndim(v) == 1 else np.asarray(v[0])
+            for name, v in self.inputs.items()
+            if name not in varying
+        }
 
 
 def batch_point(program: Program, over: Mapping[str, Sequence[float]], at: Mapping[str, Any] | None) -> dict:

@@ -149,11 +149,10 @@ def _eval_over(program, file, at, at_file, of, over, points, csv_output, json_ou
 
 
 def _terminal_width() -> int:
-    import shutil
+    """Charts and tables of points fit 80 columns where there is no terminal to ask."""
+    from gradcli.render.terminal import terminal_width
 
-    from gradcli.render.layout import MIN_WIDTH
-
-    return max(shutil.get_terminal_size((80, 24)).columns, MIN_WIDTH)
+    return terminal_width(80)
 
 
 def names_listed(items: list[str]) -> tuple[str, ...]:

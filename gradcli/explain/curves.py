@@ -110,10 +110,8 @@ def curves(program: Program, name: str, x: Any, at: Mapping[str, Any] | None = N
     found = [_curve(program, name, batch, held, k, column) for k, column in enumerate(columns)]
     kinks = _kinks(program, name, batch, held)
     found = [found[0], *(_clear_of(curve, kinks, np.asarray(x, dtype=np.float64)) for curve in found[1:])]
-    held_values = {k: v for k, v in batch.inputs.items() if k != name}
-    held_values = {k: float(v[0]) if np.ndim(v) == 1 else np.asarray(v[0]) for k, v in held_values.items()}
     return Curves(program, name, batch.inputs[name], found, kinks[:MAX_MARKS], max(0, len(kinks) - MAX_MARKS),
-                  gaps, held_values, batch.vectorised)  # fmt: skip
+                  gaps, batch.held([name]), batch.vectorised)  # fmt: skip
 
 
 def field(
@@ -132,7 +130,7 @@ def field(
     values = np.asarray(batch.value).reshape(shape)
     gradient = tuple(np.asarray(batch.gradient(n)).reshape(shape) for n in names)
     gaps = _gaps(batch, 0, batch.value, None, ~np.isfinite(np.asarray(batch.value)))
-    held_values = {k: float(v[0]) for k, v in batch.inputs.items() if k not in names and np.ndim(v) == 1}
+    held_values = {k: v for k, v in batch.held(names).items() if np.ndim(v) == 0}
     return Field(program, names, np.asarray(x), np.asarray(y), values, gradient, gaps, held_values, descent)
 
 

@@ -214,4 +214,4 @@ def plot(
 
 def chart_bytes(chart: Chart, path: str) -> bytes:
     """The chart in the format ``path`` asks for by its suffix."""
-    return figure_bytes(chart.figure(), format_of(path))
+    return chart.to_bytes(format_of(path))

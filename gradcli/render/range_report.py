@@ -193,7 +193,7 @@ def table_json(batch: Batch, varying: list[str]) -> str:
         "program": program.source,
         "points": len(batch.value),
         "over": {name: json_number(np.asarray(batch.inputs[name])) for name in varying},
-        "held": {n: json_number(np.asarray(v[0])) for n, v in batch.inputs.items() if n not in varying},
+        "held": {name: json_number(value) for name, value in batch.held(varying).items()},
         "value": json_number(np.asarray(batch.value)),
         "gradient": {name: json_number(np.asarray(batch.gradient(name))) for name in program.inputs},
         "vectorised": batch.vectorised,

@@ -214,7 +214,7 @@ class Range(NamedTuple):
         decimals = (_decimals(self.start), _decimals(step))
         return values if None in decimals else np.round(values, max(decimals))
 
-    def size(self, points: int) -> int:
+    def size(self, points: int = 0) -> int:
         """How many points the range has: ``points``, unless it has a step of its own."""
         if self.step is None:
             return points
@@ -266,8 +266,8 @@ def _range(name: str, text: str, parameter: str) -> Range:
     if step and not math.isfinite((stop - start) / step[0]):  # 0:1e300:1e-300: the count overflows
         raise InputProblem(f"too many points; the limit is {MAX_POINTS:,}: take a larger step", parameter, shown)
     found = Range(name, start, stop, step[0] if step else None)
-    if found.size(0) > MAX_POINTS:
-        reason = f"{found.size(0):,} points; the limit is {MAX_POINTS:,}: take a larger step"
+    if found.size() > MAX_POINTS:
+        reason = f"{found.size():,} points; the limit is {MAX_POINTS:,}: take a larger step"
         raise InputProblem(reason, parameter, shown)
     return found
 
