@@ -294,7 +294,11 @@ ORACLES: dict[str, Oracle] = {
     ),
     "square": Oracle(lambda u: u * u, lambda u: u**2),
     "hypot": Oracle(mp.hypot, lambda u, v: sympy.sqrt(u**2 + v**2), (AtKink((0.0, 0.0), 0.0, (0.0, 0.0)),)),
-    "atan2": Oracle(mp.atan2, Atan2, (AtKink((0.0, 0.0), 0.0, (0.0, 0.0)),)),
+    # On the branch cut (y = 0, x < 0) the angle jumps from pi to -pi: a difference quotient of a
+    # program sees the jump, or through an even function of the angle (1 + atan2(y, x)**2) a kink.
+    "atan2": Oracle(
+        mp.atan2, Atan2, (AtKink((0.0, 0.0), 0.0, (0.0, 0.0)),), oracle_ties=lambda y, x: (y if x < 0 else 1.0,)
+    ),
     "sinc": Oracle(mp.sincpi, lambda u: SphericalJ(0, sympy.pi * u)),
     "logaddexp": Oracle(
         lambda a, b: mp.log(mp.exp(a) + mp.exp(b)), lambda a, b: sympy.log(sympy.exp(a) + sympy.exp(b))

@@ -1,8 +1,8 @@
-"""A lexer for big programs: Lark's own terminals as one master regex, read in one tight loop.
+"""The lexer: the grammar's terminals as one master regex, read in one tight loop.
 
 It yields the token stream Lark's basic lexer and the parser's line-joining postlexer give
 (same types, same line and column of every token), as two lists: the terminal names, and
-for each a Lark ``Token`` where a rule keeps the token, ``None`` where every rule drops it.
+for each a :class:`Token` where a rule keeps the token, ``None`` where every rule drops it.
 It does not report errors: where no terminal matches it stops and says so, and the caller
 lets Lark parse the text again for its exact exception.
 """
@@ -11,32 +11,36 @@ from __future__ import annotations
 
 import re
 
-from lark import Lark, Token
-
 NEWLINE = "\n"
-KEPT, FILTERED, IGNORED, LINES = "kept", "filtered", "ignored", "lines"  # what the lexer does with a terminal
+KEPT, FILTERED, LINES = "kept", "filtered", "lines"  # what the lexer does with a terminal (else ignores it)
+
+
+class Token(str):
+    """A token's text, terminal name and place, with the fields of Lark's ``Token``."""
+
+    __slots__ = ("type", "start_pos", "value", "line", "column", "end_line", "end_column", "end_pos")
+
+    def __new__(cls, kind: str, value: str, start: int, line: int, column: int) -> Token:
+        token = str.__new__(cls, value)
+        token.type, token.value, token.start_pos, token.line, token.column = kind, value, start, line, column
+        return token
 
 
 class FastLexer:
     """Lark's basic lexer and the postlexer that joins lines inside brackets, as one loop.
 
-    The postlexer (``lark.options.postlex``) names its bracket terminals (``opening``,
-    ``closing``), the terminal it drops inside them (``joined``) unless it is ``separator``.
+    ``tables`` (:mod:`gradcli.syntax.table_maker`) hold the terminals in Lark's order, what
+    to do with each, and the postlexer's bracket terminals (``opening``, ``closing``), the
+    terminal it drops inside them (``joined``) unless it is ``separator``.
     """
 
-    def __init__(self, lark: Lark) -> None:
-        basic = lark.parser.lexer.lexer  # the BasicLexer inside the postlexer's connector
-        basic.scanner  # noqa: B018 - builds the lexer's callbacks, which must be none
-        if basic.callback:
-            raise ValueError("terminals with lexer callbacks are not supported")
-        alternatives = (f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in basic.terminals)  # Lark's order
-        self.master = re.compile("|".join(alternatives), basic.g_regex_flags)
-        self.ignored = basic.ignore_types
-        self.kept = _kept_terminals(lark)
-        self.roles = {t.name: _role(t.name, self.kept, basic) for t in basic.terminals}
-        joining = lark.options.postlex
-        self.opening, self.closing = joining.opening, joining.closing
-        self.joined, self.separator = joining.joined, joining.separator
+    def __init__(self, tables: dict) -> None:
+        alternatives = (f"(?P<{name}>{regex})" for name, regex in tables["terminals"])
+        self.master = re.compile("|".join(alternatives), tables["flags"])
+        self.ignored = frozenset(tables["ignored"])
+        self.kept = frozenset(tables["kept"])
+        self.roles = tables["roles"]
+        self.opening, self.closing, self.joined, self.separator = tables["joining"]
 
     def lex(self, text: str) -> tuple[list[str], list[Token | None], bool]:
         """Terminal names, tokens, and whether the whole text was read."""
@@ -53,7 +57,7 @@ class FastLexer:
             end = stop
             kind = match.lastgroup
             role = roles[kind]
-            if role is KEPT:  # a Token as Lark's lexer makes it, without the calls
+            if role == KEPT:  # a Token as Lark's lexer makes it, without the calls
                 value = match.group()
                 token = new(Token, value)
                 token.type, token.start_pos, token.value = kind, start, value
@@ -62,10 +66,10 @@ class FastLexer:
                 token.end_column, token.end_pos = stop - line_start + 1, stop
                 add_kind(kind)
                 add_value(token)
-            elif role is FILTERED:
+            elif role == FILTERED:
                 add_kind(kind)
                 add_value(None)
-            elif role is LINES:
+            elif role == LINES:
                 line, line_start = self._lines(kinds, values, match, line, line_start, brackets)
         return kinds, values, end == len(text)
 
@@ -93,22 +97,3 @@ class FastLexer:
         brackets[0] += sum(map(recent.count, self.opening)) - sum(map(recent.count, self.closing))
         brackets[1] = len(kinds)
         return brackets[0] > 0
-
-
-def _kept_terminals(lark: Lark) -> frozenset[str]:
-    """Terminals some rule keeps as a child (the others are filtered out of every rule)."""
-    return frozenset(
-        symbol.name
-        for rule in lark.rules
-        for symbol in rule.expansion
-        if symbol.is_term and (rule.options.keep_all_tokens or not symbol.filter_out)
-    )
-
-
-def _role(name: str, kept: frozenset[str], basic) -> str:
-    """What the loop does with a terminal; one that may hold new lines takes the slow path."""
-    if name in basic.newline_types:
-        return LINES
-    if name in basic.ignore_types:
-        return IGNORED
-    return KEPT if name in kept else FILTERED

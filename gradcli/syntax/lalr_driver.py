@@ -1,23 +1,18 @@
-"""An LALR driver for big programs: Lark's own parse table and reduction callbacks, in one loop.
+"""An LALR driver: Lark's parse table and reduction calls for the grammar, run in one loop.
 
-Lark's ``feed_token`` looks up and checks more per token than a parse that succeeds needs,
-and calls a wrapper per reduction that mostly passes its child along (``?sum: term``).
-This driver reads Lark's table once into rows of ints and, per rule, the callback Lark
-would run: nothing for a rule that passes its only child (a run of them is one step), the
-transformer's method for a rule whose filter only drops tokens, Lark's callback for
-everything else. So it calls the same methods with the same arguments in the same order
-as Lark. It does not report errors: on a token the table has no action for it says so,
-and the caller lets Lark parse the text again for its exact exception.
+It reads the tables :mod:`gradcli.syntax.table_maker` took out of Lark (rows of ints, and
+per rule the call Lark would make) and calls the node builder's methods with the same
+arguments in the same order as Lark would: nothing for a rule that passes its only child
+(a run of them is one step), the method with the dropped tokens deleted for most rules,
+Lark's child filter in full for the rest. It does not report errors: on a token the
+table has no action for it says so, and the caller lets Lark parse the text again for
+its exact exception.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import NamedTuple
-
-from lark import Lark
-from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders, ExpandSingleChild
-from lark.parsers.lalr_analysis import Shift
 
 END = "$END"
 PASS = 1 << 24  # codes from here on are runs of passing reductions (states and rules are fewer)
@@ -34,43 +29,12 @@ class Reduction(NamedTuple):
 
 
 class LalrDriver:
-    """Lark's LALR parse table and callbacks, run over a list of tokens."""
+    """The grammar's LALR table and the builder's methods, run over a list of tokens."""
 
-    def __init__(self, lark: Lark) -> None:
-        parser = lark.parser.parser.parser  # ParsingFrontend -> LALR_Parser -> _Parser
-        table, callbacks = parser.parse_table, parser.callbacks
-        (start,) = lark.options.start
-        self.start, self.end = table.start_states[start], table.end_states[start]
-        rules: dict = {}
-        if sorted(table.states) != list(range(len(table.states))):
-            raise ValueError("the parse table's states are not numbered 0 to n - 1")
-        self.actions = [_actions(table.states[state], rules) for state in range(len(table.states))]
-        self.reductions = [_reduction(rule, callbacks[rule]) for rule in rules]
-        self.skips = self._skip_passes()
-
-    def _skip_passes(self) -> list[dict[int, int]]:
-        """Each run of reductions that pass their child along (``atom`` to ``power`` to ... ``sum``),
-        as one step: a reduction's code in a row becomes ``PASS + i``, and ``skips[under][PASS + i]``
-        is the state the run ends in when ``under`` is the state below. A run pops no state below
-        the first, so where it ends depends only on that state, the rule and the lookahead."""
-        runs: dict[tuple[str, str], int] = {}
-        for row in self.actions:
-            for kind, action in row.items():
-                if action < 0 and self.reductions[~action].passes:
-                    row[kind] = PASS + runs.setdefault((self.reductions[~action].origin, kind), len(runs))
-        origins = {PASS + i: origin for (origin, _), i in runs.items()}
-        skips = []
-        for row in self.actions:
-            ends = {PASS + i: self._run_end(row, origin, kind, origins) for (origin, kind), i in runs.items()}
-            skips.append({code: state for code, state in ends.items() if state >= 0})
-        return skips
-
-    def _run_end(self, under: dict[str, int], origin: str, kind: str, origins: dict[int, str]) -> int:
-        """Where a run of passing reductions ends (-1: nowhere): goto on ``origin`` while ``kind`` reduces again."""
-        state = under.get(origin, -1)
-        while state >= 0 and self.actions[state].get(kind, -1) >= PASS:
-            state = under.get(origins[self.actions[state][kind]], -1)
-        return state
+    def __init__(self, tables: dict, builder: object) -> None:
+        self.start, self.end = tables["start"], tables["end"]
+        self.actions, self.skips = tables["actions"], tables["skips"]
+        self.reductions = [_reduction(rule, builder) for rule in tables["rules"]]
 
     def parse(self, kinds: list[str], values: list) -> tuple[bool, object]:
         """(True, the start rule's value), or (False, None) where the table has no action."""
@@ -107,31 +71,54 @@ class LalrDriver:
         return False, None
 
 
-def _actions(row: dict, rules: dict) -> dict[str, int]:
-    """A state's row: the next state (a shift, or a goto), or ``~i`` to reduce the i-th rule of ``rules``."""
-    return {
-        symbol: argument if action is Shift else ~rules.setdefault(argument, len(rules))
-        for symbol, (action, argument) in row.items()
-    }
-
-
-def _reduction(rule, callback: Callable) -> Reduction:
-    """The cheapest call that gives what Lark's callback for ``rule`` gives."""
-    size, origin = len(rule.expansion), rule.origin.name
-    if callback.__class__ is ExpandSingleChild and size == 1:
+def _reduction(rule: tuple, builder: object) -> Reduction:
+    """A rule of the tables as a call on ``builder``."""
+    size, origin, form, method, detail = rule
+    if form == "pass":
         return Reduction(size, origin, True, None, ())
-    if callback.__class__ is ChildFilterLALR_NoPlaceholders and not any(x for _, x in callback.to_include):
-        kept = {i for i, _ in callback.to_include}
-        drops = tuple(i for i in reversed(range(size)) if i not in kept)
-        builder = callback.node_builder
-        if builder.__class__ is ExpandSingleChild and len(kept) == 1:
-            return Reduction(size, origin, False, _only, drops)
-        if builder.__class__ is not ExpandSingleChild:
-            return Reduction(size, origin, False, builder, drops)
-    return Reduction(size, origin, False, callback, ())
+    if form == "call":
+        return Reduction(size, origin, False, _only if method == "_only" else getattr(builder, method), detail)
+    include, append_none, single, tree = detail
+    build = getattr(builder, method) if method else Inlined.named(tree)
+    return Reduction(size, origin, False, ChildFilter(include, append_none, single, build), ())
 
 
 def _only(children: list) -> object:
     """The one child a rule keeps (``"(" expr ")"``)."""
     (child,) = children
     return child
+
+
+class Inlined:
+    """The node of a rule whose children go into its parent's (``_SEP+``, ``("," element)*``)."""
+
+    __slots__ = ("data", "children")
+
+    def __init__(self, data: str, children: list) -> None:
+        self.data, self.children = data, children
+
+    @classmethod
+    def named(cls, data: str) -> Callable[[list], Inlined]:
+        return lambda children: cls(data, children)
+
+
+class ChildFilter:
+    """Lark's filter of a rule's children: keep some, open inlined ones, put None for absent options."""
+
+    def __init__(self, include: tuple, append_none: int, single: bool, build: Callable) -> None:
+        self.include, self.append_none, self.single, self.build = include, append_none, single, build
+
+    def __call__(self, children: list) -> object:
+        kept: list = []
+        for i, inline, nones in self.include:
+            if nones:
+                kept += [None] * nones
+            if inline:
+                kept += children[i].children
+            else:
+                kept.append(children[i])
+        if self.append_none:
+            kept += [None] * self.append_none
+        if self.single and len(kept) == 1:
+            return kept[0]
+        return self.build(kept)

@@ -1,50 +1,39 @@
-"""Program text to graph: the grammar file, a Lark LALR parser, and node building.
+"""Program text to graph: the grammar's LALR tables, and node building as rules reduce.
 
-The Transformer runs *inside* the LALR parser (Lark's ``transformer=`` option), so
-nodes are hash-consed as rules reduce and no parse tree is built: parsing is as deep
-as the input without recursion. Bindings resolve in reduction order, which gives
-Python's rebinding semantics (``c = c + c + 1`` reads the old ``c``).
+The builder's methods run *inside* the LALR parse (as Lark's ``transformer=`` option
+runs them), so nodes are hash-consed as rules reduce and no parse tree is built:
+parsing is as deep as the input without recursion. Bindings resolve in reduction
+order, which gives Python's rebinding semantics (``c = c + c + 1`` reads the old ``c``).
+The tables are Lark's for the grammar file, written out once
+(:mod:`gradcli.syntax.table_maker`), so a program parses without loading Lark; Lark
+parses the text itself only to report a syntax error.
 """
 
 from __future__ import annotations
 
-import difflib
-import keyword
-import re
 import textwrap
 import threading
-from pathlib import Path
 from typing import NamedTuple
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
 from gradcli.core.algebra import NodeAlgebra
-from gradcli.core.errors import NameProblem, SyntaxProblem, argument, clipped
+from gradcli.core.errors import NameProblem, SyntaxProblem
 from gradcli.core.gcpause import paused_gc
 from gradcli.core.graph import Graph, Program, unused_name
 from gradcli.core.lazy_numpy import is_array, np
 from gradcli.core.ops import COMPARISONS, COMPOSITES, CONSTANTS, FUNCTIONS, ONE_ARGUMENT_FORMS, OPS
-from gradcli.syntax.fast_lexer import FastLexer
+from gradcli.syntax.fast_lexer import FastLexer, Token
+from gradcli.syntax.grammar import grammar_path, grammar_text
+from gradcli.syntax.hints import derivative_hint
 from gradcli.syntax.lalr_driver import LalrDriver
 
-GRAMMAR_NAME = "gradcli.lark"
+__all__ = ["grammar_path", "node_builder", "parse"]
 MAX_WHOLE = 2**31 - 1  # the largest index, axis or dimension a program may write
 
 
-def grammar_path() -> Path:
-    """The grammar: packaged copy (wheel install) first, then the checkout's ``grammars/``."""
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (here / "grammars" / GRAMMAR_NAME, here.parent / "grammars" / GRAMMAR_NAME):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"grammar {GRAMMAR_NAME} not found next to {here}")
-
-
-class _Builder(Transformer):
+class _Builder:
     """Reduction callbacks: each grammar alias builds (or finds) one node from its children.
 
-    The callbacks take Lark's list of children rather than ``v_args(inline=True)`` arguments:
+    The methods take Lark's list of children rather than ``v_args(inline=True)`` arguments:
     that wrapper is one more Python call per reduction, 3-5 % of a big program's parse.
 
     A number stays a plain ``float`` until an operation uses it, so ``x**2`` and
@@ -136,7 +125,7 @@ class _Builder(Transformer):
         if name in ONE_ARGUMENT_FORMS and (len(positional) == 1 or keywords):
             op = OPS[ONE_ARGUMENT_FORMS[name]]
         if op is None:
-            raise self._error(NameProblem, _unknown_function_message(name, _derivative_hint(self.source)), token)
+            raise self._error(NameProblem, _unknown_function_message(name, derivative_hint(self.source)), token)
         if op.name == "pow" and len(positional) == 2 and not keywords:
             return self._power(*positional)
         param, positional = self._parameter(op, token, positional, keywords)
@@ -433,6 +422,8 @@ _DERIVATIVE_HELPERS = {"others_product", "broadcast_like", "broadcast_to", "sum_
 
 
 def _unknown_function_message(name: str, hint: str = "") -> str:
+    import difflib
+
     close = difflib.get_close_matches(name, [*FUNCTIONS, *COMPOSITES], n=3, cutoff=0.6)
     if close:
         return f"unknown function {name}; did you mean {' or '.join(close)}?" + (f"\nhint: {hint}" if hint else "")
@@ -446,66 +437,37 @@ def _arity_message(name: str, expected: int, got: int) -> str:
     return f"{name} takes {expected} argument{plural}, got {got}"
 
 
-class _JoinLinesInParentheses:
-    """Python's implicit line joining: a new line inside ( ) or [ ] does not end a statement."""
-
-    always_accept = ("_SEP",)
-    opening, closing, joined, separator = ("LPAR", "LSQB"), ("RPAR", "RSQB"), "_SEP", ";"
-
-    def process(self, stream):
-        depth = 0
-        opening, closing, joined, separator = self.opening, self.closing, self.joined, self.separator
-        for token in stream:
-            kind = token.type
-            if kind in opening:
-                depth += 1
-            elif kind in closing:
-                depth -= 1
-            elif kind == joined and depth > 0 and token != separator:
-                continue
-            yield token
-
-
-_PARSER: Lark | None = None
-_FAST: tuple[FastLexer, LalrDriver] | bool | None = None
 _BUILDER = _Builder()
+_FAST: tuple[FastLexer, LalrDriver] | bool | None = None
 
 
-def _parser() -> Lark:
-    global _PARSER
-    if _PARSER is None:
-        _PARSER = Lark(
-            grammar_path().read_text(encoding="utf-8"),
-            parser="lalr",
-            lexer="basic",  # loads twice as fast as the contextual lexer, and the grammar needs no context
-            transformer=_BUILDER,
-            maybe_placeholders=True,
-            postlex=_JoinLinesInParentheses(),
-            cache=True,
-        )
-    return _PARSER
+def node_builder() -> object:
+    """The builder whose methods the parse calls (Lark's transformer, for the tables Lark builds)."""
+    return _BUILDER
 
 
 def _fast() -> tuple[FastLexer, LalrDriver] | None:
-    """Our lexer and driver over Lark's tables; None when this Lark's internals are not the ones
-    they read (another version), and then Lark parses every program itself, only slower."""
+    """Our lexer and driver over the grammar's tables; None when the grammar file has changed since the
+    tables were written and this Lark's tables cannot be read (then Lark parses every program itself)."""
     global _FAST
     if _FAST is None:
-        parser = _parser()
+        from gradcli.syntax.grammar_tables import TABLES
+
+        tables = TABLES
         try:
-            _FAST = FastLexer(parser), LalrDriver(parser)
+            if tables["grammar"] != grammar_text():
+                from gradcli.syntax.table_maker import grammar_tables
+
+                tables = grammar_tables(_BUILDER)
+            _FAST = FastLexer(tables), LalrDriver(tables, _BUILDER)
         except (ValueError, AttributeError, TypeError, KeyError, IndexError):
             _FAST = False
     return _FAST or None
 
 
-FAST_FROM = 8_000  # characters: a shorter program is parsed by Lark alone (our tables cost 4 ms to build)
-
-
-def _statements(parser: Lark, source: str) -> list:
-    """The start rule's value: our lexer and driver for a long program, else (and on a syntax error,
-    for its exception) Lark itself."""
-    fast = _fast() if len(source) >= FAST_FROM else None
+def _statements(source: str) -> list:
+    """The start rule's value: our lexer and driver, else (and on a syntax error, for its exception) Lark."""
+    fast = _fast()
     if fast is not None:
         lexer, driver = fast
         kinds, values, complete = lexer.lex(source)
@@ -514,7 +476,9 @@ def _statements(parser: Lark, source: str) -> list:
             if parsed:
                 return statements
         _BUILDER.reset(source)
-    return parser.parse(source)
+    from gradcli.syntax.syntax_errors import parse_with_lark
+
+    return parse_with_lark(_BUILDER, source)
 
 
 _LOCK = threading.Lock()  # the builder inside the cached parser holds one parse's state
@@ -527,13 +491,9 @@ def parse(source: str, list_of_outputs: bool = True) -> Program:
     one array-valued output.
     """
     with _LOCK:
-        parser = _parser()
         _BUILDER.reset(source)
-        try:
-            with paused_gc():
-                statements = _statements(parser, source)
-        except UnexpectedInput as error:
-            raise _syntax_problem(error, source, parser) from None
+        with paused_gc():
+            statements = _statements(source)
         if not statements:
             raise SyntaxProblem("the program is empty: write an expression such as (3*x + 2)**2")
         b = _BUILDER
@@ -571,218 +531,3 @@ def _readable_labels(labels: dict[int, tuple[str, int]], counts: dict[str, int],
         readable[node] = label = unused_name(f"{name}_{count}", taken)
         taken.add(label)
     return readable
-
-
-# ---------------------------------------------------------------- syntax errors
-
-_TERMINAL_WORDS = {
-    "NAME": "a name",
-    "NUMBER": "a number",
-    "POW": "'**'",
-    "_SEP": "a new line or ';'",
-    "$END": "the end of the program",
-}
-
-
-def _describe_terminal(parser: Lark, name: str) -> str:
-    if name in _TERMINAL_WORDS:
-        return _TERMINAL_WORDS[name]
-    try:
-        pattern = parser.get_terminal(name).pattern
-    except KeyError:
-        return name
-    if pattern.type != "str":
-        return name.lower()
-    return f"'{pattern.value}'" if pattern.value.isascii() else ""  # × and − are spellings of * and -
-
-
-def _expected(parser: Lark, names) -> str:
-    words = sorted({_describe_terminal(parser, n) for n in names} - {""})
-    return ", ".join(words)
-
-
-def _token_text(token: Token) -> str:
-    if token.type == "$END":
-        return "end of the program"
-    if token.type == "_SEP":
-        return "end of the line" if str(token) != ";" else "';'"
-    return f"'{token}'"
-
-
-def _syntax_problem(error: UnexpectedInput, source: str, parser: Lark) -> SyntaxProblem:
-    line, column = _position(error, source)
-    if isinstance(error, UnexpectedCharacters):
-        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else "?"
-        message = f"unexpected character '{char}'"
-        expected = error.allowed or set()
-    else:
-        token = error.token if isinstance(error, UnexpectedToken) else None
-        message = f"unexpected {_token_text(token)}" if token is not None else "unexpected end of the program"
-        expected = _acceptable(error)
-    parentheses, brackets = _depth_before(error, source)
-    if parentheses <= 0:  # LALR merges states; these cannot fit here
-        expected = set(expected) - {"RPAR"} - ({"COMMA"} if brackets <= 0 else set())
-    if brackets <= 0:
-        expected = set(expected) - {"RSQB"}
-    hint = _slip_hint(error, source) or _hint(error, source, line, column)
-    detail = message
-    if expected:
-        detail += f"; expected {_expected(parser, expected)}"
-    if hint:
-        detail += f"\nhint: {hint}"
-    return SyntaxProblem(f"syntax error: {detail}", line, column, source)
-
-
-def _acceptable(error: UnexpectedInput) -> set[str]:
-    """Every terminal that could come next (Lark simulates the pending reductions)."""
-    try:
-        return set(error.accepts)
-    except Exception:  # noqa: BLE001 - the simulation runs our callbacks; fall back
-        return set(getattr(error, "expected", ()) or ())
-
-
-def _position(error: UnexpectedInput, source: str) -> tuple[int, int]:
-    line, column = getattr(error, "line", -1), getattr(error, "column", -1)
-    at_end = getattr(getattr(error, "token", None), "type", None) == "$END"
-    if at_end or line is None or line < 1:  # Lark places the end at the last token
-        lines = source.splitlines() or [""]
-        return len(lines), len(lines[-1]) + 1
-    return line, column
-
-
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-_MODULES = {"math", "np", "numpy", "torch", "jnp", "jax", "sympy", "sp", "F", "nn", "cmath"}
-_DERIVATIVE_NOTATION = re.compile(r"\s*d\s*/\s*d\s*([A-Za-z_]\w*)\s*(.*)", re.DOTALL)
-
-
-def _slip_hint(error: UnexpectedInput, source: str) -> str:
-    """A hint for what people type from habit: Leibniz notation, Python, typography."""
-    before = _previous_token(error, source)
-    if isinstance(error, UnexpectedCharacters):
-        return _derivative_hint(source) or _character_hint(source, error.pos_in_stream, before)
-    token = getattr(error, "token", None)
-    if token is not None and token.type == "EQUAL" and before is not None and before.type == "RPAR":
-        return "a binding names a value, not a function: write f = x**2, then use f"
-    dotted = _dotted_call(source, token)
-    if dotted:
-        return dotted
-    words = {str(t) for t in (token, before) if t is not None and t.type == "NAME"}
-    python = next((_PYTHON_WORDS[w] for w in _PYTHON_WORDS if w in words), "")
-    generic = _NOT_PYTHON if words & set(keyword.kwlist) else ""
-    return _derivative_hint(source) or python or generic
-
-
-def _dotted_call(source: str, token: Token | None) -> str:
-    """``math.tanh(x)`` reads as an attribute and a stray '(': say that functions are built in."""
-    if token is None or token.type != "LPAR" or token.start_pos is None:
-        return ""
-    dotted = re.search(r"([A-Za-z_]\w*)\.([A-Za-z_]\w*)\s*$", source[: token.start_pos])
-    if dotted is None or not (dotted.group(2) in FUNCTIONS or dotted.group(1) in _MODULES):
-        return ""
-    module, function = dotted.groups()
-    return f"functions are built in: call {function}(...), not {module}.{function}(...) (this is not Python)"
-
-
-def _character_hint(source: str, pos: int, before: Token | None) -> str:
-    """``x²`` and ``math.tanh(x)``: what to write instead."""
-    char = source[pos] if pos < len(source) else ""
-    name = str(before) if before is not None and before.type in ("NAME", "NUMBER") and before.end_pos == pos else ""
-    if char and char in _SUPERSCRIPTS_TEXT:
-        base = name or "x"
-        return f"write powers with **: {base}**{char.translate(_SUPERSCRIPTS)}, not {base}{char}"
-    if char == "." and name:
-        after = re.match(r"\.([A-Za-z_]\w*)", source[pos:])
-        function = after.group(1) if after else ""
-        if function in FUNCTIONS or name in _MODULES:
-            function = function or "tanh"
-            return f"functions are built in: call {function}(...), not {name}.{function}(...) (this is not Python)"
-        return "a name cannot contain '.'"
-    return ""
-
-
-def _derivative_hint(source: str) -> str:
-    """``d/dx x**2`` is Leibniz's notation: point to ``gradcli diff``."""
-    notation = _DERIVATIVE_NOTATION.fullmatch(source)
-    if not notation or not notation.group(2).strip():
-        return ""
-    body = " ".join(notation.group(2).split())
-    if body.startswith("(") and body.endswith(")"):
-        body = body[1:-1]
-    return f'to differentiate with respect to {notation.group(1)}, run: gradcli diff "{clipped(body)}"'
-
-
-_SUPERSCRIPTS_TEXT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_NOT_PYTHON = "gradcli reads its own small language, not Python: expressions and bindings such as y = x**2"
-_PYTHON_WORDS = {
-    "import": f"there is nothing to import: every function is built in ({argument('gradcli.FUNCTIONS')} lists them)",
-    "from": f"there is nothing to import: every function is built in ({argument('gradcli.FUNCTIONS')} lists them)",
-    "def": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
-    "lambda": "gradcli has no function definitions: bind names to values instead, e.g. y = x**2; loss = (y - 1)**2",
-    "return": "there is no return: the last statement of the program is its output",
-    "if": "there is no if/else: relu, step, abs, max, min and clamp make choices (e.g. max(x, 0))",
-    "else": "there is no if/else: relu, step, abs, max, min and clamp make choices (e.g. max(x, 0))",
-}
-
-
-def _hint(error: UnexpectedInput, source: str, line: int, column: int) -> str:
-    token = getattr(error, "token", None)
-    kind = getattr(token, "type", None)
-    before = _previous_token(error, source)
-    if before is not None and before.type == "NAME" and str(before) in FUNCTIONS and kind in ("NAME", "NUMBER"):
-        return f"call a function with parentheses: {before}({token})"
-    if before is not None and before.type in ("NUMBER", "NAME", "RPAR") and kind in ("NAME", "NUMBER", "LPAR"):
-        gap = " " if before.end_pos is not None and before.end_pos < token.start_pos else ""
-        return f"missing operator: write {before}*{token} for a product, not {before}{gap}{token}"
-    if kind == "COMPARE" and before is not None and str(before) == "=":
-        return f"write {token}= to compare: ={token} is not an operator"
-    if kind == "COMPARE":
-        return "comparisons do not chain here: write 1 < x < 3 as (1 < x)*(x < 3)"
-    if kind == "LSQB":
-        return "a list of outputs [e1, e2] is a statement of its own, and the program's last"
-    if kind == "RSQB" and before is not None and before.type == "LSQB":
-        return "a list of outputs needs at least one expression: [x**2, x*y]"
-    opened = source.count("(") - source.count(")")
-    if kind == "RPAR" and opened < 0:
-        return "unbalanced parentheses: this ')' has no matching '('"
-    dangling = _dangling_operator(source, token)
-    if kind in ("$END", "_SEP") and dangling:
-        return f"the expression ends with the operator '{dangling}': give it a right-hand operand"
-    if kind in ("$END", "_SEP", "COMMA") and opened > 0:
-        return f"unbalanced parentheses: {opened} '(' not closed"
-    return ""
-
-
-def _depth_before(error: UnexpectedInput, source: str) -> tuple[int, int]:
-    """How many parentheses, and how many brackets, are open at the error position."""
-    token = getattr(error, "token", None)
-    pos = getattr(error, "pos_in_stream", None)
-    if token is not None and token.type != "$END" and token.start_pos is not None:
-        pos = token.start_pos
-    text = source if pos is None or pos < 0 else source[:pos]
-    return text.count("(") - text.count(")"), text.count("[") - text.count("]")
-
-
-def _dangling_operator(source: str, token: Token | None) -> str:
-    """The operator just before the error position, if the text ends there with one."""
-    at_end = token is None or token.type == "$END" or token.start_pos is None
-    end = len(source) if at_end else token.start_pos
-    before = source[:end].rstrip()
-    for operator in ("**", "+", "-", "*", "/", "^", "="):
-        if before.endswith(operator):
-            return operator
-    return ""
-
-
-def _previous_token(error: UnexpectedInput, source: str) -> Token | None:
-    """The token before the one that failed: the text up to it, lexed again."""
-    token = getattr(error, "token", None)
-    end = token.start_pos if token is not None and token.type != "$END" else len(source)
-    if isinstance(error, UnexpectedCharacters):
-        end = error.pos_in_stream
-    if end is None:
-        return None
-    try:
-        tokens = list(_parser().lex(source[:end]))
-    except UnexpectedInput:
-        return None
-    return tokens[-1] if tokens else None
