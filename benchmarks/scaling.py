@@ -602,9 +602,12 @@ def measure_sweeps(subject: Subject) -> None:
     if subject.torch_forward is not None:
         forward, backward, tensors = time_torch(subject, loops)
         row.keep(torch_fwd=forward, torch_bwd=backward)
-        row.torch_value_err = rel_err(values[program.output], float(tensors[program.output]))
-        inputs = program.inputs.values()
-        row.torch_grad_err = max(rel_err(grads[node], float(tensors[node].grad)) for node in inputs)
+        row.torch_value_err = rel_err(values[program.output], tensors[program.output].item())
+        torch_grads = [tensors[node].grad for node in program.inputs.values()]  # None: the output does not use it
+        row.torch_grad_err = max(
+            rel_err(grads[node], 0.0 if grad is None else grad.item())
+            for node, grad in zip(program.inputs.values(), torch_grads)
+        )
 
 
 # ---------------------------------------------------------------- end to end

@@ -1,5 +1,5 @@
 """``python -m gradcli``."""
 
-from gradcli.cli.app import main
+from gradcli.cli.launch import main
 
 main()

@@ -113,8 +113,10 @@ class ChildFilter:
         for i, inline, nones in self.include:
             if nones:
                 kept += [None] * nones
-            if inline:
+            if inline and kept:
                 kept += children[i].children
+            elif inline:  # the left-recursive list so far (``a, b, c``), extended in place as Lark does
+                kept = children[i].children
             else:
                 kept.append(children[i])
         if self.append_none:
