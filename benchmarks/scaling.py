@@ -313,37 +313,46 @@ _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 _METHODS = {"sin", "cos", "tanh", "exp", "log", "sqrt", "sigmoid", "relu"}
 
 
-def closure_program(program) -> Callable[[dict[str, float]], list[Value]]:
-    """gradcli's parsed graph as the code a micrograd user would write, compiled once.
+def generated_forward(program, spell: Callable[..., str], namespace: dict[str, Any], label: str) -> Callable:
+    """gradcli's parsed graph as straight-line code, one statement per node in gradcli's order,
+    compiled once into ``forward(point)``, which returns every node's value.
 
-    One statement per node, in gradcli's order (``v7 = v5 * v6``, ``v8 = v7.sin()``,
-    ``v2 = Value(0.5)`` for a constant, which micrograd wraps at every use), in one
-    function that returns every Value: the forward builds the Values as it evaluates.
+    Sums, products, negation and powers are written the same for every engine (``v7 = v5 * v6``);
+    ``spell(node, name, args, param)`` writes the rest: constants, inputs and calls.
     """
     g = program.graph
     body = []
     for node in program.nodes:
         name, args, param = g.ops[node].name, g.args[node], g.params[node]
-        if name == "const":
-            rhs = f"Value({param!r})"
-        elif name == "var":
-            rhs = f"Value(float(point[{param!r}]))"
-        elif name in _INFIX:
+        if name in _INFIX:
             rhs = f"v{args[0]} {_INFIX[name]} v{args[1]}"
         elif name == "neg":
             rhs = f"-v{args[0]}"
         elif name == "powc":
             rhs = f"v{args[0]} ** {param!r}"
-        elif name in _METHODS:
-            rhs = f"v{args[0]}.{name}()"
         else:
-            raise NotImplementedError(f"the closure engine has no {name}")
+            rhs = spell(node, name, args, param)
         body.append(f"    v{node} = {rhs}\n")
     everything = ", ".join(f"v{node}" for node in program.nodes)
     source = "def forward(point):\n" + "".join(body) + f"    return [{everything}]\n"
-    namespace: dict[str, Any] = {"Value": Value}
-    exec(compile(source, "<closure engine program>", "exec"), namespace)
+    exec(compile(source, f"<{label}>", "exec"), namespace)
     return namespace["forward"]
+
+
+def closure_program(program) -> Callable[[dict[str, float]], list[Value]]:
+    """The code a micrograd user would write (``v8 = v7.sin()``, and ``v2 = Value(0.5)`` for a
+    constant, which micrograd wraps at every use): the forward builds the Values as it evaluates."""
+
+    def spell(node: int, name: str, args: tuple, param: Any) -> str:
+        if name == "const":
+            return f"Value({param!r})"
+        if name == "var":
+            return f"Value(float(point[{param!r}]))"
+        if name in _METHODS:
+            return f"v{args[0]}.{name}()"
+        raise NotImplementedError(f"the closure engine has no {name}")
+
+    return generated_forward(program, spell, {"Value": Value}, "closure engine program")
 
 
 # ---------------------------------------------------------------- PyTorch, where installed
@@ -359,59 +368,26 @@ def torch_or_none():
 
 
 def torch_program(program, torch) -> Callable[[dict[str, float]], list[Any]]:
-    """gradcli's parsed graph as eager PyTorch code, compiled once: one statement per node.
-
-    Inputs are 0-d float64 tensors with ``requires_grad``; a number written in the program is a
-    Python float, and an operation on numbers only is Python arithmetic (``math.sin``).
-    """
+    """Eager PyTorch code (``v8 = torch.sin(v7)``): inputs are 0-d float64 tensors with ``requires_grad``;
+    a number written in the program is a Python float, and a call on numbers only is ``math``'s."""
     g = program.graph
-    body, tensors = [], set()
+    tensors: set[int] = set()
     for node in program.nodes:
-        name, args, param = g.ops[node].name, g.args[node], g.params[node]
-        on_tensor = any(a in tensors for a in args)
-        if name == "const":
-            rhs = repr(float(param))
-        elif name == "var":
-            rhs = f"torch.tensor(float(point[{param!r}]), dtype=torch.float64, requires_grad=True)"
-            on_tensor = True
-        elif name in _INFIX:
-            rhs = f"v{args[0]} {_INFIX[name]} v{args[1]}"
-        elif name == "neg":
-            rhs = f"-v{args[0]}"
-        elif name == "powc":
-            rhs = f"v{args[0]} ** {param!r}"
-        elif name in _METHODS and on_tensor:
-            rhs = f"torch.{name}(v{args[0]})"
-        elif name in _METHODS and hasattr(math, name):
-            rhs = f"math.{name}(v{args[0]})"
-        else:
-            raise NotImplementedError(f"the PyTorch program has no {name} of numbers")
-        if on_tensor:
+        if g.ops[node].name == "var" or any(a in tensors for a in g.args[node]):
             tensors.add(node)
-        body.append(f"    v{node} = {rhs}\n")
-    everything = ", ".join(f"v{node}" for node in program.nodes)
-    source = "def forward(point):\n" + "".join(body) + f"    return [{everything}]\n"
-    namespace: dict[str, Any] = {"torch": torch, "math": math}
-    exec(compile(source, "<PyTorch program>", "exec"), namespace)
-    return namespace["forward"]
 
+    def spell(node: int, name: str, args: tuple, param: Any) -> str:
+        if name == "const":
+            return repr(float(param))
+        if name == "var":
+            return f"torch.tensor(float(point[{param!r}]), dtype=torch.float64, requires_grad=True)"
+        if name in _METHODS and node in tensors:
+            return f"torch.{name}(v{args[0]})"
+        if name in _METHODS and hasattr(math, name):
+            return f"math.{name}(v{args[0]})"
+        raise NotImplementedError(f"the PyTorch program has no {name} of numbers")
 
-def time_torch(subject: Subject, loops: int) -> tuple[float, float, list[Any]]:
-    """Seconds per forward (builds the autograd graph) and per ``backward()``, and the last step's tensors."""
-    forward, point, output = subject.torch_forward, subject.point, subject.program.output
-    nodes = forward(point)
-    nodes[output].backward()
-    forward_time = backward_time = 0.0
-    gc.collect()
-    for _ in range(loops):
-        start = time.perf_counter()
-        nodes = forward(point)
-        middle = time.perf_counter()
-        nodes[output].backward()
-        end = time.perf_counter()
-        forward_time += middle - start
-        backward_time += end - middle
-    return forward_time / loops, backward_time / loops, nodes
+    return generated_forward(program, spell, {"torch": torch, "math": math}, "PyTorch program")
 
 
 # ---------------------------------------------------------------- timing
@@ -552,16 +528,17 @@ def measure_parse(case: Case, lark: Lark, torch) -> Subject:
     return Subject(row, program, point, values, closure_program(program), torch_forward)
 
 
-def time_closure_engine(subject: Subject, loops: int, gc_off: bool) -> tuple[float, float, list[Value]]:
-    """Seconds per forward and per backward of the closure engine, as a training loop runs it.
+def time_engine(forward: Callable, subject: Subject, loops: int, gc_off: bool) -> tuple[float, float, list]:
+    """Seconds per forward and per backward of a peer engine (``forward`` builds its graph), as a
+    training loop runs it.
 
     Each step builds a graph (forward), runs ``backward`` on it and drops it; one untimed
     step first. With the collector on, collecting the dropped graphs (they are cycles) is
     part of the time, as in a real run; with ``gc_off`` they are collected between steps,
     untimed, so each step allocates from reused memory as it would with the collector on.
-    Returns the last step's Values for the agreement check.
+    Returns the last step's values (Values, tensors) for the agreement check.
     """
-    forward, point, output = subject.closure_forward, subject.point, subject.program.output
+    point, output = subject.point, subject.program.output
     nodes = forward(point)
     nodes[output].backward()
     forward_time = backward_time = 0.0
@@ -592,15 +569,15 @@ def measure_sweeps(subject: Subject) -> None:
         fwd=time_calls(lambda: forward_values(program, point), loops),
         rev=time_calls(lambda: adjoints(program, values), loops),
     )
-    forward, backward, _ = time_closure_engine(subject, loops, gc_off=False)
+    forward, backward, _ = time_engine(subject.closure_forward, subject, loops, gc_off=False)
     row.keep(cl_fwd=forward, cl_bwd=backward)
-    forward, backward, nodes = time_closure_engine(subject, loops, gc_off=True)
+    forward, backward, nodes = time_engine(subject.closure_forward, subject, loops, gc_off=True)
     row.keep(cl_fwd_nogc=forward, cl_bwd_nogc=backward)
     grads = adjoints(program, values)
     row.value_err = rel_err(values[program.output], nodes[program.output].data)
     row.grad_err = max(rel_err(grads[node], nodes[node].grad) for node in program.inputs.values())
     if subject.torch_forward is not None:
-        forward, backward, tensors = time_torch(subject, loops)
+        forward, backward, tensors = time_engine(subject.torch_forward, subject, loops, gc_off=False)
         row.keep(torch_fwd=forward, torch_bwd=backward)
         row.torch_value_err = rel_err(values[program.output], tensors[program.output].item())
         torch_grads = [tensors[node].grad for node in program.inputs.values()]  # None: the output does not use it
@@ -618,7 +595,7 @@ def cli_times(text: str) -> list[tuple[str, float, int]]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     exe = shutil.which("gradcli", path=os.path.dirname(sys.executable))
     base = [exe] if exe else [sys.executable, "-m", "gradcli"]
-    # Warm the bytecode and Lark grammar caches once, as for any installed tool (not timed).
+    # Warm the bytecode cache once, as for any installed tool (not timed).
     subprocess.run([*base, "eval", "x", "--at", "x=1"], env=env, capture_output=True, check=True)
     results = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -186,4 +186,11 @@ def module_text(tables: dict) -> str:
         "# fmt: off\n"
         "# ruff: noqa: E501\n"
     )
-    return header + f"TABLES = {pprint.pformat(tables, width=118, sort_dicts=False)}\n"
+    return header + "TABLES = {\n" + "".join(_entry(key, value) for key, value in tables.items()) + "}\n"
+
+
+def _entry(key: str, value: object) -> str:
+    """One key of the tables: a list one item a line (a state's row, a rule), anything else as it prints."""
+    if isinstance(value, list) and value and isinstance(value[0], dict | tuple):
+        return f"    {key!r}: [\n" + "".join(f"        {item!r},\n" for item in value) + "    ],\n"
+    return f"    {key!r}: {pprint.pformat(value, width=110, sort_dicts=False)},\n"
