@@ -9,6 +9,8 @@ from pathlib import Path
 import lark
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gradcli.syntax import parser as syntax
 from gradcli.syntax import table_maker
@@ -136,6 +138,32 @@ def _program(text: str, monkeypatch, lark_only: bool):
 
 @pytest.mark.parametrize("text", _texts())
 def test_programs_and_errors_are_lark_s(text, monkeypatch):
+    assert _program(text, monkeypatch, False) == _program(text, monkeypatch, True)
+
+
+# Pieces of programs, well formed or not: names, numbers, every operator and its typographic
+# spelling, brackets, separators, line continuations, comments, characters no terminal matches.
+PIECES = [
+    *"x y a sin max sum elu alpha axis None T pi π e".split(),
+    *"1 2.5 .5 1e3 3. 0".split(),
+    *"+ - * / ** ^ // % @ × · ⋅ ÷ − < <= == != ≥ ≤ ≠ ( ) [ ] , : = . ;".split(),
+    " ",
+    "\n",
+    "\r\n",
+    "\\\n",
+    "# note\n",
+    "$",
+    "²",
+]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(pieces=st.lists(st.sampled_from(PIECES), max_size=24), spaced=st.booleans())
+def test_random_text_parses_as_lark_parses_it(pieces, spaced, monkeypatch):
+    """Any text: the same program, or the same error with the same message, as Lark's own parser gives."""
+    text = (" " if spaced else "").join(pieces)
     assert _program(text, monkeypatch, False) == _program(text, monkeypatch, True)
 
 
