@@ -73,6 +73,16 @@ def test_syntax_errors(program, line, column, char, fragments):
     assert source_line[column - 1 : column] == char
 
 
+def test_a_syntax_error_writes_no_file_anywhere(tmp_path):
+    """Lark, loaded to report the error, keeps no cache file in the temporary folder."""
+    temporary, home = tmp_path / "tmp", tmp_path / "home"
+    temporary.mkdir()
+    home.mkdir()
+    done = cli("eval", "sin(x", "--at", "x=1", env={"TMPDIR": str(temporary), "HOME": str(home)}, cwd=tmp_path)
+    assert_clean_error(done, "syntax error", "expected")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["home", "tmp"]
+
+
 def test_syntax_error_on_line_2_of_a_file(files):
     stderr = assert_clean_error(cli("eval", "-f", files["line2"], "--at", "x=1"), "syntax error", "expected")
     check_caret(stderr, "a = x*3\nb = a +* 2\nb\n", 2, 8)

@@ -2,7 +2,8 @@
 
 Every program is parsed from tables Lark built once (:mod:`gradcli.syntax.grammar_tables`);
 Lark itself is loaded only to make those tables, and to report a syntax error with its own
-exception, which says what was expected.
+exception, which says what was expected. It builds its parser from the grammar each time
+(50 ms, on an error only), rather than keep a cache file in a folder the user did not name.
 """
 
 from __future__ import annotations
@@ -46,6 +47,5 @@ def lark_parser(builder: object) -> Lark:
             transformer=builder,
             maybe_placeholders=True,
             postlex=JoinLinesInParentheses(),
-            cache=True,
         )
     return parser
