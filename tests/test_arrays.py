@@ -834,3 +834,14 @@ def test_a_slice_outside_a_subscript_is_refused_at_its_place():
 def test_scatter_without_an_index_is_refused():
     """tools/fuzz.py seed 416: scatter(b, 0.1) reached the drawing with no index and raised."""
     assert_clean_error(cli("graph", "scatter(b, 0.1)", "--structure"), "scatter takes a value, an array and an index")
+
+
+def test_an_array_literal_nests_as_deep_as_numpy_allows_and_no_deeper():
+    """64 levels make a 64-dimensional array; more are refused at once, however deep (no recursion)."""
+    deepest = gradcli.evaluate("sum(" + "[" * 64 + "x" + "]" * 64 + ")", {"x": 2.0})
+    assert (deepest.value, deepest.gradient) == (2.0, {"x": 1.0})
+    for depth in (65, 400, 100_000):
+        with pytest.raises(gradcli.SyntaxProblem, match="nest at most 64 deep"):
+            gradcli.parse("[" * depth + "x" + "]" * depth)
+    text = "[" * 400 + "1" + "]" * 400
+    assert_clean_error(cli("eval", text), "array literals nest at most 64 deep", one_line=False)

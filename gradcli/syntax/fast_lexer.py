@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 NEWLINE = "\n"
-KEPT, FILTERED, LINES = "kept", "filtered", "lines"  # what the lexer does with a terminal (else ignores it)
+KEPT, FILTERED, IGNORED, LINES = "kept", "filtered", "ignored", "lines"  # what the lexer does with a terminal
 
 
 class Token(str):

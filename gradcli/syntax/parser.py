@@ -28,6 +28,7 @@ from gradcli.syntax.lalr_driver import LalrDriver
 
 __all__ = ["grammar_path", "node_builder", "parse"]
 MAX_WHOLE = 2**31 - 1  # the largest index, axis or dimension a program may write
+MAX_NESTING = 64  # [[...]] levels of one array literal: NumPy's most dimensions
 
 
 class _Builder:
@@ -262,7 +263,11 @@ class _Builder:
 
     def array(self, children: list) -> _Elements:
         token, items = children
-        return _Elements([value for value, _ in items], token, [name for _, name in items])
+        elements = _Elements([value for value, _ in items], token, [name for _, name in items])
+        if elements.depth > MAX_NESTING:
+            message = f"array literals nest at most {MAX_NESTING} deep (NumPy's limit on dimensions)"
+            raise self._error(SyntaxProblem, message, token)
+        return elements
 
     def _array(self, elements: _Elements) -> int:
         """The node of an array literal: one constant when every element is a number, else a stack."""
@@ -376,6 +381,7 @@ class _Elements(list):
         super().__init__(values)
         self.token = token
         self.names = names
+        self.depth = 1 + max((v.depth for v in values if v.__class__ is _Elements), default=0)
         self.constant = _constant_array(values)
 
 
@@ -447,8 +453,9 @@ def node_builder() -> object:
 
 
 def _fast() -> tuple[FastLexer, LalrDriver] | None:
-    """Our lexer and driver over the grammar's tables; None when the grammar file has changed since the
-    tables were written and this Lark's tables cannot be read (then Lark parses every program itself)."""
+    """Our lexer and driver over the grammar's tables; None when they cannot serve (the grammar file
+    changed and this Lark's tables cannot be read, or the tables name a builder method that is gone),
+    and then Lark parses every program itself, as correctly and more slowly."""
     global _FAST
     if _FAST is None:
         from gradcli.syntax.grammar_tables import TABLES
@@ -460,7 +467,7 @@ def _fast() -> tuple[FastLexer, LalrDriver] | None:
 
                 tables = grammar_tables(_BUILDER)
             _FAST = FastLexer(tables), LalrDriver(tables, _BUILDER)
-        except (ValueError, AttributeError, TypeError, KeyError, IndexError):
+        except Exception:  # noqa: BLE001 - whatever this Lark's internals are, Lark itself still parses
             _FAST = False
     return _FAST or None
 
@@ -481,7 +488,7 @@ def _statements(source: str) -> list:
     return parse_with_lark(_BUILDER, source)
 
 
-_LOCK = threading.Lock()  # the builder inside the cached parser holds one parse's state
+_LOCK = threading.Lock()  # the one builder holds one parse's state
 
 
 def parse(source: str, list_of_outputs: bool = True) -> Program:

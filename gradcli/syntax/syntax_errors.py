@@ -65,6 +65,7 @@ def _token_text(token: Token) -> str:
 
 
 def syntax_problem(error: UnexpectedInput, source: str, parser: Lark) -> SyntaxProblem:
+    """Lark's exception as one message: what was found, what could come instead, and a hint."""
     line, column = _position(error, source)
     if isinstance(error, UnexpectedCharacters):
         char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else "?"

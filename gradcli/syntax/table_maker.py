@@ -1,18 +1,10 @@
-"""Lark's tables for the grammar file, as plain data that parses without loading Lark.
-
-Lark builds the LALR table, the terminals and the reduction callbacks from the grammar
-file; this module reads them out of a Lark parser as numbers, strings and tuples:
-
-- the terminals in Lark's order, each with its regular expression and what the lexer does
-  with it (keeps it as a token, passes only its name, ignores it, counts its new lines);
-- each state's row: the next state (a shift, or a goto), ``~i`` to reduce the i-th rule,
-  or ``PASS + j`` for the j-th run of rules that pass their only child along (``atom`` to
-  ``power`` to ... ``sum``), and where each run ends above each state;
-- each rule's reduction: how many values it pops, its nonterminal, and the call Lark
-  would make, as a builder method's name and the children Lark's filter keeps.
-
-``python tools/write_grammar_tables.py`` writes :mod:`gradcli.syntax.grammar_tables` after
-the grammar changes; a test fails while that file is stale.
+"""Lark's tables for the grammar file as plain data, so that a program parses without loading Lark:
+the terminals in Lark's order with their regexes and what the lexer does with each; each state's
+row (the next state, ``~i`` to reduce the i-th rule, or ``PASS + j`` for the j-th run of rules that
+pass their only child along, with where each run ends above each state); and each rule's call, as
+a builder method's name and the children Lark's filter keeps. States are numbered in a fixed order,
+so the same grammar gives the same tables. ``python tools/write_grammar_tables.py`` writes them to
+:mod:`gradcli.syntax.grammar_tables` after the grammar changes; a test fails while that is stale.
 """
 
 from __future__ import annotations
@@ -26,11 +18,11 @@ from lark import Lark
 from lark.parse_tree_builder import ChildFilter, ChildFilterLALR_NoPlaceholders, ExpandSingleChild
 from lark.parsers.lalr_analysis import Shift
 
+from gradcli.syntax.fast_lexer import FILTERED, IGNORED, KEPT, LINES
 from gradcli.syntax.grammar import grammar_text
+from gradcli.syntax.lalr_driver import PASS
 from gradcli.syntax.lark_parser import lark_parser
 
-PASS = 1 << 24  # codes from here on are runs of passing reductions (states and rules are fewer)
-KEPT, FILTERED, IGNORED, LINES = "kept", "filtered", "ignored", "lines"  # what the lexer does with a terminal
 TABLES_PATH = Path(__file__).with_name("grammar_tables.py")
 
 
@@ -50,9 +42,9 @@ def _lexer_tables(parser: Lark) -> dict:
     kept = _kept_terminals(parser)
     joining = parser.options.postlex
     return {
-        "terminals": [(t.name, t.pattern.to_regexp()) for t in basic.terminals],
+        "terminals": [(str(t.name), str(t.pattern.to_regexp())) for t in basic.terminals],
         "flags": int(basic.g_regex_flags),
-        "roles": {t.name: _role(t.name, kept, basic) for t in basic.terminals},
+        "roles": {str(t.name): _role(t.name, kept, basic) for t in basic.terminals},
         "kept": sorted(kept),
         "ignored": sorted(basic.ignore_types),
         "joining": (tuple(joining.opening), tuple(joining.closing), joining.joined, joining.separator),
@@ -82,72 +74,83 @@ def _parser_tables(parser: Lark, builder: object) -> dict:
     lalr = parser.parser.parser.parser  # ParsingFrontend -> LALR_Parser -> _Parser
     table, callbacks = lalr.parse_table, lalr.callbacks
     (start,) = parser.options.start
-    if sorted(table.states) != list(range(len(table.states))):
-        raise ValueError("the parse table's states are not numbered 0 to n - 1")
-    rules: dict = {}
-    actions = [_actions(table.states[state], rules) for state in range(len(table.states))]
+    states = _state_order(table.states, table.start_states[start])
+    rules = {rule: i for i, rule in enumerate(parser.rules)}
+    actions = [_actions(table.states[state], states, rules) for state in states]
     reductions = [_reduction(rule, callbacks[rule], builder) for rule in rules]
     skips = _skip_passes(actions, reductions)
     return {
-        "start": table.start_states[start],
-        "end": table.end_states[start],
+        "start": states[table.start_states[start]],
+        "end": states[table.end_states[start]],
         "actions": actions,
         "skips": skips,
         "rules": reductions,
     }
 
 
-def _actions(row: dict, rules: dict) -> dict[str, int]:
-    """A state's row: the next state (a shift, or a goto), or ``~i`` to reduce the i-th rule of ``rules``."""
+def _state_order(rows: dict, start: int) -> dict[int, int]:
+    """Lark's state ids (which differ from one process to the next) renumbered in the order a walk
+    from the start state reaches them, symbols in sorted order: the same tables every time."""
+    order = {start: 0}
+    queue = [start]
+    for state in queue:
+        for symbol in sorted(rows[state]):
+            action, argument = rows[state][symbol]
+            if action is Shift and argument not in order:
+                order[argument] = len(order)
+                queue.append(argument)
+    if len(order) != len(rows):
+        raise ValueError("the parse table has states no walk from the start state reaches")
+    return order
+
+
+def _actions(row: dict, states: dict[int, int], rules: dict) -> dict[str, int]:
+    """A state's row, symbols sorted: the next state (a shift, or a goto), or ``~i`` to reduce the i-th rule."""
     return {
-        symbol: argument if action is Shift else ~rules.setdefault(argument, len(rules))
-        for symbol, (action, argument) in row.items()
+        str(symbol): states[argument] if action is Shift else ~rules[argument]
+        for symbol, (action, argument) in sorted(row.items())
     }
 
 
-def _reduction(rule, callback, builder_object: object) -> tuple:
+def _reduction(rule, callback, builder: object) -> tuple:
     """``(size, nonterminal, form, method, detail)``: the cheapest call that gives what Lark's callback gives.
-
-    Forms: ``"pass"`` (the only child, unchanged); ``"call"`` (the method, with the children
-    at ``detail`` deleted, last first; ``"_only"`` is the one child kept); ``"filter"`` (Lark's
-    filter in full: ``detail`` is the kept children as ``(index, inline it, Nones before)``,
-    the Nones after, whether one child passes alone, and the name of an inlined rule's node).
-    """
-    size, origin = len(rule.expansion), rule.origin.name
-    include, append_none, builder = None, 0, callback
+    Forms: ``"pass"`` (the only child, unchanged); ``"call"`` (the method, with the children at ``detail``
+    deleted, last first; ``"_only"`` returns the one child kept); ``"filter"`` (Lark's filter in full:
+    ``detail`` is the kept children as ``(index, inline it, Nones before)``, the Nones after, whether one
+    child passes alone, and the name of an inlined rule's node)."""
+    size, origin = len(rule.expansion), str(rule.origin.name)
+    include, append_none, inner = None, 0, callback
     if isinstance(callback, ChildFilter):
-        three = callback.__class__ is not ChildFilterLALR_NoPlaceholders
-        include = tuple((i, bool(expand), rest[0] if three else 0) for i, expand, *rest in callback.to_include)
-        append_none = getattr(callback, "append_none", 0) if three else 0
-        builder = callback.node_builder
-    single = builder.__class__ is ExpandSingleChild
+        placeholders = callback.__class__ is not ChildFilterLALR_NoPlaceholders
+        include = tuple((i, bool(inline), rest[0] if placeholders else 0) for i, inline, *rest in callback.to_include)
+        append_none = callback.append_none if placeholders else 0
+        inner = callback.node_builder
+    single = inner.__class__ is ExpandSingleChild
     if single:
-        builder = builder.node_builder
-    method = _method_name(rule) if getattr(builder, "__self__", None) is builder_object else None
-    tree = None if method else _tree_name(builder)
+        inner = inner.node_builder
+    method = _method_name(rule) if getattr(inner, "__self__", None) is builder else None
     if include is None and single and size == 1:
         return (size, origin, "pass", None, ())
-    plain = include is None or not (append_none or any(expand or nones for _, expand, nones in include))
-    if plain and method:
-        kept = [i for i, _, _ in include] if include is not None else list(range(size))
-        drops = tuple(i for i in reversed(range(size)) if i not in kept)
-        if single and len(kept) == 1:
-            return (size, origin, "call", "_only", drops)
-        if not single or len(kept) > 1:
-            return (size, origin, "call", method, drops)
+    plain = include is None or not (append_none or any(inline or nones for _, inline, nones in include))
+    kept = [i for i, _, _ in include] if include is not None else list(range(size))
+    drops = tuple(i for i in reversed(range(size)) if i not in kept)
+    if plain and single and len(kept) == 1:
+        return (size, origin, "call", "_only", drops)
+    if plain and method and (not single or len(kept) > 1):
+        return (size, origin, "call", method, drops)
     include = include if include is not None else tuple((i, False, 0) for i in range(size))
-    return (size, origin, "filter", method, (include, append_none, single, tree))
+    return (size, origin, "filter", method, (include, append_none, single, None if method else _tree_name(inner)))
 
 
 def _method_name(rule) -> str:
     """The builder method Lark calls for ``rule``: its alias, else its nonterminal's name."""
-    return rule.alias or rule.options.template_source or rule.origin.name
+    return str(rule.alias or rule.options.template_source or rule.origin.name)
 
 
 def _tree_name(builder) -> str:
     """The rule name of Lark's default callback (a tree for an inlined rule, which its parent opens)."""
     if isinstance(builder, partial) and len(builder.args) == 1 and isinstance(builder.args[0], str):
-        return builder.args[0]
+        return str(builder.args[0])
     raise ValueError(f"a reduction callback this module does not know: {builder!r}")
 
 
