@@ -831,6 +831,15 @@ def test_a_slice_outside_a_subscript_is_refused_at_its_place():
     assert "line 1, column 10" in stderr
 
 
+def test_a_negated_array_literal_is_an_array_and_a_negated_none_is_refused():
+    """Found by a differential fuzz of the parser: -[1, 2] reached the graph as a list (TypeError:
+    unhashable type) and -None as an operand (TypeError when evaluated)."""
+    assert gradcli.evaluate("sum(-[1, 2]*[1, 10])").value == -21.0
+    assert gradcli.evaluate("x = [1, 2]; sum(-[x, 2*x])", {"x": [1, 2]}).value == -9.0
+    assert_clean_error(cli("eval", "-None"), "None is not a value")
+    assert_clean_error(cli("eval", "-[1, 2]*None"), "None is not a value")
+
+
 def test_scatter_without_an_index_is_refused():
     """tools/fuzz.py seed 416: scatter(b, 0.1) reached the drawing with no index and raised."""
     assert_clean_error(cli("graph", "scatter(b, 0.1)", "--structure"), "scatter takes a value, an array and an index")

@@ -133,6 +133,21 @@ def test_errors_carry_line_and_column(program, cls, line, column):
     assert (caught.value.line, caught.value.column) == (line, column)
 
 
+def test_an_error_quotes_the_line_its_number_names():
+    """Lines end at \\n alone, as the lexer counts them: \\f, \\x85 and \\u2028 (which str.splitlines
+    ends lines at) made the message quote another line than the one its number names."""
+    for text, cls, line, column in [
+        ("a = 1\n\f\nsinn(x)", NameProblem, 3, 1),
+        ("# note\u2028more\nsinn(x)", NameProblem, 2, 1),
+        ("a = 1 # \x85\r\nsinn(x)", NameProblem, 2, 1),
+        ("a = 1\n\f\nsin(x) +", SyntaxProblem, 3, 9),
+    ]:
+        with pytest.raises(cls) as caught:
+            gradcli.parse(text)
+        assert (caught.value.line, caught.value.column) == (line, column)
+        assert str(caught.value).splitlines()[1] == "  " + text.split("\n")[-1]
+
+
 # ---------------------------------------------------------------- names, calls, aliases
 
 

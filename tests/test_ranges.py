@@ -270,6 +270,15 @@ def test_a_diverging_descent_is_drawn_into_a_file(tmp_path):
     assert ET.fromstring(svg).tag.endswith("svg") and "log10 f" in svg
 
 
+def test_a_descent_path_far_past_the_chart_is_left_off_it():
+    """Found by tools/fuzz.py: with a step of 1e308 the path's points are finite but so far off the
+    terminal chart that their row overflowed to inf (OverflowError); they are off the chart."""
+    args = ["sign(x)*y", "--over", "x=-1:3,y=0:2", "--lr", "1e308", "--descend-from", "x=0.5,y=0"]
+    done = cli("plot", *args, columns=80)
+    assert done.returncode == 0, done.stderr
+    assert max(map(len, done.stdout.splitlines())) <= 80
+
+
 def test_pdf_and_determinism(tmp_path):
     chart = plot("sin(x)", {"x": (-3, 3)})
     assert chart_bytes(chart, "a.pdf").startswith(b"%PDF")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import sys
 
+import numpy as np
 import pytest
 import sympy
 from hypothesis import HealthCheck, assume, given, settings
@@ -673,6 +674,8 @@ def test_hvp_needs_one_number_per_input():
         hvp(program, {"x": 1, "y": 2}, {"x": 1})
     with pytest.raises(InputProblem, match="no input z"):
         hvp(program, {"x": 1, "y": 2}, {"x": 1, "y": 1, "z": 2})
+    with pytest.raises(InputProblem, match=r"x has shape \(\): give a direction of that shape"):
+        hvp(program, {"x": 1, "y": 2}, {"x": np.array([1.0, 2.0]), "y": 1})  # tools/fuzz.py: TypeError from float()
     product = hvp(program, {"x": 1, "y": 2}, {"x": 1, "y": -1})
     assert product.product == {"x": 2.0, "y": 2.0}  # [[2y, 2x], [2x, 0]] @ [1, -1] at (1, 2)
     assert product.gradient == {"x": 4.0, "y": 1.0} and product.value == 2.0

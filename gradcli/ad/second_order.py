@@ -77,7 +77,7 @@ def hvp(program: Program, at: Mapping[str, float] | None, direction: Mapping[str
     if missing:
         raise MissingValues(missing, names, "direction")
     point = resolve_point(program, at or {})
-    if has_arrays(program, point):
+    if has_arrays(program, point) or any(is_array(direction[name]) for name in names):  # shapes checked there
         return _array_hvp(program, point, direction)
     with paused_gc():
         gradient, point, values = _gradient_values(program, at)

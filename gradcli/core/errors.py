@@ -57,7 +57,7 @@ class ProgramError(GradcliError):
         if self.line is None or self.column is None:
             return detail
         where = f"line {self.line}, column {self.column}: "
-        lines = self.source.splitlines() or [""]
+        lines = source_lines(self.source)
         text = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
         # Split the message at its first line so extra lines (hints) follow the caret.
         head, _, rest = detail.partition("\n")
@@ -67,6 +67,14 @@ class ProgramError(GradcliError):
         caret = "".join("\t" if c == "\t" else " " for c in text[: column - 1]) + "^"
         out = f"{where}{head}\n  {text}\n  {caret}"
         return f"{out}\n{rest}" if rest else out
+
+
+def source_lines(source: str) -> list[str]:
+    """The program's lines as the lexer numbers them: ended by \\n alone (\\r\\n too), not by the other
+    characters ``str.splitlines`` ends lines at (\\f, \\v, \\x85, \\u2028, a lone \\r), which the grammar reads
+    as spaces or refuses; as ``splitlines``, no empty line after a last \\n."""
+    lines = [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
+    return lines[:-1] if len(lines) > 1 and not lines[-1] else lines
 
 
 def _window(text: str, column: int, before: int = 50, after: int = 30) -> tuple[str, int]:

@@ -213,10 +213,11 @@ def _draw_path(shade: list[list[str]], path: Any, x: Any, y: Any) -> None:
     x0, x1, y0, y1 = float(x[0]), float(x[-1]), float(y[0]), float(y[-1])
 
     def cell(px: float, py: float) -> tuple[int, int] | None:
-        if not (math.isfinite(px) and math.isfinite(py)):
+        column = (px - x0) / (x1 - x0) * (width - 1)
+        row = (y1 - py) / (y1 - y0) * (height - 1)
+        if not (math.isfinite(column) and math.isfinite(row)):  # not finite, or so far off that it overflows
             return None
-        c = int(round((px - x0) / (x1 - x0) * (width - 1)))
-        r = int(round((y1 - py) / (y1 - y0) * (height - 1)))
+        c, r = int(round(column)), int(round(row))
         return (r, c) if 0 <= r < height and 0 <= c < width else None
 
     for px, py in path:

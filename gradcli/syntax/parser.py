@@ -308,6 +308,8 @@ class _Builder:
         (x,) = children
         if x.__class__ is float:
             return -x  # a negative literal is a number, not an operation
+        if x.__class__ is not int:  # an array literal, or None (refused)
+            x = self._node(x)
         return self.graph.make(OPS["neg"], (x,))
 
     def pos(self, children: list[int | float]) -> int | float:

@@ -14,7 +14,7 @@ import re
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from gradcli.core.errors import SyntaxProblem, argument
+from gradcli.core.errors import SyntaxProblem, argument, source_lines
 from gradcli.core.ops import FUNCTIONS
 from gradcli.syntax.hints import derivative_hint
 from gradcli.syntax.lark_parser import lark_parser
@@ -101,7 +101,7 @@ def _position(error: UnexpectedInput, source: str) -> tuple[int, int]:
     line, column = getattr(error, "line", -1), getattr(error, "column", -1)
     at_end = getattr(getattr(error, "token", None), "type", None) == "$END"
     if at_end or line is None or line < 1:  # Lark places the end at the last token
-        lines = source.splitlines() or [""]
+        lines = source_lines(source)
         return len(lines), len(lines[-1]) + 1
     return line, column
 
