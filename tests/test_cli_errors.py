@@ -73,6 +73,11 @@ def test_syntax_errors(program, line, column, char, fragments):
     assert source_line[column - 1 : column] == char
 
 
+def test_the_expected_list_names_a_comparison_in_words():
+    stderr = assert_clean_error(cli("eval", "sin(x", "--at", "x=1"), "expected")
+    assert "a comparison" in stderr and "compare" not in stderr, stderr
+
+
 def test_a_syntax_error_writes_no_file_anywhere(tmp_path):
     """Lark, loaded to report the error, keeps no cache file in the temporary folder."""
     temporary, home = tmp_path / "tmp", tmp_path / "home"

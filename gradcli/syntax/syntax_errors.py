@@ -36,6 +36,7 @@ _TERMINAL_WORDS = {
     "POW": "'**'",
     "_SEP": "a new line or ';'",
     "$END": "the end of the program",
+    "COMPARE": "a comparison",
 }
 
 
