@@ -334,6 +334,19 @@ def test_svg_without_inputs_is_still_an_image():
     assert not [g for g in root.iter(f"{SVG}g") if (g.get("id") or "").startswith("axes_")]
 
 
+def test_a_chart_of_many_inputs_draws_the_first_eight_and_says_so():
+    """As the terminal does: 174 panels took 0.15 s each, past the time limit."""
+    program = " + ".join(f"sin(x{i})" for i in range(12))
+    sweeps = sweep(program, {f"x{i}": i / 10 for i in range(12)})
+    root = ET.fromstring(svg_of(sweeps))
+    drawn = [s.name for s in sweeps if root.findall(f".//{SVG}g[@id='central-{s.name}']")]
+    assert drawn == [s.name for s in sweeps[:8]]
+    assert _texts(_by_id(root, "more-inputs")) == [
+        "12 inputs: the first 8 are drawn; --wrt picks others, --json has every one"
+    ]
+    assert not ET.fromstring(svg_of(sweeps[:8])).findall(f".//{SVG}g[@id='more-inputs']")
+
+
 def test_png_and_pdf(sin_sweep):
     figure = sweep_figure([sin_sweep], "sin(x)")
     png, pdf = figure_bytes(figure, "png"), figure_bytes(figure, "pdf")

@@ -307,14 +307,19 @@ def sweep_figure(sweeps: Sequence[Sweep], title: str) -> Any:
     it on one line, all text literal (:func:`~gradcli.render.figures.plain`). The artists carry
     ids (``gid``, the ids of their groups in SVG): ``forward-NAME`` and ``central-NAME`` (the
     curves), ``best-forward-NAME``, ``best-central-NAME`` (the rings), ``theory-forward-NAME``,
-    ``theory-central-NAME`` (the textbook steps) and ``legend-NAME``."""
-    figure = new_figure(_WIDTH, 0.6 + len(sweeps) * _PANEL if sweeps else 2.0)
+    ``theory-central-NAME`` (the textbook steps) and ``legend-NAME``. Only the first
+    :data:`MAX_SWEEPS_SHOWN` inputs get a panel, as in the terminal; a note (``more-inputs``) says so."""
+    shown = sweeps[:MAX_SWEEPS_SHOWN]
+    figure = new_figure(_WIDTH, 0.6 + len(shown) * _PANEL + (0.4 if len(sweeps) > len(shown) else 0) if sweeps else 2.0)
     figure.suptitle(plain(one_line(title)))
     if not sweeps:
         figure.text(0.5, 0.45, "no inputs to sweep", ha="center", va="center")
         return figure
-    for s, ax in zip(sweeps, figure.subplots(len(sweeps), 1, squeeze=False)[:, 0]):
+    for s, ax in zip(shown, figure.subplots(len(shown), 1, squeeze=False)[:, 0]):
         _axes(s, ax)
+    if len(sweeps) > len(shown):
+        note = f"{len(sweeps)} inputs: the first {len(shown)} are drawn; --wrt picks others, --json has every one"
+        figure.supxlabel(note, fontsize=9, color="#555555", gid="more-inputs")
     return figure
 
 
