@@ -23,8 +23,8 @@ class Reduction(NamedTuple):
 
     size: int
     origin: str
-    passes: bool  # the value is the only child's, unchanged (no call)
-    build: Callable | None  # called with the children, once those at ``drops`` are deleted
+    build: Callable | None  # called with the children, once those at ``drops`` are deleted; None: the
+    # rule passes its only child along unchanged (its code in a row is a run's, never this reduction's)
     drops: tuple[int, ...]  # the children Lark's filter leaves out, last first
 
 
@@ -55,7 +55,7 @@ class LalrDriver:
                     push_value(value)
                     state = action
                     break
-                size, origin, _, build, drops = reductions[~action]
+                size, origin, build, drops = reductions[~action]
                 if size:
                     children = stack[-size:]
                     del stack[-size:], states[-size:]
@@ -75,12 +75,12 @@ def _reduction(rule: tuple, builder: object) -> Reduction:
     """A rule of the tables as a call on ``builder``."""
     size, origin, form, method, detail = rule
     if form == "pass":
-        return Reduction(size, origin, True, None, ())
+        return Reduction(size, origin, None, ())
     if form == "call":
-        return Reduction(size, origin, False, _only if method == "_only" else getattr(builder, method), detail)
-    include, append_none, single, tree = detail
-    build = getattr(builder, method) if method else Inlined.named(tree)
-    return Reduction(size, origin, False, ChildFilter(include, append_none, single, build), ())
+        return Reduction(size, origin, _only if method == "_only" else getattr(builder, method), detail)
+    include, append_none, single = detail
+    build = getattr(builder, method) if method else Inlined
+    return Reduction(size, origin, ChildFilter(include, append_none, single, build), ())
 
 
 def _only(children: list) -> object:
@@ -92,14 +92,10 @@ def _only(children: list) -> object:
 class Inlined:
     """The node of a rule whose children go into its parent's (``_SEP+``, ``("," element)*``)."""
 
-    __slots__ = ("data", "children")
+    __slots__ = ("children",)
 
-    def __init__(self, data: str, children: list) -> None:
-        self.data, self.children = data, children
-
-    @classmethod
-    def named(cls, data: str) -> Callable[[list], Inlined]:
-        return lambda children: cls(data, children)
+    def __init__(self, children: list) -> None:
+        self.children = children
 
 
 class ChildFilter:

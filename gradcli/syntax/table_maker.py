@@ -117,7 +117,7 @@ def _reduction(rule, callback, builder: object) -> tuple:
     Forms: ``"pass"`` (the only child, unchanged); ``"call"`` (the method, with the children at ``detail``
     deleted, last first; ``"_only"`` returns the one child kept); ``"filter"`` (Lark's filter in full:
     ``detail`` is the kept children as ``(index, inline it, Nones before)``, the Nones after, whether one
-    child passes alone, and the name of an inlined rule's node)."""
+    child passes alone; with no method, the node is an inlined rule's, which its parent opens)."""
     size, origin = len(rule.expansion), str(rule.origin.name)
     include, append_none, inner = None, 0, callback
     if isinstance(callback, ChildFilter):
@@ -139,7 +139,9 @@ def _reduction(rule, callback, builder: object) -> tuple:
     if plain and method and (not single or len(kept) > 1):
         return (size, origin, "call", method, drops)
     include = include if include is not None else tuple((i, False, 0) for i in range(size))
-    return (size, origin, "filter", method, (include, append_none, single, None if method else _tree_name(inner)))
+    if method is None:
+        _check_tree_builder(inner)
+    return (size, origin, "filter", method, (include, append_none, single))
 
 
 def _method_name(rule) -> str:
@@ -147,11 +149,10 @@ def _method_name(rule) -> str:
     return str(rule.alias or rule.options.template_source or rule.origin.name)
 
 
-def _tree_name(builder) -> str:
-    """The rule name of Lark's default callback (a tree for an inlined rule, which its parent opens)."""
-    if isinstance(builder, partial) and len(builder.args) == 1 and isinstance(builder.args[0], str):
-        return str(builder.args[0])
-    raise ValueError(f"a reduction callback this module does not know: {builder!r}")
+def _check_tree_builder(builder) -> None:
+    """Raise unless ``builder`` is Lark's default callback (a tree for an inlined rule, which its parent opens)."""
+    if not (isinstance(builder, partial) and len(builder.args) == 1 and isinstance(builder.args[0], str)):
+        raise ValueError(f"a reduction callback this module does not know: {builder!r}")
 
 
 def _skip_passes(actions: list[dict[str, int]], reductions: list[tuple]) -> list[dict[int, int]]:
@@ -162,9 +163,8 @@ def _skip_passes(actions: list[dict[str, int]], reductions: list[tuple]) -> list
     runs: dict[tuple[str, str], int] = {}
     for row in actions:
         for kind, action in row.items():
-            size, origin, form, _, _ = reductions[~action] if action < 0 else (0, "", "", None, ())
-            if form == "pass":
-                row[kind] = PASS + runs.setdefault((origin, kind), len(runs))
+            if action < 0 and reductions[~action][2] == "pass":
+                row[kind] = PASS + runs.setdefault((reductions[~action][1], kind), len(runs))
     origins = {PASS + j: origin for (origin, _), j in runs.items()}
     skips = []
     for row in actions:
